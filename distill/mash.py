@@ -1,0 +1,124 @@
+"""The Mash: teacher-written examples, one JSONL shard per category (tool / label / ...).
+
+Inputs and targets come from separate requests, so the teacher never sees the answer it is
+about to be graded on while writing the input (the glossary's leakage warning).
+"""
+import json
+import math
+from collections import Counter
+
+from .hashing import canonical_json, digest
+from .keys import shard_section
+from .progress import bar, say
+from .tasks import Rejected, task_type
+from .teachers import TeacherClient, Usage
+
+MAX_REQUEST_ROUNDS = 4  # how many waves to ask for when the teacher's answers keep being rejected
+
+
+def example_id(record: dict) -> str:
+    return digest(canonical_json({"input": record["input"], "target": record["target"]}).encode())
+
+
+def read_shard(path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _collect_inputs(task_module, task, category, spec, client, settings, sample_start, wanted, usage):
+    per_request = settings["inputs_per_request"]
+    n_requests = math.ceil(wanted / per_request)
+    requests = []
+    for i in range(n_requests):
+        request = task_module.inputs_request(task, category, spec, per_request)
+        requests.append({**request, "task": task["type"], "sample": sample_start + i})
+    items, rejects = [], Counter()
+    for request, answer in zip(requests, client.ask_many(requests)):
+        usage.add(answer)
+        try:
+            parsed = task_module.parse_inputs(answer.json())
+        except (ValueError, AttributeError):
+            rejects["invalid JSON"] += request["spec"]["count"]
+            continue
+        for j, item in enumerate(parsed):
+            items.append((item, {"tool": spec, "sample": request["sample"], "item": j}))
+    return items, rejects, sample_start + n_requests
+
+
+def build_shard(recipe, category, spec, client, progress) -> tuple[list[dict], dict]:
+    task = recipe["task"]
+    module = task_type(task["type"])
+    settings = recipe["mash"]
+    wanted = settings["examples_per_category"]
+    usage, rejects, seen_texts = Usage(), Counter(), set()
+    examples, generated, sample = [], 0, 0
+    for _ in range(MAX_REQUEST_ROUNDS):
+        missing = wanted - len(examples)
+        if missing <= 0:
+            break
+        items, input_rejects, sample = _collect_inputs(module, task, category, spec, client, settings,
+                                                       sample, missing, usage)
+        rejects.update(input_rejects)
+        requests = [{**module.target_request(task, category, item, origin), "task": task["type"],
+                     "sample": origin["sample"] * 1000 + origin["item"]} for item, origin in items]
+        answers = client.ask_many(requests)
+        for (item, origin), answer in zip(items, answers):
+            usage.add(answer)
+            generated += 1
+            try:
+                target = module.parse_target(answer.json(), item, task, category)
+                if item["text"].lower() in seen_texts:
+                    raise Rejected("duplicate")
+            except ValueError:
+                rejects["invalid JSON"] += 1
+                continue
+            except Rejected as rejected:
+                rejects[rejected.reason] += 1
+                continue
+            seen_texts.add(item["text"].lower())
+            if len(examples) < wanted:
+                record = {"category": category, "input": {"text": item["text"]}, "target": target,
+                          "meta": {k: v for k, v in item.items() if k != "text"}}
+                examples.append({"id": example_id(record), **record})
+                progress.update(1)
+        progress.set_postfix(requests=usage.requests, rejected=sum(rejects.values()), refresh=False)
+    stats = {"category": category, "accepted": len(examples), "generated": generated,
+             "distinct_input_share": round(len(seen_texts) / generated, 4) if generated else 0.0,
+             "rejected": dict(sorted(rejects.items())), **usage.as_dict()}
+    return examples, stats
+
+
+def build_mash(recipe, keys, store) -> dict:
+    """Build every missing shard; shards already in the store cost nothing."""
+    task = recipe["task"]
+    categories = task_type(task["type"]).categories(task)
+    missing = [(name, spec) for name, spec in categories if not store.has("mash", keys.shards[name])]
+    if not missing:
+        return {"built": 0, "requests": 0}
+    client = TeacherClient(recipe["teacher"], recipe["seed"], cache_dir=store.teacher_cache)
+    total_requests = 0
+    try:
+        progress = bar(total=len(missing) * recipe["mash"]["examples_per_category"],
+                       desc=f"mash {recipe.name}", unit="ex")
+        for name, spec in missing:
+            examples, stats = build_shard(recipe, name, spec, client, progress)
+            key = keys.shards[name]
+            with store.build("mash", key, section=shard_section(recipe, spec)) as out:
+                with open(out / "shard.jsonl", "w", encoding="utf-8") as f:
+                    for example in examples:
+                        f.write(json.dumps(example, ensure_ascii=False) + "\n")
+                out.extra["stats"] = stats
+            total_requests += stats["requests"]
+            store.log_usage(recipe.name, "mash", name, stats)
+        progress.close()
+    finally:
+        client.close()
+    say(f"mash {recipe.name}: built {len(missing)} shard(s), {total_requests} teacher request(s)")
+    return {"built": len(missing), "requests": total_requests}
+
+
+def load_mash(keys, store) -> list[dict]:
+    examples = []
+    for key in keys.shards.values():
+        examples.extend(read_shard(store.get("mash", key) / "shard.jsonl"))
+    return examples

@@ -1,0 +1,179 @@
+"""Tasting Notes: proof on heads, strengths and weaknesses with examples, the loss curve and
+sample predictions with verdicts. Published failures are the point: they make honesty cheap."""
+import json
+import random
+import time
+from collections import defaultdict
+
+from .cuts import load_cut
+from .keys import notes_section
+from .progress import bar, say
+from .spirit import spirit_from_model
+from .still import load_still
+from .tasks import task_type
+
+
+def degrees(value: float) -> str:
+    return f"{round(100 * value)}°"
+
+
+def predict_heads(spirit, heads, desc="proof") -> list[dict]:
+    progress = bar(total=len(heads), desc=desc, unit="ex")
+    preds = []
+    for ex in heads:
+        preds.append(spirit.predict_example(ex))
+        progress.update(1)
+    progress.close()
+    return preds
+
+
+def per_category(module, heads, preds, verdicts):
+    table = defaultdict(lambda: {"n": 0, "correct_name": 0, "correct": 0, "failures": [], "successes": []})
+    for ex, pred, verdict in zip(heads, preds, verdicts):
+        row = table[module.category_of(ex["target"])]
+        row["n"] += 1
+        row["correct_name"] += verdict != "wrong tool"
+        row["correct"] += verdict == "correct"
+        case = {"input": module.input_text(ex), "gold": ex["target"], "predicted": pred, "verdict": verdict}
+        (row["successes"] if verdict == "correct" else row["failures"]).append(case)
+    return {name: {**row, "name_accuracy": row["correct_name"] / row["n"], "exact": row["correct"] / row["n"]}
+            for name, row in sorted(table.items())}
+
+
+def sample_predictions(module, heads, preds, verdicts, count, seed):
+    """A fixed, honest sample: failures first in proportion, never only the good ones."""
+    rows = [{"input": module.input_text(ex), "gold": ex["target"], "predicted": p, "verdict": v,
+             "unseen_phrasing": ex.get("unseen_phrasing", False)} for ex, p, v in zip(heads, preds, verdicts)]
+    rng = random.Random(seed)
+    wrong = [r for r in rows if r["verdict"] != "correct"]
+    right = [r for r in rows if r["verdict"] == "correct"]
+    n_wrong = min(len(wrong), max(count // 3, count - len(right)))
+    picked = rng.sample(wrong, n_wrong) + rng.sample(right, min(len(right), count - n_wrong))
+    return picked
+
+
+def plot_loss(history, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    steps = range(1, len(history["loss"]) + 1)
+    ax.plot(steps, history["loss"], lw=0.8, alpha=0.6, label="train loss (per step)")
+    per_epoch = history.get("steps_per_epoch", 1)
+    ax.plot([per_epoch * (i + 1) for i in range(len(history["eval_loss"]))], history["eval_loss"], "o-",
+            label="val loss (heads, per epoch)")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (log)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _subset_proof(module, heads, preds, keep):
+    pairs = [(ex["target"], p) for ex, p in zip(heads, preds) if keep(ex)]
+    return module.proof([g for g, _ in pairs], [p for _, p in pairs])
+
+
+def evaluate(recipe, keys, store) -> dict:
+    module = task_type(recipe["task"]["type"])
+    model, tokenizer, history = load_still(keys, store)
+    heads, tails = load_cut(keys, store, "heads"), load_cut(keys, store, "tails")
+    spirit = spirit_from_model(model, tokenizer, recipe.data, recipe.hash)
+    started = time.perf_counter()
+    preds = predict_heads(spirit, heads, desc=f"notes {recipe.name}")
+    seconds = time.perf_counter() - started
+    verdicts = [module.verdict(ex["target"], p) for ex, p in zip(heads, preds)]
+    headline = module.proof([ex["target"] for ex in heads], preds)
+    categories = per_category(module, heads, preds, verdicts)
+    k = recipe["notes"]["examples_per_section"]
+    ranked = sorted(categories.items(), key=lambda kv: (kv[1]["exact"], kv[1]["name_accuracy"]))
+    notes = {
+        "recipe": recipe.name, "recipe_hash": recipe.hash, "task_type": recipe["task"]["type"],
+        "proof": {**headline, "degrees": degrees(headline["value"])},
+        "proof_seen_phrasings": _subset_proof(module, heads, preds, lambda ex: not ex.get("unseen_phrasing")),
+        "proof_unseen_phrasings": _subset_proof(module, heads, preds, lambda ex: ex.get("unseen_phrasing")),
+        "per_category": {name: {"n": r["n"], "name_accuracy": r["name_accuracy"], "exact": r["exact"]}
+                         for name, r in categories.items()},
+        "strengths": [{"category": name, "exact": r["exact"], "examples": r["successes"][:k]}
+                      for name, r in reversed(ranked[-3:])],
+        "weaknesses": [{"category": name, "exact": r["exact"], "examples": r["failures"][:k]}
+                       for name, r in ranked[:3] if r["failures"]],
+        "samples": sample_predictions(module, heads, preds, verdicts, recipe["notes"]["samples"], recipe["seed"]),
+        "tails": [{"input": module.input_text(ex), "target": ex["target"], "reason": ex["tail_reason"]} for ex in tails],
+        "training": {k2: history[k2] for k2 in ("parameters", "train_examples", "eval_examples", "steps_per_epoch",
+                                                 "positions_per_second", "train_seconds", "threads")},
+        "final_val_loss": history["eval_loss"][-1] if history["eval_loss"] else None,
+        "pour_seconds_per_example": round(seconds / max(1, len(heads)), 4),
+    }
+    return notes, preds, history
+
+
+def render_markdown(notes: dict) -> str:
+    p = notes["proof"]
+    lines = [f"# Tasting Notes — {notes['recipe']}", "",
+             f"**Proof: {p['degrees']}** ({p['metric']} on {p['n']} held-out heads; recipe `{notes['recipe_hash']}`)", ""]
+    if "argument_exact_match" in p:
+        lines.append(f"- Full-call exact match (tool and every argument): {p['argument_exact_match']:.1%}")
+    for label, key in (("seen phrasings", "proof_seen_phrasings"), ("unseen phrasings (whole templates held out)", "proof_unseen_phrasings")):
+        sub = notes[key]
+        if sub["n"]:
+            extra = f", exact {sub['argument_exact_match']:.1%}" if "argument_exact_match" in sub else ""
+            lines.append(f"- Heads with {label}: {degrees(sub['value'])} on {sub['n']}{extra}")
+    t = notes["training"]
+    lines += [f"- Student: {t['parameters']:,} parameters, {t['train_examples']} hearts, "
+              f"{t['positions_per_second']:.0f} training positions/s on {t['threads']} thread(s)", ""]
+    lines += ["## Strengths", ""]
+    for s in notes["strengths"]:
+        lines.append(f"- **{s['category']}** — exact {s['exact']:.0%}")
+        lines += [f"  - `{e['input']}` → `{json.dumps(e['predicted'], ensure_ascii=False)}`" for e in s["examples"]]
+    lines += ["", "## Weaknesses", ""]
+    if not notes["weaknesses"]:
+        lines.append("- No failures on heads.")
+    for w in notes["weaknesses"]:
+        lines.append(f"- **{w['category']}** — exact {w['exact']:.0%}")
+        lines += [f"  - `{e['input']}`: gold `{json.dumps(e['gold'], ensure_ascii=False)}`, got "
+                  f"`{json.dumps(e['predicted'], ensure_ascii=False)}` ({e['verdict']})" for e in w["examples"]]
+    lines += ["", "## Per category", "", "| category | n | name accuracy | exact |", "|---|---|---|---|"]
+    lines += [f"| {name} | {r['n']} | {r['name_accuracy']:.0%} | {r['exact']:.0%} |" for name, r in notes["per_category"].items()]
+    lines += ["", "## Loss curve", "", "![loss curve](loss.png)", "",
+              f"Final val loss: {notes['final_val_loss']}", "", "## Sample predictions", "",
+              "| input | gold | predicted | verdict |", "|---|---|---|---|"]
+    for s in notes["samples"]:
+        cell = lambda v: json.dumps(v, ensure_ascii=False).replace("|", "\\|")  # noqa: E731
+        lines.append(f"| {s['input'].replace('|', '/')} | `{cell(s['gold'])}` | `{cell(s['predicted'])}` | {s['verdict']} |")
+    lines += ["", f"## Tails ({len(notes['tails'])} flagged, kept out of training)", ""]
+    lines += [f"- `{t['input']}` — {t['reason']}" for t in notes["tails"][:20]]
+    if len(notes["tails"]) > 20:
+        lines.append(f"- … and {len(notes['tails']) - 20} more in notes.json")
+    return "\n".join(lines) + "\n"
+
+
+def build_notes(recipe, keys, store) -> dict:
+    if store.has("notes", keys.notes):
+        return store.manifest("notes", keys.notes)["summary"]
+    notes, preds, history = evaluate(recipe, keys, store)
+    with store.build("notes", keys.notes, section=notes_section(recipe),
+                     upstream={"still": keys.still, "cuts": keys.cuts}) as out:
+        (out / "notes.json").write_text(json.dumps(notes, indent=2, ensure_ascii=False))
+        (out / "notes.md").write_text(render_markdown(notes))
+        (out / "predictions.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in preds))
+        plot_loss(history, out / "loss.png")
+        out.extra["summary"] = {"proof": notes["proof"], "proof_unseen_phrasings": notes["proof_unseen_phrasings"]}
+    p = notes["proof"]
+    say(f"notes {recipe.name}: proof {p['degrees']} ({p['metric']}), "
+        + (f"argument exact-match {p['argument_exact_match']:.1%}" if "argument_exact_match" in p else ""))
+    return store.manifest("notes", keys.notes)["summary"]
+
+
+def load_notes(keys, store) -> dict:
+    return json.loads((store.get("notes", keys.notes) / "notes.json").read_text())
+
+
+def load_predictions(keys, store) -> list[dict]:
+    folder = store.get("notes", keys.notes)
+    return [json.loads(line) for line in (folder / "predictions.jsonl").read_text().splitlines() if line]

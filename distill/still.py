@@ -1,0 +1,204 @@
+"""The Still: a plain, readable training loop for the student.
+
+AdamW, linear warmup then cosine decay, gradient clipping, seeded data order. It records loss
+per step, gradient norms and eval loss per epoch, checkpoints as it goes and resumes from the
+last checkpoint if it was killed.
+"""
+import json
+import math
+import os
+import random
+import time
+
+from .cuts import load_cut
+from .keys import still_section
+from .progress import bar, say
+from .student import build_model, encode_example, parameter_count, special_ids, train_tokenizer, model_config
+from .tasks import task_type
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def set_threads():
+    """Training threads: DISTILL_THREADS, else every core. Results are bit-identical only at
+    the same thread count (reductions are split differently)."""
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("DISTILL_THREADS", os.cpu_count() or 1)))
+
+
+def student_texts(module, example):
+    return module.student_prompt(example.get("shown"), module.input_text(example)), module.student_target(example["target"])
+
+
+def encode_cut(module, tokenizer, examples, max_length):
+    return [encode_example(tokenizer, *student_texts(module, ex), max_length) for ex in examples]
+
+
+def batches_for_epoch(encoded, batch_size: int, seed: int, epoch: int):
+    """Shuffle, then bucket by length inside windows so batches carry little padding."""
+    rng = random.Random(seed * 1000 + epoch)
+    order = list(range(len(encoded)))
+    rng.shuffle(order)
+    window = batch_size * 32
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start:start + window], key=lambda i: len(encoded[i][0]))
+        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(encoded, indices, pad_id):
+    import torch
+
+    width = max(len(encoded[i][0]) for i in indices)
+    ids = torch.full((len(indices), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(indices), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(indices), width), dtype=torch.long)
+    for row, i in enumerate(indices):
+        x, y = encoded[i]
+        ids[row, :len(x)] = torch.tensor(x)
+        labels[row, :len(y)] = torch.tensor(y)
+        mask[row, :len(x)] = 1
+    return ids, labels, mask
+
+
+def lr_at(step: int, total: int, peak: float, warmup_ratio: float) -> float:
+    warmup = max(1, int(total * warmup_ratio))
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def eval_loss(model, encoded, pad_id, batch_size=32):
+    import torch
+
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
+        for start in range(0, len(order), batch_size):
+            ids, labels, mask = collate(encoded, order[start:start + batch_size], pad_id)
+            logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
+            target = labels[:, 1:]
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), target.reshape(-1),
+                                                     ignore_index=-100, reduction="sum")
+            total += loss.item()
+            count += (target != -100).sum().item()
+    model.train()
+    return total / max(1, count)
+
+
+def _save_checkpoint(path, model, optimizer, state):
+    import torch
+
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": json.dumps(state)}, tmp)
+    os.replace(tmp, path)
+
+
+def train(recipe, keys, store, stop_after_steps=None) -> dict:
+    """Train (or resume) the student; publishes the still artifact when all epochs are done.
+
+    stop_after_steps: end early after that many optimizer steps, leaving the checkpoint (used
+    by tests to simulate a killed run)."""
+    import torch
+
+    set_threads()
+    module = task_type(recipe["task"]["type"])
+    student, settings, seed = recipe["student"], recipe["still"], recipe["seed"]
+    hearts, heads = load_cut(keys, store, "hearts"), load_cut(keys, store, "heads")
+    work = store.work_dir("still", keys.still)
+
+    tokenizer = train_tokenizer((p + t for p, t in (student_texts(module, ex) for ex in hearts)), student["vocab_size"])
+    pad_id = special_ids(tokenizer)["pad"]
+    train_set = encode_cut(module, tokenizer, hearts, student["max_length"])
+    eval_set = encode_cut(module, tokenizer, heads, student["max_length"])
+    config = model_config(student, tokenizer)
+    model = build_model(config, seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], betas=(0.9, 0.95),
+                                  weight_decay=settings["weight_decay"])
+    steps_per_epoch = math.ceil(len(train_set) / settings["batch_size"])
+    total_steps = steps_per_epoch * settings["epochs"]
+    state = {"step": 0, "loss": [], "grad_norm": [], "lr": [], "eval_loss": [], "train_seconds": 0.0,
+             "train_positions": 0}
+    checkpoint = work / CHECKPOINT
+    if checkpoint.exists():
+        saved = torch.load(checkpoint, weights_only=True)  # our own file: tensors and a JSON string
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        state = json.loads(saved["state"])
+        say(f"still {recipe.name}: resuming from step {state['step']} of {total_steps}")
+
+    model.train()
+    progress = bar(total=total_steps, desc=f"still {recipe.name}", unit="step")
+    progress.update(state["step"])
+    steps_this_run = 0
+    for epoch in range(state["step"] // steps_per_epoch, settings["epochs"]):
+        batches = batches_for_epoch(train_set, settings["batch_size"], seed, epoch)
+        for batch in batches[state["step"] - epoch * steps_per_epoch:]:
+            started = time.perf_counter()
+            ids, labels, mask = collate(train_set, batch, pad_id)
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(state["step"], total_steps, settings["lr"], settings["warmup_ratio"])
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings["grad_clip"] or float("inf"))
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            state["step"] += 1
+            state["loss"].append(round(loss.item(), 5))
+            state["grad_norm"].append(round(norm.item(), 5))
+            state["lr"].append(optimizer.param_groups[0]["lr"])
+            state["train_seconds"] += time.perf_counter() - started
+            state["train_positions"] += int(mask.sum())
+            progress.update(1)
+            progress.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}", refresh=False)
+            steps_this_run += 1
+            if state["step"] % settings["checkpoint_every_steps"] == 0:
+                _save_checkpoint(checkpoint, model, optimizer, state)
+            if stop_after_steps is not None and steps_this_run >= stop_after_steps:
+                _save_checkpoint(checkpoint, model, optimizer, state)
+                progress.close()
+                return {"stopped_at_step": state["step"]}
+        state["eval_loss"].append(round(eval_loss(model, eval_set, pad_id), 5))
+        progress.set_postfix(epoch=epoch + 1, val_loss=state["eval_loss"][-1], refresh=False)
+        _save_checkpoint(checkpoint, model, optimizer, state)
+    progress.close()
+
+    history = {**state, "parameters": parameter_count(model), "steps_per_epoch": steps_per_epoch,
+               "train_examples": len(train_set), "eval_examples": len(eval_set),
+               "positions_per_second": round(state["train_positions"] / max(state["train_seconds"], 1e-9), 1),
+               "threads": torch.get_num_threads()}
+    with store.build("still", keys.still, section=still_section(recipe), upstream={"cuts": keys.cuts}) as out:
+        torch.save(model.state_dict(), out / "model.pt")
+        (out / "config.json").write_text(model.config.to_json_string())
+        (out / "tokenizer.json").write_text(tokenizer.to_str())
+        (out / "history.json").write_text(json.dumps(history))
+        out.extra["summary"] = {k: history[k] for k in ("parameters", "train_examples", "positions_per_second")}
+    checkpoint.unlink(missing_ok=True)
+    say(f"still {recipe.name}: {history['parameters']:,} parameters, {state['step']} steps, "
+        f"val_loss {state['eval_loss'][-1]:.4f}, {history['positions_per_second']:.0f} positions/s")
+    return history
+
+
+def build_still(recipe, keys, store) -> dict:
+    if store.has("still", keys.still):
+        return store.manifest("still", keys.still)["summary"]
+    return train(recipe, keys, store)
+
+
+def load_still(keys, store):
+    """(model, tokenizer, history) from a finished still artifact."""
+    import torch
+
+    from .student import load_tokenizer, model_from_config_json
+
+    folder = store.get("still", keys.still)
+    model = model_from_config_json((folder / "config.json").read_text())
+    model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
+    model.eval()
+    tokenizer = load_tokenizer((folder / "tokenizer.json").read_text())
+    return model, tokenizer, json.loads((folder / "history.json").read_text())

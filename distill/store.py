@@ -1,0 +1,162 @@
+"""The content-addressed store: one immutable folder per (stage, key), with a manifest.
+
+Artifacts are built in a temp folder beside their final place, fsynced, then renamed into
+place, so a crash leaves no half artifact and two builders of one key cannot corrupt it.
+A manifest whose files do not match their digests is a miss (warned about), never a success.
+"""
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .hashing import digest
+
+MANIFEST = "manifest.json"
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("DISTILL_STORE", ".distill")).resolve()
+
+
+def _file_digest(path: Path) -> str:
+    return digest(path.read_bytes())
+
+
+def _fsync_tree(folder: Path):
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Store:
+    def __init__(self, root=None):
+        self.root = Path(root).resolve() if root else default_root()
+
+    # where things live
+    @property
+    def artifacts(self) -> Path:
+        return self.root / "store"
+
+    @property
+    def teacher_cache(self) -> Path:
+        return self.root / "teacher-cache"
+
+    def work_dir(self, stage: str, key: str) -> Path:
+        """Scratch space for a build in progress (e.g. resumable Still checkpoints)."""
+        path = self.root / "work" / stage / key
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def path(self, stage: str, key: str) -> Path:
+        return self.artifacts / stage / key[:2] / key
+
+    # queries
+    def manifest(self, stage: str, key: str) -> dict | None:
+        try:
+            return json.loads((self.path(stage, key) / MANIFEST).read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def has(self, stage: str, key: str, verify: bool = True) -> bool:
+        """True when the artifact exists (and, with verify, every file matches its digest)."""
+        manifest = self.manifest(stage, key)
+        if manifest is None:
+            return False
+        if verify:
+            return not self.corrupt_files(stage, key, manifest)
+        folder = self.path(stage, key)
+        return all((folder / name).is_file() for name in manifest["files"])
+
+    def corrupt_files(self, stage, key, manifest=None) -> list[str]:
+        manifest = manifest or self.manifest(stage, key) or {"files": {}}
+        folder = self.path(stage, key)
+        bad = []
+        for name, info in manifest["files"].items():
+            path = folder / name
+            if not path.is_file() or path.stat().st_size != info["bytes"] or _file_digest(path) != info["digest"]:
+                bad.append(name)
+        return bad
+
+    def get(self, stage: str, key: str) -> Path:
+        """The artifact folder, checked against its manifest; a corrupt artifact is removed and a miss."""
+        bad = self.corrupt_files(stage, key) if self.manifest(stage, key) else ["manifest.json"]
+        if bad:
+            if self.manifest(stage, key):
+                print(f"warning: {stage} artifact {key} is corrupt ({', '.join(bad)}); it will be rebuilt",
+                      file=sys.stderr)
+                self.remove(stage, key)
+            raise KeyError(f"{stage}/{key}")
+        return self.path(stage, key)
+
+    def keys(self, stage: str) -> list[str]:
+        folder = self.artifacts / stage
+        if not folder.exists():
+            return []
+        return sorted(p.name for p in folder.glob("*/*") if (p / MANIFEST).exists())
+
+    def remove(self, stage, key):
+        final = self.path(stage, key)
+        if final.exists():
+            trash = final.with_name(f".trash-{final.name}-{os.getpid()}")
+            os.replace(final, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def log_usage(self, recipe: str, stage: str, category: str, stats: dict):
+        """Append what a teacher was asked to `<root>/teacher-usage.jsonl`: an audit trail, never a key."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        line = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "recipe": recipe, "stage": stage,
+                "category": category, "requests": stats.get("requests", 0),
+                "cached_responses": stats.get("cached_responses", 0),
+                "estimated_cost_usd": stats.get("estimated_cost_usd", 0.0)}
+        with open(self.root / "teacher-usage.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+
+    # building
+    @contextlib.contextmanager
+    def build(self, stage: str, key: str, section=None, upstream=None):
+        """Yield a temp folder; on clean exit, write its manifest and publish it atomically.
+
+        The caller may put extra manifest fields in `building.extra`."""
+        final = self.path(stage, key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=final.parent))
+        building = _Building(tmp)
+        started = time.time()
+        try:
+            yield building
+            files = {}
+            for path in sorted(tmp.rglob("*")):
+                if path.is_file() and path.name != MANIFEST:
+                    files[str(path.relative_to(tmp))] = {"bytes": path.stat().st_size, "digest": _file_digest(path)}
+            manifest = {"stage": stage, "key": key, "section": section, "upstream": upstream or {},
+                        "files": files, "seconds": round(time.time() - started, 3),
+                        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **building.extra}
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+            _fsync_tree(tmp)
+            if final.exists() and self.has(stage, key, verify=True):
+                return  # someone else published the same key first: theirs is identical by construction
+            self.remove(stage, key)
+            os.replace(tmp, final)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+class _Building:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.extra = {}
+
+    def __truediv__(self, name):
+        return self.folder / name
+

@@ -1,0 +1,92 @@
+"""The student: a tokenizer trained on hearts only, and a small transformer built from scratch."""
+import json
+
+PAD, BOS, EOS = "<pad>", "<s>", "</s>"
+SPECIAL_TOKENS = [PAD, BOS, EOS]
+
+
+def train_tokenizer(texts, vocab_size: int):
+    """Byte-level BPE with every digit its own token: copying "2061" from the input is then a
+    digit-by-digit copy, not a guess among merged number chunks."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False),
+    ])
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    return tokenizer
+
+
+def load_tokenizer(tokenizer_json: str):
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_str(tokenizer_json)
+
+
+def special_ids(tokenizer) -> dict:
+    return {name: tokenizer.token_to_id(tok) for name, tok in (("pad", PAD), ("bos", BOS), ("eos", EOS))}
+
+
+def encode_prompt(tokenizer, prompt: str) -> list[int]:
+    return [tokenizer.token_to_id(BOS)] + tokenizer.encode(prompt, add_special_tokens=False).ids
+
+
+def encode_example(tokenizer, prompt: str, target: str, max_length: int):
+    """Token ids and labels; the loss is on the target (and its end token) only."""
+    prompt_ids = encode_prompt(tokenizer, prompt)
+    target_ids = tokenizer.encode(target, add_special_tokens=False).ids + [tokenizer.token_to_id(EOS)]
+    ids = (prompt_ids + target_ids)[:max_length]
+    labels = ([-100] * len(prompt_ids) + target_ids)[:max_length]
+    return ids, labels
+
+
+def model_config(student: dict, tokenizer):
+    """A Llama-style decoder config (transformers), sized by the Recipe's student section."""
+    from transformers import LlamaConfig
+
+    ids = special_ids(tokenizer)
+    return LlamaConfig(
+        vocab_size=tokenizer.get_vocab_size(),
+        hidden_size=student["hidden_size"],
+        intermediate_size=student["intermediate_size"],
+        num_hidden_layers=student["layers"],
+        num_attention_heads=student["heads"],
+        num_key_value_heads=student["kv_heads"],
+        max_position_embeddings=student["max_length"],
+        rms_norm_eps=1e-5,
+        tie_word_embeddings=True,
+        pad_token_id=ids["pad"],
+        bos_token_id=ids["bos"],
+        eos_token_id=ids["eos"],
+        attention_dropout=0.0,
+    )
+
+
+def build_model(config, seed: int):
+    import torch
+    from transformers import LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    model.config.use_cache = True
+    return model
+
+
+def model_from_config_json(config_json: str):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    return LlamaForCausalLM(LlamaConfig(**json.loads(config_json)))
+
+
+def parameter_count(model) -> int:
+    seen, total = set(), 0
+    for p in model.parameters():  # tied embeddings counted once
+        if id(p) not in seen:
+            seen.add(id(p))
+            total += p.numel()
+    return total

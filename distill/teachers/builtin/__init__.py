@@ -1,0 +1,28 @@
+"""The built-in offline teacher: deterministic from the Recipe's seed, no key, no network.
+
+It simulates a careful LLM teacher: it plans each example (wording, values, noise), reveals the
+input in one request and, in a separate request that carries only the input and where it came
+from, re-derives its plan and reveals the target. It is free, so its answers are not cached.
+"""
+import importlib
+import json
+
+from .. import Answer
+
+GENERATORS = {"tool_call": "distill.teachers.builtin.tool_call"}
+
+
+class Teacher:
+    cacheable = False
+
+    def __init__(self, settings: dict, seed: int):
+        self.settings = settings
+        self.seed = seed
+
+    def complete(self, request: dict) -> Answer:
+        generator = importlib.import_module(GENERATORS[request["task"]])
+        step = generator.inputs if request["step"] == "inputs" else generator.target
+        answer = step(request, seed=self.seed, temperature=self.settings["temperature"])
+        text = json.dumps(answer, ensure_ascii=False)
+        return Answer(text=text, input_tokens=len(request["prompt"]) // 4, output_tokens=len(text) // 4,
+                      model=self.settings["model"])

@@ -1,0 +1,72 @@
+"""Keys: golden values, and which Recipe edits move which keys."""
+import copy
+
+import yaml
+
+from distill.hashing import canonical_json, digest, stage_key
+from distill.keys import recipe_keys
+from distill.recipe import load_recipe
+from tests.conftest import tiny_recipe_data
+
+
+def test_canonical_json_is_one_spelling():
+    assert canonical_json({"b": 1, "a": [1.5, "é"]}) == '{"a":[1.5,"é"],"b":1}'
+    assert canonical_json({"a": 1, "b": 2}) == canonical_json({"b": 2, "a": 1})
+
+
+def test_golden_values():
+    # Changing these means every artifact in every store is invalidated: bump a STAGE_VERSION instead.
+    assert digest(b"") == "99aa06d3014798d86001c324468d497f"  # the published XXH3-128 of empty input
+    assert digest(b"distillarium") == "e8f436ea1d7705268554cd25bc4b347c"
+    assert stage_key("mash", {"x": 1}) == "87058363cacc1cc37932f6ca8dc8da09"
+    assert stage_key("still", {"lr": 0.0003}, ["abc"]) == "42768a5eca3325ba0a9c90dffd57f18e"
+
+
+def _write(tmp_path, name, data):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_recipe(path)
+
+
+def test_writing_a_default_explicitly_changes_nothing(tmp_path):
+    data = tiny_recipe_data()
+    base = _write(tmp_path, "a", data)
+    explicit = copy.deepcopy(data)
+    explicit["still"]["weight_decay"] = 0.01
+    explicit["teacher"] = {"provider": "builtin", "temperature": 0.9}
+    other = _write(tmp_path, "a2", {**explicit, "name": "a"})
+    assert base.hash == other.hash
+    assert recipe_keys(base) == recipe_keys(other)
+
+
+def test_training_edit_keeps_mash_and_cuts(tmp_path):
+    data = tiny_recipe_data()
+    base = recipe_keys(_write(tmp_path, "a", data))
+    data["still"]["lr"] = 0.001
+    edited = recipe_keys(_write(tmp_path, "b", data))
+    assert edited.shards == base.shards and edited.cuts == base.cuts
+    assert edited.still != base.still and edited.notes != base.notes
+
+
+def test_operational_teacher_settings_stay_out_of_the_mash_key(tmp_path):
+    data = tiny_recipe_data()
+    base = recipe_keys(_write(tmp_path, "a", data))
+    data["teacher"] = {"concurrency": 32, "timeout_s": 5, "max_retries": 1, "requests_per_minute": 60}
+    assert recipe_keys(_write(tmp_path, "b", data)).shards == base.shards
+    data["teacher"] = {"temperature": 0.5}
+    assert recipe_keys(_write(tmp_path, "c", data)).shards != base.shards
+
+
+def test_description_is_not_hashed(tmp_path):
+    data = tiny_recipe_data()
+    a = _write(tmp_path, "a", data)
+    data["description"] = "something else entirely"
+    assert _write(tmp_path, "a2", {**data, "name": "a"}).hash == a.hash
+
+
+def test_adding_a_tool_adds_one_shard(tmp_path):
+    small = recipe_keys(_write(tmp_path, "a", tiny_recipe_data(("get_weather", "set_timer"))))
+    big = recipe_keys(_write(tmp_path, "b", tiny_recipe_data(("get_weather", "set_timer", "play_music"))))
+    assert set(big.shards) - set(small.shards) == {"play_music"}
+    assert all(big.shards[name] == key for name, key in small.shards.items())
+    assert big.cuts != small.cuts  # distractors depend on the whole catalog

@@ -1,0 +1,92 @@
+"""The built-in teacher's Mash and the Cuts made from it (no training: runs in about a second)."""
+import json
+
+import pytest
+
+from distill.cuts import _shingles, split
+from distill.keys import recipe_keys
+from distill.mash import build_mash, load_mash
+from distill.recipe import load_recipe
+from distill.store import Store
+from distill.tasks import task_type
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def needle_mash(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("store"))
+    recipe = load_recipe(ROOT / "recipes" / "needle.yaml")
+    keys = recipe_keys(recipe)
+    summary = build_mash(recipe, keys, store)
+    return recipe, keys, store, summary
+
+
+def test_mash_has_the_requested_size_and_is_diverse(needle_mash):
+    recipe, keys, store, summary = needle_mash
+    examples = load_mash(keys, store)
+    assert len(examples) == len(recipe["task"]["tools"]) * recipe["mash"]["examples_per_category"] >= 2000
+    texts = [ex["input"]["text"] for ex in examples]
+    assert len(set(texts)) == len(texts)
+    skeletons = {task_type("tool_call").skeleton(ex) for ex in examples}
+    assert len(skeletons) / len(examples) > 0.5  # wording varies, not just slot values
+    for key in keys.shards.values():
+        stats = store.manifest("mash", key)["stats"]
+        assert stats["distinct_input_share"] > 0.97
+        assert stats["requests"] > stats["accepted"]  # inputs and targets are separate requests
+
+
+def test_mash_is_deterministic_and_sharded(needle_mash, tmp_path):
+    recipe, keys, store, summary = needle_mash
+    assert summary["built"] == len(keys.shards)
+    again = Store(tmp_path)
+    build_mash(recipe, keys, again)
+    for key in keys.shards.values():
+        a = (store.path("mash", key) / "shard.jsonl").read_bytes()
+        assert a == (again.path("mash", key) / "shard.jsonl").read_bytes()
+    assert build_mash(recipe, keys, again) == {"built": 0, "requests": 0}
+
+
+def test_targets_match_the_catalog(needle_mash):
+    recipe, keys, store, _ = needle_mash
+    tools = {t["name"]: t for t in recipe["task"]["tools"]}
+    for ex in load_mash(keys, store):
+        params = tools[ex["target"]["name"]]["parameters"]
+        assert set(ex["target"]["arguments"]) <= set(params)
+        assert all(name in ex["target"]["arguments"] for name, p in params.items() if p.get("required"))
+        assert json.dumps(ex["target"]) not in ex["input"]["text"]
+
+
+def test_cuts_split_without_straddling(needle_mash):
+    recipe, keys, store, _ = needle_mash
+    module = task_type("tool_call")
+    result = split(sorted(load_mash(keys, store), key=lambda e: e["id"]), recipe)
+    hearts, heads, tails = result["hearts"], result["heads"], result["tails"]
+    total = len(hearts) + len(heads) + len(tails)
+    assert 0.07 < len(heads) / total < 0.14
+    assert tails and all(t["tail_reason"] for t in tails)
+    # whole phrasings held out: none of their examples trains
+    held = set(result["summary"]["heldout_phrasings"])
+    assert held and not any(ex["meta"]["phrasing"] in held for ex in hearts)
+    assert sum(ex["unseen_phrasing"] for ex in heads) > 20
+    # no exact or near-duplicate wording on both sides
+    threshold = recipe["cuts"]["near_duplicate_jaccard"]
+    heart_sets = {}
+    for ex in hearts:
+        heart_sets.setdefault(ex["category"], []).append(_shingles(module.near_duplicate_text(ex)))
+    for ex in heads:
+        s = _shingles(module.near_duplicate_text(ex))
+        for h in heart_sets.get(ex["category"], []):
+            assert len(s & h) / len(s | h) < threshold
+    # the student sees the right tool among distractors
+    for ex in hearts + heads:
+        assert ex["target"]["name"] in ex["shown"] and len(ex["shown"]) >= 3
+
+
+def test_split_is_stable_when_the_mash_grows(needle_mash, tmp_path):
+    recipe, keys, store, _ = needle_mash
+    examples = sorted(load_mash(keys, store), key=lambda e: e["id"])
+    first = split(examples[: len(examples) * 3 // 4], recipe)
+    second = split(examples, recipe)
+    side = {ex["id"]: name for name in ("hearts", "heads", "tails") for ex in second[name]}
+    moved = sum(side[ex["id"]] != name for name in ("hearts", "heads", "tails") for ex in first[name])
+    assert moved / (len(examples) * 3 // 4) < 0.02

@@ -1,0 +1,90 @@
+"""Recipe validation and forks: one clear line naming file, line and field; never a traceback."""
+import pytest
+import yaml
+
+from distill.errors import RecipeError
+from distill.recipe import load_recipe
+from tests.conftest import ROOT, run_cli, run_doit, tiny_recipe_data
+
+BROKEN = {
+    "unknown key": ("fork: needle\nstill:\n  lrr: 0.1\n", 3, "still.lrr", "unknown key 'lrr'; valid keys:"),
+    "wrong type": ("fork: needle\nstill:\n  epochs: many\n", 3, "still.epochs", "'many' is not of type 'integer'"),
+    "bad value": ("fork: needle\nstill: {lr: -1}\n", 2, "still.lr", "minimum of 0"),
+    "bad enum": ("fork: needle\nteacher: {provider: gpt5}\n", 2, "teacher.provider", "use one of"),
+    "missing parent": ("fork: nedle\n", 1, "fork", "parent recipe 'nedle' not found"),
+    "yaml syntax": ("fork: needle\nstill:\n  epochs: [1\n", 4, None, "YAML syntax error"),
+    "bad phrasing slot": (None, None, "task.tools[0].phrasings[0]", "slot {town} is not a parameter"),
+}
+
+
+def _write_broken(folder, case):
+    text = BROKEN[case][0]
+    if text is None:
+        data = tiny_recipe_data()
+        data["task"]["tools"][0]["phrasings"][0] = "weather in {town}"
+        text = yaml.safe_dump(data, sort_keys=False)
+    (folder / "needle.yaml").write_text((ROOT / "recipes" / "needle.yaml").read_text())
+    path = folder / "x.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_recipe_names_file_line_and_field(tmp_path, case):
+    path = _write_broken(tmp_path, case)
+    _, line, field, problem = BROKEN[case]
+    with pytest.raises(RecipeError) as info:
+        load_recipe(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line}" if line else str(path)), message
+    if field:
+        assert f" {field}:" in message
+    assert problem in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("case", ["unknown key", "missing parent", "yaml syntax"])
+def test_cli_and_doit_print_one_line_and_fail(tmp_path, case):
+    path = _write_broken(tmp_path, case)
+    cli = run_cli("validate", str(path))
+    assert cli.returncode == 2
+    assert cli.stderr.count("\n") == 1 and "Traceback" not in cli.stderr and str(path) in cli.stderr
+
+    import os
+
+    env_recipes = os.environ.get("DISTILL_RECIPES")
+    os.environ["DISTILL_RECIPES"] = str(tmp_path)
+    try:
+        doit = run_doit("list", cwd=tmp_path)
+    finally:
+        if env_recipes is None:
+            os.environ.pop("DISTILL_RECIPES")
+        else:
+            os.environ["DISTILL_RECIPES"] = env_recipes
+    assert doit.returncode != 0
+    assert "Traceback" not in doit.stderr and str(path) in doit.stderr
+    assert doit.stderr.strip().count("\n") == 0
+
+
+def test_shipped_recipes_validate():
+    result = run_cli("validate", *map(str, sorted((ROOT / "recipes").glob("*.yaml"))))
+    assert result.returncode == 0, result.stderr
+
+
+def test_fork_is_a_full_standalone_recipe():
+    needle = load_recipe(ROOT / "recipes" / "needle.yaml")
+    quick = load_recipe(ROOT / "recipes" / "needle-quick.yaml")
+    assert quick.parent == needle.hash
+    assert quick["still"]["epochs"] == 2 and needle["still"]["epochs"] == 8
+    assert quick["task"] == needle["task"] and quick["student"] == needle["student"]
+    assert "fork" not in quick.data
+
+
+def test_needle_is_big_enough():
+    needle = load_recipe(ROOT / "recipes" / "needle.yaml")
+    tools = needle["task"]["tools"]
+    assert len(tools) >= 12
+    assert len(tools) * needle["mash"]["examples_per_category"] >= 2000
+    kinds = {p["type"] for t in tools for p in t["parameters"].values()}
+    assert {"string", "integer", "number", "enum"} <= kinds
+    assert any(not p.get("required") for t in tools for p in t["parameters"].values())
