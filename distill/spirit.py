@@ -1,11 +1,13 @@
 """Spirits: load any bottle and pour predictions from it, the same way for every format.
 
-A runner wraps one runtime (torch, onnxruntime) behind `generate(prompt_ids) -> new ids`;
-decoding is greedy in every runtime, so lossless formats give the same answers.
+A runner wraps one runtime (torch, onnxruntime) behind `generate(prompt_ids, ..., pick) -> new ids`;
+`pick` is the same constrained greedy choice (distill/decoding.py) in every runtime, so
+lossless formats give the same answers.
 """
 import json
 from pathlib import Path
 
+from .decoding import TokenPieces, choose
 from .errors import DistillError
 from .student import encode_prompt, load_tokenizer, special_ids
 from .tasks import task_type
@@ -24,7 +26,7 @@ class TorchRunner:
         # transformers renamed past_key_values -> cache (5.x); the cache object is updated in place
         self.cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
-    def generate(self, prompt_ids: list[int], max_new_tokens: int, eos_id: int) -> list[int]:
+    def generate(self, prompt_ids: list[int], max_new_tokens: int, eos_id: int, pick) -> list[int]:
         import torch
         from transformers import DynamicCache
 
@@ -33,7 +35,7 @@ class TorchRunner:
         with torch.no_grad():
             logits = self.model(input_ids=torch.tensor([prompt_ids]), use_cache=True, **{self.cache_arg: cache}).logits
             for _ in range(max_new_tokens):
-                next_id = int(logits[0, -1].argmax())
+                next_id = pick(logits[0, -1].numpy(), out_ids)
                 if next_id == eos_id:
                     break
                 out_ids.append(next_id)
@@ -48,7 +50,7 @@ class OnnxRunner:
     def __init__(self, session):
         self.session = session
 
-    def generate(self, prompt_ids: list[int], max_new_tokens: int, eos_id: int) -> list[int]:
+    def generate(self, prompt_ids: list[int], max_new_tokens: int, eos_id: int, pick) -> list[int]:
         import numpy as np
 
         ids = list(prompt_ids)
@@ -56,7 +58,7 @@ class OnnxRunner:
         for _ in range(max_new_tokens):
             x = np.array([ids], dtype=np.int64)
             logits = self.session.run(["logits"], {"input_ids": x, "attention_mask": np.ones_like(x)})[0]
-            next_id = int(logits[0, -1].argmax())
+            next_id = pick(logits[0, -1], out_ids)
             if next_id == eos_id:
                 break
             out_ids.append(next_id)
@@ -72,15 +74,22 @@ class Spirit:
         self.recipe, self.recipe_hash, self.proof, self.config = recipe, recipe_hash, proof, config
         self.task = task_type(recipe["task"]["type"])
         self.eos_id = special_ids(tokenizer)["eos"]
+        self.pieces = TokenPieces(tokenizer)
 
     def default_categories(self) -> list[str]:
         return [tool["name"] for tool in self.recipe["task"]["tools"]]
 
     def predict(self, text: str, shown=None) -> dict:
-        prompt = self.task.student_prompt(shown or self.default_categories(), text)
+        shown = shown or self.default_categories()
+        prompt = self.task.student_prompt(shown, text)
         ids = encode_prompt(self.tokenizer, prompt)
         budget = max(1, self.config["max_position_embeddings"] - len(ids))
-        new_ids = self.runner.generate(ids, budget, self.eos_id)
+        valid = self.task.output_validator(shown, self.recipe["task"]["tools"], text)
+
+        def pick(logits, out_ids):
+            return choose(logits, self.tokenizer.decode(out_ids), self.pieces, valid, self.eos_id)
+
+        new_ids = self.runner.generate(ids, budget, self.eos_id, pick)
         return self.task.parse_prediction(self.tokenizer.decode(new_ids))
 
     def predict_example(self, example) -> dict:

@@ -270,6 +270,61 @@ def parse_prediction(text: str) -> dict:
         return {"name": name, "arguments": None, "raw": text.strip()}
 
 
+def output_validator(shown: list[str], catalog: list[dict], text: str):
+    """A check on partial student output: the tool is one offered, argument names belong to it,
+    and every argument value is copied from the user's text (case aside)."""
+    params = {tool["name"]: set(tool["parameters"]) for tool in catalog}
+    source = text.lower()
+
+    def valid(output: str) -> bool:
+        body = output[1:] if output.startswith(" ") else output
+        name, sep, rest = body.partition(" ")
+        if not sep:
+            return any(n.startswith(name) for n in shown)
+        if name not in shown:
+            return False
+        return _arguments_valid(rest, params.get(name, set()), source)
+
+    return valid
+
+
+def _arguments_valid(rest: str, names: set, source: str) -> bool:
+    """Scan a partial JSON object; False as soon as a key or value breaks the rules."""
+    in_string, escaped, expecting_key, buffer, kind = False, False, True, "", None
+    for ch in rest:
+        if in_string:
+            if escaped:
+                buffer, escaped = buffer + ch, False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                if kind == "key" and buffer not in names:
+                    return False
+                if kind == "value" and (not buffer or buffer.lower() not in source):
+                    return False
+                in_string, kind = False, None
+            else:
+                buffer += ch
+                if kind == "key" and not any(n.startswith(buffer) for n in names):
+                    return False
+                if kind == "value" and buffer.lower() not in source:
+                    return False
+        elif ch == '"':
+            in_string, buffer, kind = True, "", ("key" if expecting_key else "value")
+        elif ch in "{,":
+            expecting_key, kind = True, None
+        elif ch == ":":
+            expecting_key, buffer, kind = False, "", None
+        elif ch in "-.0123456789" and not expecting_key:
+            buffer = (buffer if kind == "number" else "") + ch
+            kind = "number"
+            if buffer not in source:
+                return False
+        else:
+            kind = None if ch in " }" else kind
+    return True
+
+
 # ---------------------------------------------------------------- proof
 
 
