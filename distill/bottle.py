@@ -115,8 +115,9 @@ def publish(src: Path, dest: Path):
 def publish_notes(recipe, keys, store):
     folder = store.get("notes", keys.notes)
     dest = cellar_root() / recipe.name
-    for name in ("notes.md", "notes.json", "loss.png"):
-        publish(folder / name, dest / name)
+    for path in sorted(folder.iterdir()):  # notes.md, notes.json, loss.png, task pictures
+        if path.suffix in (".md", ".png") or path.name == "notes.json":
+            publish(path, dest / path.name)
     recipe_json = json.dumps(recipe.data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     tmp = dest / ".recipe.json.tmp"
     tmp.write_text(recipe_json)

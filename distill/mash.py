@@ -41,7 +41,9 @@ def _collect_inputs(task_module, task, category, spec, client, settings, sample_
             rejects["invalid JSON"] += request["spec"]["count"]
             continue
         for j, item in enumerate(parsed):
-            items.append((item, {"tool": spec, "sample": request["sample"], "item": j}))
+            # where the item came from: lets the offline teacher re-derive its plan; never the answer
+            origin = {k: v for k, v in request["spec"].items() if k != "count"}
+            items.append((item, {**origin, "sample": request["sample"], "item": j}))
     return items, rejects, sample_start + n_requests
 
 

@@ -28,16 +28,15 @@ def predict_heads(spirit, heads, desc="proof") -> list[dict]:
 
 
 def per_category(module, heads, preds, verdicts):
-    table = defaultdict(lambda: {"n": 0, "correct_name": 0, "correct": 0, "failures": [], "successes": []})
+    """Share of fully correct heads per Mash category (tool, label, entity type, query kind)."""
+    table = defaultdict(lambda: {"n": 0, "correct": 0, "failures": [], "successes": []})
     for ex, pred, verdict in zip(heads, preds, verdicts):
-        row = table[module.category_of(ex["target"])]
+        row = table[ex["category"]]
         row["n"] += 1
-        row["correct_name"] += verdict != "wrong tool"
         row["correct"] += verdict == "correct"
         case = {"input": module.input_text(ex), "gold": ex["target"], "predicted": pred, "verdict": verdict}
         (row["successes"] if verdict == "correct" else row["failures"]).append(case)
-    return {name: {**row, "name_accuracy": row["correct_name"] / row["n"], "exact": row["correct"] / row["n"]}
-            for name, row in sorted(table.items())}
+    return {name: {**row, "exact": row["correct"] / row["n"]} for name, row in sorted(table.items())}
 
 
 def sample_predictions(module, heads, preds, verdicts, count, seed):
@@ -79,32 +78,40 @@ def _subset_proof(module, heads, preds, keep):
     return module.proof([g for g, _ in pairs], [p for _, p in pairs])
 
 
-def evaluate(recipe, keys, store) -> dict:
-    module = task_type(recipe["task"]["type"])
+def _subset_proof(module, task, heads, preds, keep):
+    pairs = [(ex["target"], p) for ex, p in zip(heads, preds) if keep(ex)]
+    return module.proof([g for g, _ in pairs], [p for _, p in pairs], task)
+
+
+def evaluate(recipe, keys, store, folder) -> tuple[dict, list, dict]:
+    """Predict every head with the trained student and assemble the Tasting Notes."""
+    module, task = task_type(recipe["task"]["type"]), recipe["task"]
     model, tokenizer, history = load_still(keys, store)
     heads, tails = load_cut(keys, store, "heads"), load_cut(keys, store, "tails")
     spirit = spirit_from_model(model, tokenizer, recipe.data, recipe.hash)
     started = time.perf_counter()
     preds = predict_heads(spirit, heads, desc=f"notes {recipe.name}")
     seconds = time.perf_counter() - started
-    verdicts = [module.verdict(ex["target"], p) for ex, p in zip(heads, preds)]
-    headline = module.proof([ex["target"] for ex in heads], preds)
+    golds = [ex["target"] for ex in heads]
+    verdicts = [module.verdict(g, p) for g, p in zip(golds, preds)]
+    headline = module.proof(golds, preds, task)
     categories = per_category(module, heads, preds, verdicts)
     k = recipe["notes"]["examples_per_section"]
-    ranked = sorted(categories.items(), key=lambda kv: (kv[1]["exact"], kv[1]["name_accuracy"]))
+    ranked = sorted(categories.items(), key=lambda kv: kv[1]["exact"])
     notes = {
-        "recipe": recipe.name, "recipe_hash": recipe.hash, "task_type": recipe["task"]["type"],
+        "recipe": recipe.name, "recipe_hash": recipe.hash, "task_type": task["type"],
         "proof": {**headline, "degrees": degrees(headline["value"])},
-        "proof_seen_phrasings": _subset_proof(module, heads, preds, lambda ex: not ex.get("unseen_phrasing")),
-        "proof_unseen_phrasings": _subset_proof(module, heads, preds, lambda ex: ex.get("unseen_phrasing")),
-        "per_category": {name: {"n": r["n"], "name_accuracy": r["name_accuracy"], "exact": r["exact"]}
-                         for name, r in categories.items()},
+        "proof_seen_phrasings": _subset_proof(module, task, heads, preds, lambda ex: not ex.get("unseen_phrasing")),
+        "proof_unseen_phrasings": _subset_proof(module, task, heads, preds, lambda ex: ex.get("unseen_phrasing")),
+        "per_category": {name: {"n": r["n"], "exact": r["exact"]} for name, r in categories.items()},
         "strengths": [{"category": name, "exact": r["exact"], "examples": r["successes"][:k]}
-                      for name, r in reversed(ranked[-3:])],
+                      for name, r in reversed(ranked[-3:]) if r["successes"]],
         "weaknesses": [{"category": name, "exact": r["exact"], "examples": r["failures"][:k]}
                        for name, r in ranked[:3] if r["failures"]],
         "samples": sample_predictions(module, heads, preds, verdicts, recipe["notes"]["samples"], recipe["seed"]),
         "tails": [{"input": module.input_text(ex), "target": ex["target"], "reason": ex["tail_reason"]} for ex in tails],
+        "task_details": module.extra_notes([module.input_text(ex) for ex in heads], golds, preds, task, folder)
+        if hasattr(module, "extra_notes") else {},
         "training": {k2: history[k2] for k2 in ("parameters", "train_examples", "eval_examples", "steps_per_epoch",
                                                  "positions_per_second", "train_seconds", "threads")},
         "final_val_loss": history["eval_loss"][-1] if history["eval_loss"] else None,
@@ -117,8 +124,9 @@ def render_markdown(notes: dict) -> str:
     p = notes["proof"]
     lines = [f"# Tasting Notes — {notes['recipe']}", "",
              f"**Proof: {p['degrees']}** ({p['metric']} on {p['n']} held-out heads; recipe `{notes['recipe_hash']}`)", ""]
-    if "argument_exact_match" in p:
-        lines.append(f"- Full-call exact match (tool and every argument): {p['argument_exact_match']:.1%}")
+    for key, value in p.items():
+        if isinstance(value, float) and key != "value":
+            lines.append(f"- {key.replace('_', ' ').capitalize()}: {value:.1%}")
     for label, key in (("seen phrasings", "proof_seen_phrasings"), ("unseen phrasings (whole templates held out)", "proof_unseen_phrasings")):
         sub = notes[key]
         if sub["n"]:
@@ -138,8 +146,9 @@ def render_markdown(notes: dict) -> str:
         lines.append(f"- **{w['category']}** — exact {w['exact']:.0%}")
         lines += [f"  - `{e['input']}`: gold `{json.dumps(e['gold'], ensure_ascii=False)}`, got "
                   f"`{json.dumps(e['predicted'], ensure_ascii=False)}` ({e['verdict']})" for e in w["examples"]]
-    lines += ["", "## Per category", "", "| category | n | name accuracy | exact |", "|---|---|---|---|"]
-    lines += [f"| {name} | {r['n']} | {r['name_accuracy']:.0%} | {r['exact']:.0%} |" for name, r in notes["per_category"].items()]
+    lines += ["", "## Per category", "", "| category | n | fully correct |", "|---|---|---|"]
+    lines += [f"| {name} | {r['n']} | {r['exact']:.0%} |" for name, r in notes["per_category"].items()]
+    lines += _task_details_markdown(notes.get("task_details", {}))
     lines += ["", "## Loss curve", "", "![loss curve](loss.png)", "",
               f"Final val loss: {notes['final_val_loss']}", "", "## Sample predictions", "",
               "| input | gold | predicted | verdict |", "|---|---|---|---|"]
@@ -153,20 +162,40 @@ def render_markdown(notes: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _task_details_markdown(details: dict) -> list[str]:
+    """Per-label / per-type / per-clause tables and pictures that only some task types have."""
+    lines = []
+    for key, title in (("per_label", "Per label"), ("per_type", "Per entity type")):
+        if details.get(key):
+            lines += ["", f"## {title}", "", "| name | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+            lines += [f"| {name} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1']:.2f} | {r['support']} |"
+                      for name, r in details[key].items()]
+    if details.get("per_clause_kind"):
+        lines += ["", "## Per clause kind", "", "| clause | n | execution accuracy |", "|---|---|---|"]
+        lines += [f"| {name} | {r['n']} | {r['execution_accuracy']:.0%} |" for name, r in details["per_clause_kind"].items()]
+    for key, title in (("missed_examples", "Missed spans"), ("spurious_examples", "Spurious spans")):
+        if details.get(key):
+            lines += ["", f"## {title}", ""] + [f"- `{e['span']}` ({e['type']}) in “{e['text']}”" for e in details[key]]
+    for picture in details.get("pictures", []):
+        lines += ["", f"![{picture}]({picture})"]
+    return lines
+
+
 def build_notes(recipe, keys, store) -> dict:
     if store.has("notes", keys.notes):
         return store.manifest("notes", keys.notes)["summary"]
-    notes, preds, history = evaluate(recipe, keys, store)
     with store.build("notes", keys.notes, section=notes_section(recipe),
                      upstream={"still": keys.still, "cuts": keys.cuts}) as out:
+        notes, preds, history = evaluate(recipe, keys, store, out.folder)
         (out / "notes.json").write_text(json.dumps(notes, indent=2, ensure_ascii=False))
         (out / "notes.md").write_text(render_markdown(notes))
         (out / "predictions.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in preds))
         plot_loss(history, out / "loss.png")
         out.extra["summary"] = {"proof": notes["proof"], "proof_unseen_phrasings": notes["proof_unseen_phrasings"]}
     p = notes["proof"]
-    say(f"notes {recipe.name}: proof {p['degrees']} ({p['metric']}), "
-        + (f"argument exact-match {p['argument_exact_match']:.1%}" if "argument_exact_match" in p else ""))
+    extras = ", ".join(f"{k.replace('_', ' ')} {v:.1%}" for k, v in p.items()
+                       if isinstance(v, float) and k not in ("value",))
+    say(f"notes {recipe.name}: proof {p['degrees']} ({p['metric']}){', ' + extras if extras else ''}")
     return store.manifest("notes", keys.notes)["summary"]
 
 

@@ -236,7 +236,10 @@ def load_recipe(path, _seen=None) -> Recipe:
         data["parent"] = parent_hash
     from .tasks import task_type  # task-specific checks (e.g. phrasings name real parameters)
 
-    for parts, problem in task_type(data["task"]["type"]).check(data["task"]):
+    module = task_type(data["task"]["type"])
+    if data["student"]["arch"] == "auto":
+        data["student"]["arch"] = module.DEFAULT_ARCH
+    for parts, problem in module.check(data["task"]):
         full = ["task"] + list(parts)
         raise RecipeError(path, _line_for(lines, full), field_path(full), problem)
     return Recipe(name=data["name"], path=path, data=data, parent=parent_hash, lines=lines)

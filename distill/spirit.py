@@ -44,6 +44,20 @@ class TorchRunner:
         return out_ids
 
 
+class TorchEncoderRunner:
+    """One forward pass of an encoder (classification or token tagging) in eager PyTorch."""
+
+    def __init__(self, model):
+        self.model = model.eval()
+
+    def forward(self, ids: list[int]):
+        import torch
+
+        with torch.no_grad():
+            x = torch.tensor([ids])
+            return self.model(input_ids=x, attention_mask=torch.ones_like(x)).logits[0].numpy()
+
+
 class OnnxRunner:
     """Greedy decoding in onnxruntime; the graph takes (input_ids, attention_mask) -> logits."""
 
@@ -65,6 +79,12 @@ class OnnxRunner:
             ids.append(next_id)
         return out_ids
 
+    def forward(self, ids: list[int]):
+        import numpy as np
+
+        x = np.array([ids], dtype=np.int64)
+        return self.session.run(["logits"], {"input_ids": x, "attention_mask": np.ones_like(x)})[0][0]
+
 
 class Spirit:
     """A loaded bottle: runner + tokenizer + the Recipe that made it."""
@@ -76,28 +96,37 @@ class Spirit:
         self.eos_id = special_ids(tokenizer)["eos"]
         self.pieces = TokenPieces(tokenizer)
 
-    def default_categories(self) -> list[str]:
-        return [tool["name"] for tool in self.recipe["task"]["tools"]]
+    @property
+    def max_length(self) -> int:
+        return self.config.get("max_position_embeddings", 512)
 
-    def predict(self, text: str, shown=None) -> dict:
-        shown = shown or self.default_categories()
-        prompt = self.task.student_prompt(shown, text)
-        ids = encode_prompt(self.tokenizer, prompt)
-        budget = max(1, self.config["max_position_embeddings"] - len(ids))
-        valid = self.task.output_validator(shown, self.recipe["task"]["tools"], text)
+    def generate(self, prompt_ids: list[int], valid=None) -> str:
+        """Decoder Spirits: constrained greedy continuation of the prompt, as text."""
 
         def pick(logits, out_ids):
             return choose(logits, self.tokenizer.decode(out_ids), self.pieces, valid, self.eos_id)
 
-        new_ids = self.runner.generate(ids, budget, self.eos_id, pick)
-        return self.task.parse_prediction(self.tokenizer.decode(new_ids))
+        budget = max(1, self.max_length - len(prompt_ids))
+        return self.tokenizer.decode(self.runner.generate(prompt_ids, budget, self.eos_id, pick))
+
+    def forward(self, ids: list[int]):
+        """Encoder Spirits: logits for one input (labels, or tokens x tags), as numpy."""
+        return self.runner.forward(ids)
+
+    def predict(self, text: str, context=None) -> dict:
+        """One prediction; context is task-specific (the tools offered, for tool calling)."""
+        return self.task.predict(self, text, context)
 
     def predict_example(self, example) -> dict:
-        return self.predict(self.task.input_text(example), example.get("shown"))
+        return self.predict(self.task.input_text(example), self.task.example_context(example))
+
+
+def torch_runner(model):
+    return TorchRunner(model) if model.config.model_type == "llama" else TorchEncoderRunner(model)
 
 
 def spirit_from_model(model, tokenizer, recipe: dict, recipe_hash="", proof=None) -> Spirit:
-    return Spirit(None, "torch", TorchRunner(model), tokenizer, recipe, recipe_hash, proof,
+    return Spirit(None, "torch", torch_runner(model), tokenizer, recipe, recipe_hash, proof,
                   json.loads(model.config.to_json_string()))
 
 
@@ -127,7 +156,7 @@ def _load_pt(path: Path) -> Spirit:
         raise DistillError(f"{path}: not a Distillarium Spirit (missing format marker)")
     model = model_from_config_json(blob["config"])
     model.load_state_dict(blob["state_dict"])
-    return Spirit(path, "pt", TorchRunner(model), load_tokenizer(blob["tokenizer"]), json.loads(blob["recipe"]),
+    return Spirit(path, "pt", torch_runner(model), load_tokenizer(blob["tokenizer"]), json.loads(blob["recipe"]),
                   blob["recipe_hash"], json.loads(blob["proof"]), json.loads(blob["config"]))
 
 

@@ -13,7 +13,7 @@ import time
 from .cuts import load_cut
 from .keys import still_section
 from .progress import bar, say
-from .student import build_model, encode_example, parameter_count, special_ids, train_tokenizer, model_config
+from .student import build_model, model_config, parameter_count, special_ids, train_tokenizer
 from .tasks import task_type
 
 CHECKPOINT = "checkpoint.pt"
@@ -27,12 +27,9 @@ def set_threads():
     torch.set_num_threads(int(os.environ.get("DISTILL_THREADS", os.cpu_count() or 1)))
 
 
-def student_texts(module, example):
-    return module.student_prompt(example.get("shown"), module.input_text(example)), module.student_target(example["target"])
-
-
-def encode_cut(module, tokenizer, examples, max_length):
-    return [encode_example(tokenizer, *student_texts(module, ex), max_length) for ex in examples]
+def encode_cut(module, task, tokenizer, examples, max_length):
+    """(ids, labels) per example; labels are per token (decoder, tagger) or one class index."""
+    return [module.encode(tokenizer, ex, task, max_length) for ex in examples]
 
 
 def batches_for_epoch(encoded, batch_size: int, seed: int, epoch: int):
@@ -59,9 +56,19 @@ def collate(encoded, indices, pad_id):
     for row, i in enumerate(indices):
         x, y = encoded[i]
         ids[row, :len(x)] = torch.tensor(x)
-        labels[row, :len(y)] = torch.tensor(y)
         mask[row, :len(x)] = 1
+        if isinstance(y, list):
+            labels[row, :len(y)] = torch.tensor(y)
+    if not isinstance(encoded[indices[0]][1], list):  # one class per example
+        labels = torch.tensor([encoded[i][1] for i in indices], dtype=torch.long)
     return ids, labels, mask
+
+
+def _targets_in(labels, causal: bool) -> int:
+    """How many targets a batch's mean loss averaged over (decoders predict the next token)."""
+    if labels.dim() == 1:
+        return labels.numel()
+    return int((labels[:, 1:] if causal else labels).ne(-100).sum())
 
 
 def lr_at(step: int, total: int, peak: float, warmup_ratio: float) -> float:
@@ -73,20 +80,20 @@ def lr_at(step: int, total: int, peak: float, warmup_ratio: float) -> float:
 
 
 def eval_loss(model, encoded, pad_id, batch_size=32):
+    """Mean loss per target on held-out examples."""
     import torch
 
+    causal = model.config.model_type == "llama"
     model.eval()
     total, count = 0.0, 0
     with torch.no_grad():
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
         for start in range(0, len(order), batch_size):
             ids, labels, mask = collate(encoded, order[start:start + batch_size], pad_id)
-            logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
-            target = labels[:, 1:]
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), target.reshape(-1),
-                                                     ignore_index=-100, reduction="sum")
-            total += loss.item()
-            count += (target != -100).sum().item()
+            n = _targets_in(labels, causal)
+            if n:
+                total += model(input_ids=ids, attention_mask=mask, labels=labels).loss.item() * n
+                count += n
     model.train()
     return total / max(1, count)
 
@@ -95,7 +102,8 @@ def _save_checkpoint(path, model, optimizer, state):
     import torch
 
     tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": json.dumps(state)}, tmp)
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": json.dumps(state),
+                "rng": torch.get_rng_state()}, tmp)
     os.replace(tmp, path)
 
 
@@ -112,11 +120,12 @@ def train(recipe, keys, store, stop_after_steps=None) -> dict:
     hearts, heads = load_cut(keys, store, "hearts"), load_cut(keys, store, "heads")
     work = store.work_dir("still", keys.still)
 
-    tokenizer = train_tokenizer((p + t for p, t in (student_texts(module, ex) for ex in hearts)), student["vocab_size"])
+    task = recipe["task"]
+    tokenizer = train_tokenizer((module.tokenizer_text(ex, task) for ex in hearts), student["vocab_size"])
     pad_id = special_ids(tokenizer)["pad"]
-    train_set = encode_cut(module, tokenizer, hearts, student["max_length"])
-    eval_set = encode_cut(module, tokenizer, heads, student["max_length"])
-    config = model_config(student, tokenizer)
+    train_set = encode_cut(module, task, tokenizer, hearts, student["max_length"])
+    eval_set = encode_cut(module, task, tokenizer, heads, student["max_length"])
+    config = model_config(student, tokenizer, module.HEAD, getattr(module, "num_labels", lambda t: 0)(task))
     model = build_model(config, seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], betas=(0.9, 0.95),
                                   weight_decay=settings["weight_decay"])
@@ -130,6 +139,7 @@ def train(recipe, keys, store, stop_after_steps=None) -> dict:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         state = json.loads(saved["state"])
+        torch.set_rng_state(saved["rng"])  # dropout continues exactly where it stopped
         say(f"still {recipe.name}: resuming from step {state['step']} of {total_steps}")
 
     model.train()

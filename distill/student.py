@@ -45,42 +45,64 @@ def encode_example(tokenizer, prompt: str, target: str, max_length: int):
     return ids, labels
 
 
-def model_config(student: dict, tokenizer):
-    """A Llama-style decoder config (transformers), sized by the Recipe's student section."""
-    from transformers import LlamaConfig
+def encode_text(tokenizer, text: str, max_length: int) -> list[int]:
+    """Encoder input: <s> text </s>, truncated."""
+    ids = tokenizer.encode(text, add_special_tokens=False).ids[: max_length - 2]
+    return [tokenizer.token_to_id(BOS)] + ids + [tokenizer.token_to_id(EOS)]
 
+
+ENCODER_HEADS = {"sequence": "BertForSequenceClassification", "token": "BertForTokenClassification"}
+
+
+def model_config(student: dict, tokenizer, head: str = "causal_lm", num_labels: int = 0):
+    """A transformers config sized by the Recipe's student section: a Llama-style decoder for
+    generation, a BERT-style encoder with a classification or token-tagging head otherwise."""
     ids = special_ids(tokenizer)
-    return LlamaConfig(
-        vocab_size=tokenizer.get_vocab_size(),
-        hidden_size=student["hidden_size"],
-        intermediate_size=student["intermediate_size"],
-        num_hidden_layers=student["layers"],
-        num_attention_heads=student["heads"],
-        num_key_value_heads=student["kv_heads"],
-        max_position_embeddings=student["max_length"],
-        rms_norm_eps=1e-5,
-        tie_word_embeddings=True,
-        pad_token_id=ids["pad"],
-        bos_token_id=ids["bos"],
-        eos_token_id=ids["eos"],
-        attention_dropout=0.0,
-    )
+    if student["arch"] == "llama":
+        from transformers import LlamaConfig
+
+        return LlamaConfig(
+            vocab_size=tokenizer.get_vocab_size(), hidden_size=student["hidden_size"],
+            intermediate_size=student["intermediate_size"], num_hidden_layers=student["layers"],
+            num_attention_heads=student["heads"], num_key_value_heads=student["kv_heads"],
+            max_position_embeddings=student["max_length"], rms_norm_eps=1e-5, tie_word_embeddings=True,
+            pad_token_id=ids["pad"], bos_token_id=ids["bos"], eos_token_id=ids["eos"], attention_dropout=0.0)
+    from transformers import BertConfig
+
+    if head not in ENCODER_HEADS:
+        raise ValueError(f"a bert student needs a classification or tagging task, not '{head}'")
+    return BertConfig(
+        vocab_size=tokenizer.get_vocab_size(), hidden_size=student["hidden_size"],
+        num_hidden_layers=student["layers"], num_attention_heads=student["heads"],
+        intermediate_size=student["intermediate_size"], max_position_embeddings=student["max_length"],
+        type_vocab_size=1, pad_token_id=ids["pad"], num_labels=num_labels, architectures=[ENCODER_HEADS[head]],
+        hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+
+
+def _model_class(config):
+    import transformers
+
+    if config.model_type == "llama":
+        return transformers.LlamaForCausalLM
+    return getattr(transformers, (config.architectures or ["BertForSequenceClassification"])[0])
 
 
 def build_model(config, seed: int):
     import torch
-    from transformers import LlamaForCausalLM
 
     torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)
-    model.config.use_cache = True
+    model = _model_class(config)(config)
+    if config.model_type == "llama":
+        model.config.use_cache = True
     return model
 
 
 def model_from_config_json(config_json: str):
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import BertConfig, LlamaConfig
 
-    return LlamaForCausalLM(LlamaConfig(**json.loads(config_json)))
+    data = json.loads(config_json)
+    config = (LlamaConfig if data.get("model_type") == "llama" else BertConfig)(**data)
+    return _model_class(config)(config)
 
 
 def parameter_count(model) -> int:

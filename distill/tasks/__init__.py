@@ -5,7 +5,12 @@ import importlib
 
 from ..errors import DistillError
 
-TASK_MODULES = {"tool_call": "distill.tasks.tool_call"}
+TASK_MODULES = {
+    "tool_call": "distill.tasks.tool_call",
+    "classify": "distill.tasks.classify",
+    "ner": "distill.tasks.ner",
+    "sql": "distill.tasks.sql",
+}
 
 
 class Rejected(Exception):

@@ -7,48 +7,15 @@ import json
 import re
 
 from . import Rejected
+from .common import normalised_text, parse_phrasing, slots
 
 PROOF_METRIC = "tool-name accuracy"
+HEAD = "causal_lm"
+DEFAULT_ARCH = "llama"
 SLOT_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 # ---------------------------------------------------------------- phrasings
-
-
-def parse_phrasing(text: str):
-    """Split a phrasing into pieces: ("text", s), ("slot", name) and ("optional", [pieces]).
-    Square brackets mark an optional segment, used only when its slots are filled."""
-    pieces, stack = [], []
-    pos = 0
-    for match in re.finditer(r"\[|\]|\{[A-Za-z_][A-Za-z0-9_]*\}", text):
-        if match.start() > pos:
-            pieces.append(("text", text[pos:match.start()]))
-        token = match.group()
-        if token == "[":
-            stack.append(pieces)
-            pieces = []
-        elif token == "]":
-            if not stack:
-                raise ValueError("']' without '['")
-            inner, pieces = pieces, stack.pop()
-            pieces.append(("optional", inner))
-        else:
-            pieces.append(("slot", token[1:-1]))
-        pos = match.end()
-    if pos < len(text):
-        pieces.append(("text", text[pos:]))
-    if stack:
-        raise ValueError("'[' without ']'")
-    return pieces
-
-
-def slots(pieces, optional=False):
-    """Yield (slot name, is inside an optional segment)."""
-    for kind, value in pieces:
-        if kind == "slot":
-            yield value, optional
-        elif kind == "optional":
-            yield from slots(value, True)
 
 
 def check(task: dict):
@@ -224,7 +191,7 @@ def skeleton(example) -> str:
 
 def near_duplicate_text(example) -> str:
     """What near-duplicate detection compares: the wording with values, minus case and punctuation."""
-    return " ".join(re.sub(r"[^\w\s]", " ", input_text(example).lower()).split())
+    return normalised_text(input_text(example))
 
 
 def tail_reason(example) -> str | None:
@@ -256,6 +223,31 @@ def student_prompt(tools: list[str], text: str) -> str:
 def student_target(target: dict) -> str:
     args = json.dumps(target["arguments"], ensure_ascii=False)  # ": " keeps values tokenised as in the utterance
     return f" {target['name']} {args}"
+
+
+def example_context(example):
+    return example.get("shown")
+
+
+def tokenizer_text(example, task) -> str:
+    return student_prompt(example.get("shown"), input_text(example)) + student_target(example["target"])
+
+
+def encode(tokenizer, example, task, max_length):
+    from ..student import encode_example
+
+    prompt = student_prompt(example.get("shown"), input_text(example))
+    return encode_example(tokenizer, prompt, student_target(example["target"]), max_length)
+
+
+def predict(spirit, text: str, context=None) -> dict:
+    """Greedy, constrained to offered tools, their argument names and values found in the text."""
+    from ..student import encode_prompt
+
+    catalog = spirit.recipe["task"]["tools"]
+    shown = context or [tool["name"] for tool in catalog]
+    ids = encode_prompt(spirit.tokenizer, student_prompt(shown, text))
+    return parse_prediction(spirit.generate(ids, output_validator(shown, catalog, text)))
 
 
 def parse_prediction(text: str) -> dict:
@@ -338,7 +330,7 @@ def verdict(gold: dict, pred: dict) -> str:
     return "correct"
 
 
-def proof(golds: list[dict], preds: list[dict]) -> dict:
+def proof(golds: list[dict], preds: list[dict], task=None) -> dict:
     """Headline metric plus argument exact-match, as fractions in [0, 1]."""
     n = len(golds)
     if n == 0:

@@ -9,7 +9,12 @@ import json
 
 from .. import Answer
 
-GENERATORS = {"tool_call": "distill.teachers.builtin.tool_call"}
+GENERATORS = {
+    "tool_call": "distill.teachers.builtin.tool_call",
+    "classify": "distill.teachers.builtin.classify",
+    "ner": "distill.teachers.builtin.ner",
+    "sql": "distill.teachers.builtin.sql",
+}
 
 
 class Teacher:

@@ -1,0 +1,50 @@
+"""Pieces several task types share: phrasing templates, wording skeletons, F1 arithmetic."""
+import re
+
+
+def parse_phrasing(text: str):
+    """Split a phrasing into pieces: ("text", s), ("slot", name) and ("optional", [pieces]).
+    Square brackets mark an optional segment, used only when its slots are filled."""
+    pieces, stack = [], []
+    pos = 0
+    for match in re.finditer(r"\[|\]|\{[A-Za-z_][A-Za-z0-9_]*\}", text):
+        if match.start() > pos:
+            pieces.append(("text", text[pos:match.start()]))
+        token = match.group()
+        if token == "[":
+            stack.append(pieces)
+            pieces = []
+        elif token == "]":
+            if not stack:
+                raise ValueError("']' without '['")
+            inner, pieces = pieces, stack.pop()
+            pieces.append(("optional", inner))
+        else:
+            pieces.append(("slot", token[1:-1]))
+        pos = match.end()
+    if pos < len(text):
+        pieces.append(("text", text[pos:]))
+    if stack:
+        raise ValueError("'[' without ']'")
+    return pieces
+
+
+def slots(pieces, optional=False):
+    """Yield (slot name, is inside an optional segment)."""
+    for kind, value in pieces:
+        if kind == "slot":
+            yield value, optional
+        elif kind == "optional":
+            yield from slots(value, True)
+
+
+def normalised_text(text: str) -> str:
+    """Lowercase words only: what near-duplicate detection compares."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def prf(tp: int, fp: int, fn: int) -> dict:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}

@@ -1,0 +1,263 @@
+"""NER / PII: text -> {"spans": [{"start", "end", "type", "text"}]} with character offsets.
+
+Proof: span-F1 (micro), a span counts only with exact start, end and type. The student is an
+encoder with a token-classification head over BIO tags."""
+import json
+import re
+
+from . import Rejected
+from .common import normalised_text, parse_phrasing, prf, slots
+
+PROOF_METRIC = "span-F1"
+HEAD = "token"
+DEFAULT_ARCH = "bert"
+
+# Text that looks like PII whatever the teacher said: flags unlabelled entities as tails.
+PII_PATTERNS = {
+    "email": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),
+    "card number": re.compile(r"\b(?:\d[ -]?){13,19}\b"),
+}
+
+
+def types(task: dict) -> list[str]:
+    return [t["name"] for t in task["entity_types"]]
+
+
+def tags(task: dict) -> list[str]:
+    return ["O"] + [f"{prefix}-{name}" for name in types(task) for prefix in ("B", "I")]
+
+
+def num_labels(task: dict) -> int:
+    return len(tags(task))
+
+
+def check(task: dict):
+    names = types(task)
+    for i, entity in enumerate(task["entity_types"]):
+        for p, phrasing in enumerate(entity["phrasings"]):
+            try:
+                pieces = parse_phrasing(phrasing)
+            except ValueError as err:
+                yield ["entity_types", i, "phrasings", p], f"{err}; optional parts are written [like {{this}}]"
+                continue
+            used = [name for name, _ in slots(pieces)]
+            for name in used:
+                if name not in names:
+                    yield ["entity_types", i, "phrasings", p], f"slot {{{name}}} is not an entity type; valid: {', '.join(names)}"
+            if entity["name"] not in used:
+                yield ["entity_types", i, "phrasings", p], f"a phrasing of {entity['name']} must contain {{{entity['name']}}}"
+
+
+def categories(task: dict):
+    """One Mash shard per entity type: its examples all contain at least one such entity."""
+    return [(entity["name"], entity) for entity in task["entity_types"]]
+
+
+# ---------------------------------------------------------------- teacher requests
+
+INPUTS_SCHEMA = {"type": "object", "required": ["texts"],
+                 "properties": {"texts": {"type": "array", "items": {"type": "object", "required": ["text"]}}}}
+
+
+def target_schema(task):
+    return {"type": "object", "required": ["spans"], "properties": {"spans": {"type": "array", "items": {
+        "type": "object", "required": ["start", "end", "type"],
+        "properties": {"start": {"type": "integer"}, "end": {"type": "integer"}, "type": {"enum": types(task)}}}}}}
+
+
+def inputs_request(task, category, spec, count):
+    prompt = (f"Write {count} realistic snippets (support tickets, emails, chat messages, forms) that contain at "
+              f"least one {spec['name']} ({spec['description']}) and possibly other personal data. Vary style and "
+              f"length. Use invented but realistic values.\n\n" 'Answer with JSON: {"texts": [{"text": "..."}]}')
+    return {"step": "inputs", "category": category, "prompt": prompt, "schema": INPUTS_SCHEMA,
+            "spec": {"entity": spec, "entity_types": task["entity_types"], "count": count}}
+
+
+def target_request(task, category, item, origin):
+    catalog = [{"type": e["name"], "description": e["description"]} for e in task["entity_types"]]
+    prompt = (f"Mark every span of personal data in the text with its type and character offsets "
+              f"(start inclusive, end exclusive).\n\nTypes: {json.dumps(catalog)}\n\nText: {item['text']}\n\n"
+              'Answer with JSON: {"spans": [{"start": 0, "end": 4, "type": "<type>"}]}')
+    return {"step": "targets", "category": category, "prompt": prompt, "schema": target_schema(task),
+            "spec": {"text": item["text"], "origin": origin}}
+
+
+def parse_inputs(answer):
+    items = []
+    for entry in answer.get("texts", []):
+        text = str(entry.get("text", ""))
+        if text.strip():
+            items.append({"text": text, **({"phrasing": entry["phrasing"]} if entry.get("phrasing") else {})})
+    return items
+
+
+def parse_target(answer, item, task, category):
+    text, valid_types = item["text"], set(types(task))
+    spans = []
+    for span in answer.get("spans", []):
+        start, end, kind = span.get("start"), span.get("end"), span.get("type")
+        if kind not in valid_types:
+            raise Rejected("schema violation", f"unknown entity type {kind!r}")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise Rejected("schema violation", f"offsets {start}..{end} outside the text")
+        if "text" in span and span["text"] != text[start:end]:
+            raise Rejected("schema violation", "span text does not match its offsets")
+        spans.append({"start": start, "end": end, "type": kind, "text": text[start:end]})
+    spans.sort(key=lambda s: s["start"])
+    if any(a["end"] > b["start"] for a, b in zip(spans, spans[1:])):
+        raise Rejected("schema violation", "overlapping spans")
+    if not any(s["type"] == category for s in spans):
+        raise Rejected("off-category", f"no {category} span")
+    return {"spans": spans}
+
+
+# ---------------------------------------------------------------- cuts
+
+
+def input_text(example) -> str:
+    return example["input"]["text"]
+
+
+def skeleton(example) -> str:
+    text = input_text(example)
+    for span in sorted(example["target"]["spans"], key=lambda s: -s["start"]):
+        text = text[:span["start"]] + f"<{span['type']}>" + text[span["end"]:]
+    return normalised_text(text)
+
+
+def near_duplicate_text(example) -> str:
+    return normalised_text(input_text(example))
+
+
+def tail_reason(example):
+    text = input_text(example)
+    covered = [(s["start"], s["end"]) for s in example["target"]["spans"]]
+    for label, pattern in PII_PATTERNS.items():
+        for match in pattern.finditer(text):
+            if not any(a <= match.start() and match.end() <= b for a, b in covered):
+                return f"unlabelled {label} {match.group()!r}"
+    return None
+
+
+def category_of(target):
+    return target["spans"][0]["type"] if target["spans"] else "none"
+
+
+# ---------------------------------------------------------------- student
+
+
+def tokenizer_text(example, task) -> str:
+    return input_text(example)
+
+
+def _token_spans(tokenizer, text, max_length):
+    """Token ids with their character ranges, whitespace trimmed; <s> and </s> around them."""
+    from ..student import BOS, EOS
+
+    enc = tokenizer.encode(text, add_special_tokens=False)
+    ranges = []
+    for start, end in enc.offsets:
+        while start < end and text[start].isspace():
+            start += 1
+        ranges.append((start, end))
+    keep = max_length - 2
+    ids = [tokenizer.token_to_id(BOS)] + enc.ids[:keep] + [tokenizer.token_to_id(EOS)]
+    return ids, ranges[:keep]
+
+
+def encode(tokenizer, example, task, max_length):
+    text, names = input_text(example), tags(task)
+    ids, ranges = _token_spans(tokenizer, text, max_length)
+    labels = [-100]
+    for start, end in ranges:
+        tag = "O"
+        for span in example["target"]["spans"]:
+            if span["start"] <= start < span["end"] and end > start:
+                tag = ("B-" if start == span["start"] else "I-") + span["type"]
+        labels.append(names.index(tag) if end > start else -100)
+    return ids, labels + [-100]
+
+
+def decode_tags(text, ranges, tag_names):
+    """BIO tags per token -> spans; an I- after O (or another type) starts a span too."""
+    spans, current = [], None
+    for (start, end), tag in zip(ranges, tag_names):
+        if end <= start or tag == "O":
+            current = None
+            continue
+        prefix, kind = tag.split("-", 1)
+        if prefix == "I" and current and current["type"] == kind:
+            current["end"] = end
+        else:
+            current = {"start": start, "end": end, "type": kind}
+            spans.append(current)
+    return [{**s, "text": text[s["start"]:s["end"]]} for s in spans]
+
+
+def predict(spirit, text, context=None):
+    ids, ranges = _token_spans(spirit.tokenizer, text, spirit.max_length)
+    logits = spirit.forward(ids)[1:1 + len(ranges)]
+    names = tags(spirit.recipe["task"])
+    return {"spans": decode_tags(text, ranges, [names[int(i)] for i in logits.argmax(-1)])}
+
+
+def example_context(example):
+    return None
+
+
+def redact(text, spans):
+    for span in sorted(spans, key=lambda s: -s["start"]):
+        text = text[:span["start"]] + f"[{span['type']}]" + text[span["end"]:]
+    return text
+
+
+# ---------------------------------------------------------------- proof
+
+
+def _keys(target):
+    return {(s["start"], s["end"], s["type"]) for s in target.get("spans", [])}
+
+
+def verdict(gold, pred):
+    g, p = _keys(gold), _keys(pred)
+    if g == p:
+        return "correct"
+    parts = []
+    if g - p:
+        parts.append(f"missed {len(g - p)}")
+    if p - g:
+        parts.append(f"spurious {len(p - g)}")
+    return ", ".join(parts)
+
+
+def per_type(golds, preds, names=None):
+    counts = {}
+    for gold, pred in zip(golds, preds):
+        g, p = _keys(gold), _keys(pred)
+        for kind in {k for *_, k in g | p}:
+            c = counts.setdefault(kind, [0, 0, 0])
+            gk, pk = {x for x in g if x[2] == kind}, {x for x in p if x[2] == kind}
+            c[0] += len(gk & pk)
+            c[1] += len(pk - gk)
+            c[2] += len(gk - pk)
+    return {kind: prf(*counts.get(kind, [0, 0, 0])) for kind in (names or sorted(counts))}
+
+
+def proof(golds, preds, task=None):
+    tp = fp = fn = 0
+    for gold, pred in zip(golds, preds):
+        g, p = _keys(gold), _keys(pred)
+        tp, fp, fn = tp + len(g & p), fp + len(p - g), fn + len(g - p)
+    scores = prf(tp, fp, fn)
+    return {"metric": PROOF_METRIC, "value": scores["f1"], "n": len(golds), "precision": scores["precision"],
+            "recall": scores["recall"]}
+
+
+def extra_notes(texts, golds, preds, task, folder):
+    missed, spurious = [], []
+    for text, gold, pred in zip(texts, golds, preds):
+        g, p = _keys(gold), _keys(pred)
+        missed += [{"text": text, "span": text[s:e], "type": k} for s, e, k in sorted(g - p)]
+        spurious += [{"text": text, "span": text[s:e], "type": k} for s, e, k in sorted(p - g)]
+    return {"per_type": per_type(golds, preds, types(task)), "missed_examples": missed[:8],
+            "spurious_examples": spurious[:8], "pictures": []}
