@@ -63,8 +63,16 @@ def cmd_pour(args):
     spirit = load_spirit(args.spirit)
     shown = _tools_from_file(args.tools) if args.tools else None
     texts = args.text or [line.strip() for line in sys.stdin if line.strip()]
+    if args.redact and spirit.recipe["task"]["type"] != "ner":
+        raise DistillError(f"{args.spirit}: --redact needs a NER Spirit, this one is {spirit.recipe['task']['type']}")
     for text in texts:
-        print(json.dumps(spirit.predict(text, shown), ensure_ascii=False))
+        prediction = spirit.predict(text, shown)
+        if args.redact:
+            from .tasks.ner import redact
+
+            print(redact(text, prediction["spans"]))
+        else:
+            print(json.dumps(prediction, ensure_ascii=False))
 
 
 def main(argv=None):
@@ -86,10 +94,11 @@ def main(argv=None):
     p.add_argument("--store", help="store root (default: $DISTILL_STORE or .distill)")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("pour", help="run a Spirit (.pt or .onnx) on text; prints one JSON line per input")
+    p = sub.add_parser("pour", help="run a Spirit on text; prints one JSON line per input")
     p.add_argument("spirit")
     p.add_argument("text", nargs="*", help="inputs (default: one per line on stdin)")
     p.add_argument("--tools", help="JSON/YAML list of tools to offer instead of the Recipe's catalog")
+    p.add_argument("--redact", action="store_true", help="NER Spirits: print the text with spans replaced by [TYPE]")
     p.set_defaults(func=cmd_pour)
 
     args, extra = parser.parse_known_args(argv)

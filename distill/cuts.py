@@ -141,7 +141,7 @@ def split(examples: list[dict], recipe) -> dict:
     summary = {"hearts": len(hearts), "heads": len(heads), "tails": len(tails),
                "heads_unseen_phrasing": sum(ex["unseen_phrasing"] for ex in heads),
                "heldout_phrasings": sorted(held), "near_duplicate_clusters": len(set(representative.values())),
-               "tail_reasons": _count(ex["tail_reason"].split(" (")[0].split("=")[0] for ex in tails)}
+               "tail_reasons": _count(_reason_kind(ex["tail_reason"]) for ex in tails)}
     return {"hearts": hearts, "heads": heads, "tails": tails, "summary": summary}
 
 
@@ -151,6 +151,11 @@ def _add_presented_categories(examples, recipe, module):
     for ex in examples:
         rng = random.Random(int(ex["id"][:16], 16) ^ recipe["seed"])
         ex["shown"] = module.presented_categories(ex, recipe["task"], rng, recipe["cuts"]["distractors"])
+
+
+def _reason_kind(reason: str) -> str:
+    """'ungrounded argument city=...' -> 'ungrounded argument city': countable, no values."""
+    return reason.split(" '")[0].split(" (")[0].split("=")[0]
 
 
 def _count(items):
