@@ -14,7 +14,7 @@ STAGE_VERSIONS = {
     "mash": 1,
     "cuts": 1,
     "still": 1,
-    "notes": 1,
+    "notes": 2,  # 2: constrained decoding of SQL numbers
     "bottle": 1,
     "recipe": 1,
 }

@@ -20,11 +20,16 @@ class Keys:
 
 
 def shard_section(recipe: Recipe, category_spec) -> dict:
+    teacher = output_fields("teacher", recipe["teacher"])
+    if teacher["provider"] == "builtin":  # the offline teacher's code is its model: version it
+        from .teachers.builtin import generator_version
+
+        teacher["generator_version"] = generator_version(recipe["task"]["type"])
     return {
         "task_type": recipe["task"]["type"],
         "category": category_spec,
         "seed": recipe["seed"],
-        "teacher": output_fields("teacher", recipe["teacher"]),
+        "teacher": teacher,
         "mash": recipe["mash"],
     }
 

@@ -135,3 +135,25 @@ def test_notes_have_every_section(built_tiny):
     for heading in ("## Strengths", "## Weaknesses", "## Loss curve", "## Sample predictions"):
         assert heading in md
     assert (built_tiny / "cellar" / "tiny" / "loss.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_loading_the_graph_imports_no_heavy_library():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("import sys; sys.path.insert(0, %r); import dodo; "
+            "print([m for m in ('torch', 'transformers', 'openai', 'anthropic', 'google.genai', 'onnx') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code % str(ROOT)], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_doit_list_shows_a_help_line_for_every_task(workspace):
+    listing = run_doit("list", "--all")
+    assert listing.returncode == 0
+    lines = [line for line in listing.stdout.splitlines() if line.strip()]
+    names = {line.split()[0] for line in lines}
+    assert {"mash:tiny", "cuts:tiny", "still:tiny", "notes:tiny", "bottle:tiny-onnx", "bottle:tiny-pt"} <= names
+    assert all(len(line.split(None, 1)) == 2 for line in lines)

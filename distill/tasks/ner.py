@@ -182,7 +182,9 @@ def decode_tags(text, ranges, tag_names):
     """BIO tags per token -> spans; an I- after O (or another type) starts a span too."""
     spans, current = [], None
     for (start, end), tag in zip(ranges, tag_names):
-        if end <= start or tag == "O":
+        if end <= start:
+            continue  # a bare space token: neither starts nor ends a span
+        if tag == "O":
             current = None
             continue
         prefix, kind = tag.split("-", 1)
@@ -194,11 +196,41 @@ def decode_tags(text, ranges, tag_names):
     return [{**s, "text": text[s["start"]:s["end"]]} for s in spans]
 
 
+def word_consistent_tags(text, ranges, logits, names):
+    """One entity type per word (a run of tokens with no gap between them): the type whose
+    tags score highest summed over the word's tokens; only the word's first token may be B-.
+    Without this, a 16-digit card number (16 tokens) comes back as several short spans."""
+    import numpy as np
+
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    kinds = sorted({n.split("-", 1)[1] for n in names if n != "O"})
+    texts = [text[a:b] for a, b in ranges]
+    out, i = ["O"] * len(ranges), 0
+    while i < len(ranges):
+        j = i + 1
+        while j < len(ranges) and ranges[j][0] == ranges[j - 1][1] and ranges[j][1] > ranges[j][0]:
+            j += 1
+        word = probs[i:j].sum(0)
+        scores = {"O": word[names.index("O")]}
+        scores.update({k: word[names.index(f"B-{k}")] + word[names.index(f"I-{k}")] for k in kinds})
+        kind = max(scores, key=scores.get)
+        # punctuation at a word's edges ("Lyon." but "Dr." "+44") joins the entity only when its
+        # own best tag says so
+        inside = [t for t in range(i, j) if any(c.isalnum() for c in texts[t]) or names[int(probs[t].argmax())] != "O"]
+        if kind != "O" and inside:
+            a, b = inside[0], inside[-1] + 1
+            first = "B" if probs[a][names.index(f"B-{kind}")] >= probs[a][names.index(f"I-{kind}")] else "I"
+            out[a:b] = [f"{first}-{kind}"] + [f"I-{kind}"] * (b - a - 1)
+        i = j
+    return out
+
+
 def predict(spirit, text, context=None):
     ids, ranges = _token_spans(spirit.tokenizer, text, spirit.max_length)
     logits = spirit.forward(ids)[1:1 + len(ranges)]
     names = tags(spirit.recipe["task"])
-    return {"spans": decode_tags(text, ranges, [names[int(i)] for i in logits.argmax(-1)])}
+    return {"spans": decode_tags(text, ranges, word_consistent_tags(text, ranges, logits, names))}
 
 
 def example_context(example):

@@ -206,13 +206,24 @@ def encode(tokenizer, example, task, max_length):
 
 
 def output_validator(text):
-    """Quoted literals in the query must be copied from the question."""
+    """Quoted literals and numbers in the query must be copied from the question."""
     source = text.lower()
+    numbers = set(re.findall(r"\d+(?:\.\d+)?", text)) | {"0", "1"}  # LIMIT 1, > 0 need no mention
 
     def valid(output):
         parts = output.split("'")
-        literals = parts[1::2]
-        return all(lit.lower() in source for lit in literals)
+        if not all(lit.lower() in source for lit in parts[1::2]):
+            return False
+        code = " ".join(parts[0::2])
+        found = list(re.finditer(r"(?<![\w.])\d+(?:\.\d*)?", code))
+        for i, match in enumerate(found):
+            still_typing = i == len(found) - 1 and match.end() == len(code) and len(parts) % 2 == 1
+            if still_typing:
+                if not any(n.startswith(match.group()) for n in numbers):
+                    return False
+            elif match.group() not in numbers:
+                return False
+        return True
 
     return valid
 

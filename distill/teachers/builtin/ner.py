@@ -3,6 +3,8 @@ invented personal data inserted and gold offsets recorded exactly as the text is
 from ...tasks.common import parse_phrasing
 from .tool_call import _rng
 
+VERSION = 2  # 2: opening and closing sentences around each phrasing
+
 FIRST = ["Maya", "Liam", "Aisha", "Chen", "Sofia", "Mateo", "Priya", "Jonas", "Amara", "Kenji", "Elena", "Omar",
          "Zoe", "Lucas", "Fatima", "Noah", "Ingrid", "Diego", "Hana", "Samuel", "Olivia", "Ravi", "Chloe", "Tariq"]
 LAST = ["Okafor", "Lindqvist", "Garcia", "Nguyen", "Patel", "Kowalski", "Haddad", "Moreau", "Tanaka", "Silva",
@@ -13,6 +15,18 @@ CITIES = ["Springfield", "Lisbon", "Toronto", "Leeds", "Austin", "Lyon", "Osaka"
 DOMAINS = ["example.com", "mail.net", "inbox.org", "corp.io", "post.de", "webmail.co.uk"]
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
+# Surrounding sentences, so that ordinary words (not only the phrasings') are seen as non-PII.
+OPENERS = ["Hello,", "Hi team,", "Good morning.", "Dear support,", "Quick question:", "Sorry to bother you again.",
+           "I hope you can help.", "Following up on my last message.", "Urgent!", "Re: my order", "FYI -",
+           "This is the third time I'm writing.", "Hey there,", "Update on the ticket:", "As discussed on the phone,",
+           "I tried the app but it keeps failing.", "Thanks for the quick reply earlier.", "Not sure who to ask, so",
+           "My neighbour told me to contact you.", "Before the weekend,"]
+CLOSERS = ["Thanks!", "Best regards.", "Cheers", "Please advise.", "Let me know if you need anything else.",
+           "This is really frustrating.", "Have a nice day.", "Looking forward to your answer.", "Sent from my phone",
+           "Kind regards", "Appreciate it.", "No rush.", "I'll be travelling next week, so email is best.",
+           "Can you confirm by tomorrow?", "Many thanks in advance.", "See the attached screenshot.",
+           "The website was down again this morning.", "I already reset the router twice.", "Talk soon",
+           "Is there a reference number for this?"]
 MISSED_SPAN_RATE = 0.02  # how often the simulated teacher forgets to mark an email or card number
 
 
@@ -95,7 +109,11 @@ def plan(entity, entity_types, seed, temperature, sample, item):
             elif rng.random() < 0.5:
                 render(value)
 
+    if rng.random() < 0.5:
+        text = rng.choice(OPENERS) + " "
     render(parse_phrasing(entity["phrasings"][index]))
+    if rng.random() < 0.5:
+        text += " " + rng.choice(CLOSERS)
     if rng.random() < MISSED_SPAN_RATE * temperature:
         spans = [s for s in spans if s["type"] not in ("EMAIL", "CARD_NUMBER")] or spans
     return {"text": text, "phrasing": f"{entity['name']}#{index}", "target": {"spans": spans}}
