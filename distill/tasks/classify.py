@@ -4,7 +4,7 @@ The student is an encoder with a classification head over the first (<s>) positi
 import json
 
 from . import Rejected
-from .common import normalised_text, parse_phrasing, prf, slots
+from .common import normalised_text, parse_phrasing, prf, slots, text_items
 
 PROOF_METRIC = "macro-F1"
 HEAD = "sequence"
@@ -73,12 +73,7 @@ def target_request(task, category, item, origin):
 
 
 def parse_inputs(answer: dict) -> list[dict]:
-    items = []
-    for entry in answer.get("texts", []):
-        text = " ".join(str(entry.get("text", "")).split())
-        if text:
-            items.append({"text": text, **({"phrasing": entry["phrasing"]} if entry.get("phrasing") else {})})
-    return items
+    return text_items(answer, "texts")
 
 
 def parse_target(answer: dict, item: dict, task: dict, category: str) -> dict:

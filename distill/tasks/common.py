@@ -48,3 +48,15 @@ def prf(tp: int, fp: int, fn: int) -> dict:
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+
+
+def text_items(answer: dict, field: str, keep_spacing: bool = False) -> list[dict]:
+    """The inputs a teacher wrote: {"text"} items (with the phrasing id when it reports one).
+    NER keeps spacing as written, since its offsets count characters."""
+    items = []
+    for entry in answer.get(field, []) if isinstance(answer, dict) else []:
+        raw = str(entry.get("text", "")) if isinstance(entry, dict) else ""
+        text = raw if keep_spacing else " ".join(raw.split())
+        if text.strip():
+            items.append({"text": text, **({"phrasing": str(entry["phrasing"])} if entry.get("phrasing") else {})})
+    return items

@@ -6,7 +6,7 @@ import json
 import re
 
 from . import Rejected
-from .common import normalised_text, parse_phrasing, prf, slots
+from .common import normalised_text, parse_phrasing, prf, slots, text_items
 
 PROOF_METRIC = "span-F1"
 HEAD = "token"
@@ -82,13 +82,8 @@ def target_request(task, category, item, origin):
             "spec": {"text": item["text"], "origin": origin}}
 
 
-def parse_inputs(answer):
-    items = []
-    for entry in answer.get("texts", []):
-        text = str(entry.get("text", ""))
-        if text.strip():
-            items.append({"text": text, **({"phrasing": entry["phrasing"]} if entry.get("phrasing") else {})})
-    return items
+def parse_inputs(answer: dict) -> list[dict]:
+    return text_items(answer, "texts", keep_spacing=True)
 
 
 def parse_target(answer, item, task, category):

@@ -8,7 +8,7 @@ import re
 import sqlite3
 
 from . import Rejected
-from .common import normalised_text
+from .common import normalised_text, text_items
 
 PROOF_METRIC = "exact match (normalised SQL)"
 HEAD = "causal_lm"
@@ -106,13 +106,8 @@ def target_request(task, category, item, origin):
             "spec": {"text": item["text"], "origin": origin}}
 
 
-def parse_inputs(answer):
-    items = []
-    for entry in answer.get("questions", []):
-        text = " ".join(str(entry.get("text", "")).split())
-        if text:
-            items.append({"text": text, **({"phrasing": entry["phrasing"]} if entry.get("phrasing") else {})})
-    return items
+def parse_inputs(answer: dict) -> list[dict]:
+    return text_items(answer, "questions")
 
 
 def parse_target(answer, item, task, category):

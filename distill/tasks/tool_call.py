@@ -7,7 +7,7 @@ import json
 import re
 
 from . import Rejected
-from .common import normalised_text, parse_phrasing, slots
+from .common import normalised_text, parse_phrasing, slots, text_items
 
 PROOF_METRIC = "tool-name accuracy"
 HEAD = "causal_lm"
@@ -126,15 +126,7 @@ def target_request(task: dict, category: str, item: dict, origin: dict) -> dict:
 
 
 def parse_inputs(answer: dict) -> list[dict]:
-    items = []
-    for entry in answer.get("utterances", []):
-        text = " ".join(str(entry.get("text", "")).split())
-        if text:
-            item = {"text": text}
-            if entry.get("phrasing"):
-                item["phrasing"] = str(entry["phrasing"])
-            items.append(item)
-    return items
+    return text_items(answer, "utterances")
 
 
 def parse_target(answer: dict, item: dict, task: dict, category: str) -> dict:
