@@ -1,0 +1,42 @@
+"""Do the bottled Spirits answer exactly like the trained model did when the notes were made?
+
+    doit bottle:needle-pt bottle:needle-onnx && python bench/agreement.py recipes/needle.yaml
+
+Compares every head's prediction from each bottle in the cellar with notes' predictions.jsonl
+(store from $DISTILL_STORE or .distill) and prints agreement and pour time per format.
+"""
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main():
+    from distill.bottle import cellar_path
+    from distill.spirit import load_spirit
+    from distill.stages import Build
+
+    build = Build(sys.argv[1] if len(sys.argv) > 1 else "recipes/needle.yaml")
+    store, keys = build.store, build.keys
+    heads = [json.loads(l) for l in (store.get("cuts", keys.cuts) / "heads.jsonl").read_text().splitlines()]
+    trained = [json.loads(l) for l in (store.get("notes", keys.notes) / "predictions.jsonl").read_text().splitlines()]
+    print("| bottle | heads | identical to the trained model | pour per example (median) |\n|---|---|---|---|")
+    for fmt in build.recipe["bottle"]["formats"]:
+        path = cellar_path(build.recipe, fmt)
+        if not path.exists():
+            print(f"| .{fmt} | — | not bottled | — |")
+            continue
+        spirit = load_spirit(path)
+        same, times = 0, []
+        for ex, expected in zip(heads, trained):
+            started = time.perf_counter()
+            same += spirit.predict_example(ex) == expected
+            times.append(time.perf_counter() - started)
+        print(f"| .{fmt} | {len(heads)} | {same}/{len(heads)} | {1000 * statistics.median(times):.0f} ms |")
+
+
+if __name__ == "__main__":
+    main()
