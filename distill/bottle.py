@@ -78,10 +78,13 @@ class _LogitsOnly:
 
 
 def write_onnx(path, model, meta, opset: int):
+    import logging
     import warnings
 
     import onnx
     import torch
+
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # "torchvision is not installed" noise
 
     example = torch.ones((1, 8), dtype=torch.long)
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=model.config.max_position_embeddings)
