@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .cellar import cellar_root, update_index
 from .hashing import digest, sha256_file
 from .keys import bottle_section
 from .notes import load_notes
@@ -18,10 +19,6 @@ from .spirit import SPIRIT_FORMAT, SPIRIT_VERSION
 from .still import load_still
 
 FORMATS = ("pt", "onnx")
-
-
-def cellar_root() -> Path:
-    return Path(os.environ.get("DISTILL_CELLAR", "cellar")).resolve()
 
 
 def cellar_path(recipe, fmt: str) -> Path:
@@ -52,6 +49,15 @@ def spirit_metadata(recipe, model, tokenizer, notes) -> dict:
         "proof": json.dumps(notes["proof"], sort_keys=True),
         "digests": json.dumps({"weights": weights_digest(model.state_dict()), "tokenizer": digest(tokenizer_json.encode())}),
     }
+
+
+def onnx_weights_digest(model_proto) -> str:
+    """Digest of an ONNX graph's initializers: the weights as that runtime will read them."""
+    from onnx import numpy_helper
+
+    parts = [f"{init.name}:{digest(numpy_helper.to_array(init).tobytes())}"
+             for init in sorted(model_proto.graph.initializer, key=lambda i: i.name)]
+    return digest("\n".join(parts).encode())
 
 
 def write_pt(path, model, meta):
@@ -96,6 +102,8 @@ def write_onnx(path, model, meta, opset: int):
             dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
             verbose=False)
     graph = program.model_proto
+    digests = {**json.loads(meta["digests"]), "graph_weights": onnx_weights_digest(graph)}
+    meta = {**meta, "digests": json.dumps(digests), "onnx_opset": str(opset)}
     for key, value in meta.items():
         graph.metadata_props.add(key=f"distill.{key}", value=value)
     onnx.checker.check_model(graph)
@@ -162,5 +170,6 @@ def build_bottle(recipe, keys, store, fmt: str) -> Path:
     dest = cellar_path(recipe, fmt)
     publish(bottled_file(store, key), dest)
     publish_notes(recipe, keys, store)
+    update_index(recipe, load_notes(keys, store), dest, fmt)
     say(f"bottle {recipe.name}-{fmt}: {dest} ({dest.stat().st_size / 1e6:.1f} MB)")
     return dest

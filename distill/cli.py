@@ -75,6 +75,21 @@ def cmd_pour(args):
             print(json.dumps(prediction, ensure_ascii=False))
 
 
+def cmd_verify(args):
+    from .verify import render, verify
+
+    checks = verify(args.spirits, args.store)
+    print(render(checks, args.json))
+    if not all(c.ok for c in checks):
+        raise SystemExit(1)
+
+
+def cmd_cellar(args):
+    from .cellar import listing
+
+    print(listing())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="distill", description="Distil a teacher LLM into a small Spirit.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +115,15 @@ def main(argv=None):
     p.add_argument("--tools", help="JSON/YAML list of tools to offer instead of the Recipe's catalog")
     p.add_argument("--redact", action="store_true", help="NER Spirits: print the text with spans replaced by [TYPE]")
     p.set_defaults(func=cmd_pour)
+
+    p = sub.add_parser("verify", help="re-check published Spirits: recipe hash, digests, runtime, proof, agreement")
+    p.add_argument("spirits", nargs="+")
+    p.add_argument("--json", action="store_true", help="machine-readable result for CI")
+    p.add_argument("--store", help="store for rebuilding heads (default: $DISTILL_STORE or .distill)")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("cellar", help="list the Spirits in the cellar index")
+    p.set_defaults(func=cmd_cellar)
 
     args, extra = parser.parse_known_args(argv)
     if args.command == "pour" and not any(e.startswith("-") for e in extra):

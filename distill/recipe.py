@@ -119,7 +119,8 @@ def deep_merge(parent: dict, child: dict) -> dict:
 
 def _resolve_parent(path: Path, lines: dict, ref, seen):
     if not isinstance(ref, str) or not ref:
-        raise RecipeError(path, _line_for(lines, ["fork"]), "fork", "must be a recipe name or a recipe hash")
+        raise RecipeError(path, _line_for(lines, ["fork"]), "fork",
+                          'must be a recipe name or a recipe hash; quote a hash that YAML reads as a number: fork: "0123..."')
     if RECIPE_HASH_RE.match(ref):
         from .cellar import find_recipe_by_hash  # only needed for hash forks
 

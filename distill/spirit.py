@@ -92,6 +92,7 @@ class Spirit:
     def __init__(self, path, fmt, runner, tokenizer, recipe, recipe_hash, proof, config):
         self.path, self.format, self.runner, self.tokenizer = path, fmt, runner, tokenizer
         self.recipe, self.recipe_hash, self.proof, self.config = recipe, recipe_hash, proof, config
+        self.meta = {}  # the raw strings embedded in the bottle
         self.task = task_type(recipe["task"]["type"])
         self.eos_id = special_ids(tokenizer)["eos"]
         self.pieces = TokenPieces(tokenizer)
@@ -156,8 +157,10 @@ def _load_pt(path: Path) -> Spirit:
         raise DistillError(f"{path}: not a Distillarium Spirit (missing format marker)")
     model = model_from_config_json(blob["config"])
     model.load_state_dict(blob["state_dict"])
-    return Spirit(path, "pt", torch_runner(model), load_tokenizer(blob["tokenizer"]), json.loads(blob["recipe"]),
-                  blob["recipe_hash"], json.loads(blob["proof"]), json.loads(blob["config"]))
+    spirit = Spirit(path, "pt", torch_runner(model), load_tokenizer(blob["tokenizer"]), json.loads(blob["recipe"]),
+                    blob["recipe_hash"], json.loads(blob["proof"]), json.loads(blob["config"]))
+    spirit.meta = {k: v for k, v in blob.items() if isinstance(v, str)}
+    return spirit
 
 
 def _load_onnx(path: Path) -> Spirit:
@@ -174,6 +177,9 @@ def _load_onnx(path: Path) -> Spirit:
         raise DistillError(f"{path}: not a loadable .onnx Spirit ({type(err).__name__}: {str(err).splitlines()[0][:160]})") from None
     if meta.get("distill.format") != SPIRIT_FORMAT:
         raise DistillError(f"{path}: not a Distillarium Spirit (no distill.format metadata)")
-    return Spirit(path, "onnx", OnnxRunner(session), load_tokenizer(meta["distill.tokenizer"]),
-                  json.loads(meta["distill.recipe"]), meta["distill.recipe_hash"], json.loads(meta["distill.proof"]),
-                  json.loads(meta["distill.config"]))
+    spirit = Spirit(path, "onnx", OnnxRunner(session), load_tokenizer(meta["distill.tokenizer"]),
+                    json.loads(meta["distill.recipe"]), meta["distill.recipe_hash"], json.loads(meta["distill.proof"]),
+                    json.loads(meta["distill.config"]))
+    spirit.meta = {k.removeprefix("distill."): v for k, v in meta.items()}
+    spirit.onnx_model = model
+    return spirit

@@ -15,6 +15,18 @@ class Build:
         self.keys = recipe_keys(self.recipe)
         self.store = Store(store_root)
 
+    @classmethod
+    def from_data(cls, data: dict, store_root=None) -> "Build":
+        """A Build for a normalised Recipe embedded in a Spirit or published in a cellar index."""
+        import json
+        import tempfile
+        from pathlib import Path
+
+        folder = Path(tempfile.mkdtemp(prefix="distill-recipe-"))
+        path = folder / f"{data['name']}.yaml"
+        path.write_text(json.dumps({k: v for k, v in data.items() if k != "parent"}))  # JSON is YAML
+        return cls(path, store_root)
+
     def is_built(self, stage: str, fmt: str | None = None) -> bool:
         from .bottle import in_cellar  # imports nothing heavy at module level
 

@@ -1,0 +1,115 @@
+"""Verify published Spirits: every claim a bottle makes about itself is re-checked.
+
+For each file: it loads in its runtime (a .pt only as plain data), its embedded Recipe
+re-hashes to the recorded hash, its weights and tokenizer match the digests recorded at
+bottling, and the proof re-measured on its heads matches the recorded proof. Files of one
+Spirit given together must also agree on every head. Heads are rebuilt from the embedded
+Recipe through the store (free for the built-in teacher; cached responses for API teachers).
+"""
+import json
+from dataclasses import asdict, dataclass
+
+from .errors import DistillError
+from .hashing import digest
+from .recipe import recipe_hash
+
+PROOF_TOLERANCE = 1e-9  # same platform, same heads: the proof must match exactly
+
+
+@dataclass
+class Check:
+    file: str
+    check: str
+    ok: bool
+    detail: str
+
+
+def _weights_check(spirit) -> tuple[bool, str]:
+    from .bottle import onnx_weights_digest, weights_digest
+
+    recorded = json.loads(spirit.meta.get("digests", "{}"))
+    if spirit.format == "pt":
+        actual, expected = weights_digest(spirit.runner.model.state_dict()), recorded.get("weights")
+    else:
+        actual, expected = onnx_weights_digest(spirit.onnx_model), recorded.get("graph_weights")
+    if expected is None:
+        return False, "no weights digest recorded"
+    return actual == expected, "weights match the digest recorded at bottling" if actual == expected else \
+        f"weights digest {actual} does not match the recorded {expected}: the weights were changed"
+
+
+def _heads(spirit, store_root):
+    from .cuts import load_cut
+    from .stages import Build
+
+    build = Build.from_data(spirit.recipe, store_root)
+    if build.recipe.hash != spirit.recipe_hash:
+        raise DistillError("the embedded Recipe does not rebuild to the recorded hash")
+    for stage in ("mash", "cuts"):
+        if not build.is_built(stage):
+            build.run(stage)
+    return load_cut(build.keys, build.store, "heads")
+
+
+def verify_file(path, store_root=None, heads_cache=None) -> tuple[list[Check], object, list]:
+    from .spirit import load_spirit
+
+    name = str(path)
+    try:
+        spirit = load_spirit(path)
+    except DistillError as err:
+        return [Check(name, "loads", False, str(err))], None, []
+    checks = [Check(name, "loads", True, f"{spirit.format} runtime")]
+    actual_hash = recipe_hash(spirit.recipe)
+    checks.append(Check(name, "recipe hash", actual_hash == spirit.recipe_hash,
+                        "embedded Recipe re-hashes to the recorded hash" if actual_hash == spirit.recipe_hash else
+                        f"embedded Recipe hashes to {actual_hash}, the bottle claims {spirit.recipe_hash}: the Recipe was edited"))
+    ok, detail = _weights_check(spirit)
+    checks.append(Check(name, "weights", ok, detail))
+    recorded = json.loads(spirit.meta.get("digests", "{}")).get("tokenizer")
+    actual = digest(spirit.meta.get("tokenizer", "").encode())
+    checks.append(Check(name, "tokenizer", actual == recorded, "tokenizer matches its digest" if actual == recorded
+                        else f"tokenizer digest {actual} does not match the recorded {recorded}: the tokenizer was swapped"))
+    if not all(c.ok for c in checks):
+        return checks, spirit, []
+    key = spirit.recipe_hash
+    if heads_cache is not None and key in heads_cache:
+        heads = heads_cache[key]
+    else:
+        heads = _heads(spirit, store_root)
+        if heads_cache is not None:
+            heads_cache[key] = heads
+    preds = [spirit.predict_example(ex) for ex in heads]
+    measured = spirit.task.proof([ex["target"] for ex in heads], preds, spirit.recipe["task"])["value"]
+    same = abs(measured - spirit.proof["value"]) <= PROOF_TOLERANCE
+    checks.append(Check(name, "proof", same, f"re-measured {100 * measured:.2f}° on {len(heads)} heads"
+                        + ("" if same else f", the bottle claims {100 * spirit.proof['value']:.2f}°")))
+    return checks, spirit, preds
+
+
+def verify(paths, store_root=None) -> list[Check]:
+    """All checks for all files, then agreement between bottles of the same Spirit."""
+    checks, poured, heads_cache = [], {}, {}
+    for path in paths:
+        file_checks, spirit, preds = verify_file(path, store_root, heads_cache)
+        checks += file_checks
+        if preds:
+            poured.setdefault(spirit.recipe_hash, []).append((str(path), preds))
+    for group in poured.values():
+        first_path, first = group[0]
+        for other_path, other in group[1:]:
+            differ = sum(a != b for a, b in zip(first, other))
+            checks.append(Check(other_path, f"agrees with {first_path}", differ == 0,
+                                f"identical on {len(first)} heads" if differ == 0 else f"differs on {differ} of {len(first)} heads"))
+    return checks
+
+
+def render(checks: list[Check], as_json: bool) -> str:
+    if as_json:
+        return json.dumps({"ok": all(c.ok for c in checks), "checks": [asdict(c) for c in checks]}, indent=2)
+    width = max(len(c.file) for c in checks)
+    lines = [f"{'file'.ljust(width)}  {'check':<24} result  detail"]
+    lines += [f"{c.file.ljust(width)}  {c.check:<24} {'ok' if c.ok else 'FAIL':<6}  {c.detail}" for c in checks]
+    failed = sum(not c.ok for c in checks)
+    lines.append(f"{len(checks) - failed} passed, {failed} failed" if failed else f"all {len(checks)} checks passed")
+    return "\n".join(lines)

@@ -1,0 +1,128 @@
+"""distill verify: passes on a built Spirit, fails with a clear line on each kind of tampering,
+and refuses a .pt whose pickle would run code without running it."""
+import json
+import os
+
+import onnx
+import torch
+
+from tests.conftest import run_cli
+
+
+def _verify(built, *files):
+    return run_cli("verify", "--json", "--store", str(built / "store"), *map(str, files))
+
+
+def _failed(result):
+    report = json.loads(result.stdout)
+    return {c["check"]: c["detail"] for c in report["checks"] if not c["ok"]}
+
+
+def test_verify_passes_on_both_bottles(built_tiny):
+    cellar = built_tiny / "cellar" / "tiny"
+    result = _verify(built_tiny, cellar / "tiny.pt", cellar / "tiny.onnx")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    checks = {(os.path.basename(c["file"]), c["check"]) for c in report["checks"]}
+    assert ("tiny.pt", "proof") in checks and ("tiny.onnx", "weights") in checks
+    assert any(c["check"].startswith("agrees with") for c in report["checks"])
+    table = run_cli("verify", "--store", str(built_tiny / "store"), str(cellar / "tiny.pt"))
+    assert table.returncode == 0 and "all 5 checks passed" in table.stdout
+
+
+def _tampered_pt(built, tmp_path, change):
+    blob = torch.load(built / "cellar" / "tiny" / "tiny.pt", weights_only=True)
+    change(blob)
+    path = tmp_path / "tiny.pt"
+    torch.save(blob, path)
+    return path
+
+
+def test_changed_weight_fails(built_tiny, tmp_path):
+    def nudge(blob):
+        name = sorted(blob["state_dict"])[0]
+        blob["state_dict"][name].view(-1)[0] += 1.0
+    result = _verify(built_tiny, _tampered_pt(built_tiny, tmp_path, nudge))
+    assert result.returncode == 1
+    assert "weights were changed" in _failed(result)["weights"]
+
+
+def test_edited_recipe_fails(built_tiny, tmp_path):
+    def edit(blob):
+        recipe = json.loads(blob["recipe"])
+        recipe["still"]["lr"] = 0.5
+        blob["recipe"] = json.dumps(recipe)
+    result = _verify(built_tiny, _tampered_pt(built_tiny, tmp_path, edit))
+    assert result.returncode == 1
+    assert "the Recipe was edited" in _failed(result)["recipe hash"]
+
+
+def test_swapped_tokenizer_fails(built_tiny, tmp_path):
+    from distill.student import train_tokenizer
+
+    def swap(blob):
+        blob["tokenizer"] = train_tokenizer(["some other corpus entirely"] * 20, 300).to_str()
+    result = _verify(built_tiny, _tampered_pt(built_tiny, tmp_path, swap))
+    assert result.returncode == 1
+    assert "tokenizer was swapped" in _failed(result)["tokenizer"]
+
+
+def test_flipped_byte_in_onnx_weights_fails(built_tiny, tmp_path):
+    path = built_tiny / "cellar" / "tiny" / "tiny.onnx"
+    data = bytearray(path.read_bytes())
+    largest = max(onnx.load(str(path)).graph.initializer, key=lambda i: len(i.raw_data))
+    at = data.find(largest.raw_data[:64]) + 40
+    data[at] ^= 0x01
+    bad = tmp_path / "tiny.onnx"
+    bad.write_bytes(bytes(data))
+    result = _verify(built_tiny, bad)
+    assert result.returncode == 1
+    assert "weights" in _failed(result) or "loads" in _failed(result)
+
+
+class _RunsCode:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_malicious_pickle_is_refused_without_running(built_tiny, tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "distillarium-spirit", "payload": _RunsCode(marker)}, evil)
+    result = _verify(built_tiny, evil)
+    assert result.returncode == 1
+    assert "not a loadable .pt Spirit" in _failed(result)["loads"]
+    assert not marker.exists()
+    pour = run_cli("pour", str(evil), "hello")
+    assert pour.returncode == 2 and "Traceback" not in pour.stderr and not marker.exists()
+
+
+def test_cellar_index_lists_the_spirit(built_tiny):
+    index = json.loads((built_tiny / "cellar" / "index.json").read_text())
+    entry = index["spirits"]["tiny"]
+    assert entry["task_type"] == "tool_call" and len(entry["recipe_hash"]) == 32
+    assert set(entry["bottles"]) == {"pt", "onnx"} and all(len(b["sha256"]) == 64 for b in entry["bottles"].values())
+    env = dict(os.environ, DISTILL_CELLAR=str(built_tiny / "cellar"))
+    import subprocess
+    import sys
+
+    listing = subprocess.run([sys.executable, "-m", "distill.cli", "cellar"], capture_output=True, text=True, env=env)
+    assert listing.returncode == 0 and "tiny" in listing.stdout
+
+
+def test_fork_by_recipe_hash_resolves_against_the_cellar(built_tiny, tmp_path, monkeypatch):
+    from distill.recipe import load_recipe
+
+    monkeypatch.setenv("DISTILL_CELLAR", str(built_tiny / "cellar"))
+    recipe_hash = json.loads((built_tiny / "cellar" / "index.json").read_text())["spirits"]["tiny"]["recipe_hash"]
+    fork = tmp_path / "tiny-fork.yaml"
+    fork.write_text(f"fork: {recipe_hash}\nstill: {{epochs: 1}}\n")
+    recipe = load_recipe(fork)
+    assert recipe.parent == recipe_hash and recipe["still"]["epochs"] == 1 and recipe["task"]["type"] == "tool_call"
+    missing = tmp_path / "missing.yaml"
+    missing.write_text("fork: " + "ab" * 16 + "\n")
+    result = run_cli("validate", str(missing))
+    assert result.returncode == 2 and "no published Recipe with hash" in result.stderr
