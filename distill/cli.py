@@ -84,6 +84,16 @@ def cmd_verify(args):
         raise SystemExit(1)
 
 
+def cmd_reproduce(args):
+    from .reproduce import reproduce
+
+    result = reproduce(args.ref, args.store)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    if not (result["bit_identical"] or result["proof_within_tolerance"]):
+        raise SystemExit(1)
+
+
 def cmd_cellar(args):
     from .cellar import listing
 
@@ -121,6 +131,12 @@ def main(argv=None):
     p.add_argument("--json", action="store_true", help="machine-readable result for CI")
     p.add_argument("--store", help="store for rebuilding heads (default: $DISTILL_STORE or .distill)")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("reproduce", help="rebuild a published Spirit from its Recipe hash (or file) and compare")
+    p.add_argument("ref", help="a recipe hash from the cellar index, or a Spirit file")
+    p.add_argument("--store", help="scratch store to rebuild in (default: a new temp folder)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("cellar", help="list the Spirits in the cellar index")
     p.set_defaults(func=cmd_cellar)

@@ -11,7 +11,7 @@ import json
 import xxhash
 
 STAGE_VERSIONS = {
-    "mash": 1,
+    "mash": 2,  # 2: tool-call arguments in name order
     "cuts": 1,
     "still": 1,
     "notes": 2,  # 2: constrained decoding of SQL numbers

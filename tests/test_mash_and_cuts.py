@@ -90,3 +90,26 @@ def test_split_is_stable_when_the_mash_grows(needle_mash, tmp_path):
     side = {ex["id"]: name for name in ("hearts", "heads", "tails") for ex in second[name]}
     moved = sum(side[ex["id"]] != name for name in ("hearts", "heads", "tails") for ex in first[name])
     assert moved / (len(examples) * 3 // 4) < 0.02
+
+
+def test_mapping_order_in_the_yaml_changes_nothing(tmp_path):
+    """Keys hash mappings with sorted keys, so what is built must not depend on their order."""
+    import yaml
+
+    from tests.conftest import tiny_recipe_data
+
+    data = tiny_recipe_data()
+    flipped = tiny_recipe_data()
+    for tool in flipped["task"]["tools"]:
+        tool["parameters"] = dict(reversed(list(tool["parameters"].items())))
+    shards = []
+    for name, recipe_data in (("a", data), ("b", flipped)):
+        path = tmp_path / name / "tiny.yaml"
+        path.parent.mkdir()
+        path.write_text(yaml.safe_dump(recipe_data, sort_keys=False))
+        recipe = load_recipe(path)
+        keys = recipe_keys(recipe)
+        store = Store(tmp_path / name / "store")
+        build_mash(recipe, keys, store)
+        shards.append({k: (store.path("mash", k) / "shard.jsonl").read_bytes() for k in keys.shards.values()})
+    assert shards[0] == shards[1]

@@ -57,7 +57,7 @@ def categories(task: dict):
 def tool_signature(tool: dict) -> dict:
     """What a teacher is told about a tool: no phrasings, no example values (they are hints, not answers)."""
     params = {}
-    for name, param in tool["parameters"].items():
+    for name, param in sorted(tool["parameters"].items()):
         entry = {"type": param["type"], "required": param.get("required", False)}
         if param["type"] == "enum":
             entry["values"] = param["values"]
@@ -148,7 +148,9 @@ def parse_target(answer: dict, item: dict, task: dict, category: str) -> dict:
             raise Rejected("schema violation", f"missing required {pname}")
     if name != category:
         raise Rejected("off-category", f"asked for {category}, teacher chose {name}")
-    target = {"name": name, "arguments": {k: arguments[k] for k in params if k in arguments}}
+    # name order, not declaration order: a Recipe's mappings are hashed with sorted keys, so
+    # nothing built may depend on how they were ordered in the YAML
+    target = {"name": name, "arguments": {k: arguments[k] for k in sorted(arguments)}}
     if json.dumps(target, ensure_ascii=False) in item["text"]:
         raise Rejected("leakage", "the utterance contains the call verbatim")
     return target

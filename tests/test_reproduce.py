@@ -1,0 +1,37 @@
+"""distill reproduce: the same Recipe on the same platform and thread count gives bit-identical
+weights; another thread count stays within the stated proof tolerance."""
+import json
+import os
+import subprocess
+import sys
+
+
+def _reproduce(built, tmp_path, threads, ref):
+    env = dict(os.environ, DISTILL_CELLAR=str(built / "cellar"), DISTILL_THREADS=str(threads))
+    cmd = [sys.executable, "-m", "distill.cli", "reproduce", ref, "--store", str(tmp_path / f"scratch{threads}"), "--json"]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def _result(out):
+    return json.loads(out.stdout[out.stdout.index("{"):])
+
+
+def test_reproduce_by_hash_is_bit_identical(built_tiny, tmp_path):
+    recipe_hash = json.loads((built_tiny / "cellar" / "index.json").read_text())["spirits"]["tiny"]["recipe_hash"]
+    out = _reproduce(built_tiny, tmp_path, os.environ.get("DISTILL_THREADS", "2"), recipe_hash)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = _result(out)
+    assert result["bit_identical"] and result["proof"] == result["published_proof"]
+    assert set(result["stages"].values()) == {"built"}  # a scratch store: everything rebuilt
+    assert "bit-identical weights" in out.stdout
+
+
+def test_reproduce_with_other_threads_is_within_tolerance(built_tiny, tmp_path):
+    out = _reproduce(built_tiny, tmp_path, 1, str(built_tiny / "cellar" / "tiny.pt").replace("tiny.pt", "tiny/tiny.pt"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert _result(out)["proof_within_tolerance"]
+
+
+def test_unknown_hash_is_one_line(built_tiny, tmp_path):
+    out = _reproduce(built_tiny, tmp_path, 1, "ab" * 16)
+    assert out.returncode == 2 and "not in the cellar index" in out.stderr and "Traceback" not in out.stderr
