@@ -97,7 +97,12 @@ def cmd_reproduce(args):
 def cmd_cellar(args):
     from .cellar import listing
 
-    print(listing())
+    if args.action == "build":
+        from .site import build_site
+
+        print(f"wrote {build_site() / 'index.html'}")
+    else:
+        print(listing())
 
 
 def main(argv=None):
@@ -138,7 +143,8 @@ def main(argv=None):
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_reproduce)
 
-    p = sub.add_parser("cellar", help="list the Spirits in the cellar index")
+    p = sub.add_parser("cellar", help="list the Spirits in the cellar index; 'cellar build' writes the static site")
+    p.add_argument("action", nargs="?", choices=["list", "build"], default="list")
     p.set_defaults(func=cmd_cellar)
 
     args, extra = parser.parse_known_args(argv)

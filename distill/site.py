@@ -1,0 +1,99 @@
+"""The Cellar as a static site: an index page (sortable by proof, filterable by task type) and
+one page per Spirit with its Tasting Notes, loss curve, Recipe, lineage and bottle table.
+Every link is relative, so the folder can be served or opened from disk as it is."""
+import html
+import json
+from pathlib import Path
+
+from .cellar import cellar_root, read_index
+
+STYLE = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}
+table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left}
+th.sort{cursor:pointer;text-decoration:underline dotted}code,pre{background:#f4f4f4;padding:.1rem .3rem}
+pre{padding:1rem;overflow:auto;max-height:30rem}.proof{font-weight:bold;font-size:1.4rem}img{max-width:100%}"""
+
+INDEX_SCRIPT = """
+const rows = () => Array.from(document.querySelectorAll('#spirits tbody tr'));
+document.getElementById('task').addEventListener('change', e => {
+  rows().forEach(r => { r.hidden = e.target.value !== '' && r.dataset.task !== e.target.value; });
+});
+let descending = true;
+document.getElementById('by-proof').addEventListener('click', () => {
+  const body = document.querySelector('#spirits tbody');
+  rows().sort((a, b) => (descending ? -1 : 1) * (parseFloat(a.dataset.proof) - parseFloat(b.dataset.proof)))
+        .forEach(r => body.appendChild(r));
+  descending = !descending;
+});
+"""
+
+IMAGES_SCRIPT = """
+window.addEventListener('load', () => {
+  const images = Array.from(document.images);
+  document.body.dataset.imagesOk = String(images.every(i => i.complete && i.naturalWidth > 0));
+});
+"""
+
+
+def _page(title, body, script=""):
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body>{body}<script>{IMAGES_SCRIPT}{script}</script></body></html>\n")
+
+
+def _index_page(spirits) -> str:
+    tasks = sorted({s["task_type"] for s in spirits})
+    options = "".join(f"<option value='{t}'>{t}</option>" for t in tasks)
+    rows = "".join(
+        f"<tr data-task='{s['task_type']}' data-proof='{s['proof']['value']:.6f}'>"
+        f"<td><a href='{s['name']}.html'>{html.escape(s['name'])}</a></td><td>{s['task_type']}</td>"
+        f"<td>{s['proof']['degrees']} <small>{html.escape(s['proof']['metric'])}</small></td>"
+        f"<td>{s['parameters'] / 1e6:.1f}M</td><td>{html.escape(s['teacher'])}</td>"
+        f"<td><code>{s['recipe_hash'][:12]}</code></td><td>{s['built'][:10]}</td></tr>" for s in spirits)
+    body = (f"<h1>The Cellar</h1><p>{len(spirits)} Spirit(s). Click <em>proof</em> to sort.</p>"
+            f"<label>Task type <select id=task><option value=''>all</option>{options}</select></label>"
+            "<table id=spirits><thead><tr><th>Spirit</th><th>task</th><th id=by-proof class=sort>proof</th>"
+            f"<th>parameters</th><th>teacher</th><th>recipe</th><th>built</th></tr></thead><tbody>{rows}</tbody></table>")
+    return _page("The Cellar", body, INDEX_SCRIPT)
+
+
+def _spirit_page(spirit, notes, pictures) -> str:
+    name = spirit["name"]
+    bottles = "".join(f"<tr><td>.{fmt}</td><td><a href='../{name}/{html.escape(b['file'])}' download>{html.escape(b['file'])}</a>"
+                      f"</td><td>{b['bytes'] / 1e6:.1f} MB</td><td><code>{b['sha256'][:16]}…</code></td></tr>"
+                      for fmt, b in sorted(spirit["bottles"].items()))
+    parent = spirit.get("parent")
+    lineage = f"forked from <code>{parent}</code>" if parent else "an original Recipe"
+    sections = []
+    for key, title in (("strengths", "Strengths"), ("weaknesses", "Weaknesses")):
+        items = "".join(f"<li><b>{html.escape(s['category'])}</b> — {s['exact']:.0%} fully correct<ul>"
+                        + "".join(f"<li><code>{html.escape(e['input'])}</code> → <code>{html.escape(json.dumps(e['predicted'], ensure_ascii=False))}</code></li>"
+                                  for e in s["examples"]) + "</ul></li>" for s in notes.get(key, []))
+        sections.append(f"<h2>{title}</h2><ul>{items or '<li>none</li>'}</ul>")
+    samples = "".join(f"<tr><td>{html.escape(s['input'])}</td><td><code>{html.escape(json.dumps(s['gold'], ensure_ascii=False))}</code></td>"
+                      f"<td><code>{html.escape(json.dumps(s['predicted'], ensure_ascii=False))}</code></td><td>{html.escape(s['verdict'])}</td></tr>"
+                      for s in notes.get("samples", []))
+    images = "".join(f"<p><img src='../{name}/{html.escape(p)}' alt='{html.escape(p)}'></p>" for p in pictures)
+    body = (f"<p><a href='index.html'>← the Cellar</a></p><h1>{html.escape(name)}</h1>"
+            f"<p class=proof>{spirit['proof']['degrees']} <small>{html.escape(spirit['proof']['metric'])} on "
+            f"{spirit['proof']['n']} heads</small></p><p>Recipe <code>{spirit['recipe_hash']}</code>, {lineage}; "
+            f"teacher {html.escape(spirit['teacher'])}; {spirit['parameters']:,} parameters.</p>"
+            f"<h2>Bottles</h2><table><tr><th>format</th><th>download</th><th>size</th><th>sha256</th></tr>{bottles}</table>"
+            f"<h2>Loss curve</h2>{images}" + "".join(sections)
+            + f"<h2>Sample predictions</h2><table><tr><th>input</th><th>gold</th><th>predicted</th><th>verdict</th></tr>{samples}</table>"
+            f"<h2>Tasting Notes</h2><p><a href='../{name}/notes.md'>notes.md</a> · <a href='../{name}/notes.json'>notes.json</a></p>"
+            f"<h2>Recipe</h2><pre>{html.escape(json.dumps(spirit['recipe'], indent=2, ensure_ascii=False))}</pre>")
+    return _page(f"{name} — Distillarium Spirit", body)
+
+
+def build_site() -> Path:
+    """Write cellar/site/: index.html and <name>.html per Spirit in the index."""
+    root = cellar_root()
+    spirits = sorted(read_index()["spirits"].values(), key=lambda s: -s["proof"]["value"])
+    site = root / "site"
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "index.html").write_text(_index_page(spirits), encoding="utf-8")
+    for spirit in spirits:
+        folder = root / spirit["name"]
+        notes = json.loads((folder / "notes.json").read_text()) if (folder / "notes.json").exists() else {}
+        pictures = sorted(p.name for p in folder.glob("*.png"))
+        (site / f"{spirit['name']}.html").write_text(_spirit_page(spirit, notes, pictures), encoding="utf-8")
+    return site
