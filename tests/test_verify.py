@@ -99,30 +99,3 @@ def test_malicious_pickle_is_refused_without_running(built_tiny, tmp_path):
     pour = run_cli("pour", str(evil), "hello")
     assert pour.returncode == 2 and "Traceback" not in pour.stderr and not marker.exists()
 
-
-def test_cellar_index_lists_the_spirit(built_tiny):
-    index = json.loads((built_tiny / "cellar" / "index.json").read_text())
-    entry = index["spirits"]["tiny"]
-    assert entry["task_type"] == "tool_call" and len(entry["recipe_hash"]) == 32
-    assert set(entry["bottles"]) == {"pt", "onnx"} and all(len(b["sha256"]) == 64 for b in entry["bottles"].values())
-    env = dict(os.environ, DISTILL_CELLAR=str(built_tiny / "cellar"))
-    import subprocess
-    import sys
-
-    listing = subprocess.run([sys.executable, "-m", "distill.cli", "cellar"], capture_output=True, text=True, env=env)
-    assert listing.returncode == 0 and "tiny" in listing.stdout
-
-
-def test_fork_by_recipe_hash_resolves_against_the_cellar(built_tiny, tmp_path, monkeypatch):
-    from distill.recipe import load_recipe
-
-    monkeypatch.setenv("DISTILL_CELLAR", str(built_tiny / "cellar"))
-    recipe_hash = json.loads((built_tiny / "cellar" / "index.json").read_text())["spirits"]["tiny"]["recipe_hash"]
-    fork = tmp_path / "tiny-fork.yaml"
-    fork.write_text(f"fork: {recipe_hash}\nstill: {{epochs: 1}}\n")
-    recipe = load_recipe(fork)
-    assert recipe.parent == recipe_hash and recipe["still"]["epochs"] == 1 and recipe["task"]["type"] == "tool_call"
-    missing = tmp_path / "missing.yaml"
-    missing.write_text("fork: " + "ab" * 16 + "\n")
-    result = run_cli("validate", str(missing))
-    assert result.returncode == 2 and "no published Recipe with hash" in result.stderr

@@ -1,0 +1,139 @@
+"""API teachers through their real SDK clients against loopback servers that speak each wire
+protocol, with faults injected: 429 + Retry-After, 500/503, a hang past the timeout, a dropped
+connection, a truncated body, invalid JSON and schema-violating answers."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from distill.errors import DistillError
+from distill.keys import recipe_keys
+from distill.mash import build_mash, load_mash
+from distill.recipe import load_recipe
+from distill.store import Store
+from tests.conftest import ROOT, tiny_recipe_data
+from tests.wire_servers import WireServer
+
+PROVIDERS = {"openai": ("gpt-4o", "OPENAI_API_KEY", "/v1"), "anthropic": ("claude-sonnet-5", "ANTHROPIC_API_KEY", ""),
+             "gemini": ("gemini-2.5-flash", "GEMINI_API_KEY", "")}
+
+
+def _recipe(tmp_path, provider, url, per_category=6, **teacher):
+    model, _, suffix = PROVIDERS[provider]
+    data = tiny_recipe_data(("get_weather", "set_timer"))
+    data["mash"] = {"examples_per_category": per_category, "inputs_per_request": 3}
+    data["teacher"] = {"provider": provider, "model": model, "base_url": url + suffix, "timeout_s": 0.5,
+                       "max_retries": 6, "concurrency": 2, "backoff_s": 0.01, **teacher}
+    path = tmp_path / "api.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_recipe(path)
+
+
+@pytest.fixture(autouse=True)
+def fake_keys(monkeypatch):
+    for _, variable, _ in PROVIDERS.values():
+        monkeypatch.setenv(variable, "sk-test-not-a-real-key")
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_faults_are_retried_and_the_mash_is_complete(tmp_path, provider):
+    with WireServer(hang_s=1.5) as server:
+        server.faults = ["429", "500", "503", "hang", "drop", "truncated"]
+        recipe = _recipe(tmp_path, provider, server.url, concurrency=1)
+        keys = recipe_keys(recipe)
+        store = Store(tmp_path / "store")
+        build_mash(recipe, keys, store)
+        examples = load_mash(keys, store)
+        assert len(examples) == 12
+        assert {ex["target"]["name"] for ex in examples} == {"get_weather", "set_timer"}
+        stats = [store.manifest("mash", k)["stats"] for k in keys.shards.values()]
+        useful = sum(s["requests"] for s in stats)
+        assert len(server.requests) == useful + 6  # every fault cost exactly one retried request
+        assert all(s["input_tokens"] > 0 and s["teacher_models"] for s in stats)
+        assert "sk-test" not in json.dumps([store.manifest("mash", k) for k in keys.shards.values()])
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_invalid_and_schema_violating_answers_are_counted(tmp_path, provider):
+    with WireServer() as server:
+        server.faults = ["badjson", "schema"]
+        recipe = _recipe(tmp_path, provider, server.url, concurrency=1)
+        keys = recipe_keys(recipe)
+        store = Store(tmp_path / "store")
+        build_mash(recipe, keys, store)
+        rejected = {}
+        for key in keys.shards.values():
+            for reason, n in store.manifest("mash", key)["stats"]["rejected"].items():
+                rejected[reason] = rejected.get(reason, 0) + n
+        assert rejected.get("invalid JSON", 0) >= 1
+        assert len(load_mash(keys, store)) == 12  # more requests filled the gap
+
+
+def test_missing_key_fails_before_any_request(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    with WireServer() as server:
+        recipe = _recipe(tmp_path, "anthropic", server.url)
+        with pytest.raises(DistillError, match="set ANTHROPIC_API_KEY"):
+            build_mash(recipe, recipe_keys(recipe), Store(tmp_path / "store"))
+        assert server.requests == []
+
+
+def test_rebuild_from_cache_costs_nothing_and_is_byte_identical(tmp_path):
+    with WireServer() as server:
+        recipe = _recipe(tmp_path, "openai", server.url)
+        keys = recipe_keys(recipe)
+        store = Store(tmp_path / "root")
+        build_mash(recipe, keys, store)
+        first = {k: (store.path("mash", k) / "shard.jsonl").read_bytes() for k in keys.shards.values()}
+        seen = len(server.requests)
+        shutil.rmtree(tmp_path / "root" / "store")  # the artifacts go; the response cache stays
+        assert build_mash(recipe, keys, store)["requests"] == 0
+        assert len(server.requests) == seen
+        assert {k: (store.path("mash", k) / "shard.jsonl").read_bytes() for k in keys.shards.values()} == first
+
+
+def test_operational_settings_stay_out_of_the_key(tmp_path):
+    a = recipe_keys(_recipe(tmp_path, "openai", "http://127.0.0.1:1", concurrency=1))
+    b = recipe_keys(_recipe(tmp_path, "openai", "http://127.0.0.1:2", concurrency=8, requests_per_minute=5))
+    c = recipe_keys(_recipe(tmp_path, "openai", "http://127.0.0.1:1", temperature=0.2))
+    assert a.shards == b.shards and a.shards != c.shards
+
+
+def test_killed_mash_resumes_without_repeating_a_received_answer(tmp_path):
+    with WireServer(latency_s=0.05) as server:
+        recipe = _recipe(tmp_path, "openai", server.url, per_category=30, concurrency=2)
+        script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from distill.recipe import load_recipe; "
+                  f"from distill.keys import recipe_keys; from distill.store import Store; from distill.mash import build_mash; "
+                  f"r = load_recipe({str(recipe.path)!r}); build_mash(r, recipe_keys(r), Store({str(tmp_path / 'root')!r}))")
+        env = dict(os.environ, DISTILL_PROGRESS="off")
+        proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+        deadline = time.time() + 60
+        while len(server.answered) < 25 and time.time() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        answered_before = set(server.answered)
+        requests_before = len(server.requests)
+        assert 0 < len(answered_before) and not Store(tmp_path / "root").has("mash", list(recipe_keys(recipe).shards.values())[-1])
+        build_mash(recipe, recipe_keys(recipe), Store(tmp_path / "root"))
+        repeated = set(server.requests[requests_before:]) & answered_before
+        assert len(repeated) <= 2  # at most the answers in flight when the kill landed (concurrency 2)
+        assert len(load_mash(recipe_keys(recipe), Store(tmp_path / "root"))) == 60
+
+
+def test_concurrency_beats_sequential(tmp_path):
+    timings = {}
+    for workers in (1, 8):
+        with WireServer(latency_s=0.1) as server:
+            recipe = _recipe(tmp_path / str(workers), "openai", server.url, per_category=12, concurrency=workers) \
+                if (tmp_path / str(workers)).mkdir() is None else None
+            started = time.perf_counter()
+            build_mash(recipe, recipe_keys(recipe), Store(tmp_path / str(workers) / "root"))
+            timings[workers] = time.perf_counter() - started
+    assert timings[8] < timings[1] / 3
