@@ -92,7 +92,7 @@ def task_notes():
 
 
 def task_bottle():
-    """Export a Spirit into cellar/<name>/ (.pt, .onnx), embedding weights, tokenizer and Recipe."""
+    """Export a Spirit into cellar/<name>/ (.pt, .onnx, .gguf per type), embedding weights, tokenizer and Recipe."""
     for r in RECIPE_LIST:
         for fmt in r["bottle"]["formats"]:
             yield _stage_task(r, "bottle", f"Bottle {r.name} as .{fmt} into the cellar", dep=f"notes:{r.name}", fmt=fmt)

@@ -2,7 +2,12 @@
 
 Every bottle embeds weights, tokenizer, the normalised Recipe, its hash and the proof:
 - .pt   a plain dict of tensors and strings, loadable with torch.load(weights_only=True)
-- .onnx metadata_props carry the same strings; the graph maps (input_ids, attention_mask) -> logits
+- .onnx metadata_props carry the same strings; a decoder graph carries its KV cache (onnx_bottle.py)
+- .gguf distill.* keys carry them; a decoder is a llama.cpp Llama, one file per type (gguf_bottle.py)
+
+Each bottle is poured on the heads right after it is written; the measurements (proof, agreement
+with the trained model, latency) go into its manifest and from there into the cellar's
+bottles.json and the "## Bottles" section of the cellar copy of notes.md (tasting.py).
 """
 import json
 import os
@@ -12,17 +17,25 @@ from pathlib import Path
 
 from .cellar import cellar_root, update_index
 from .hashing import digest, sha256_file
-from .keys import bottle_section
+from .keys import bottle_section, bottle_variants, variants_of
 from .notes import load_notes
 from .progress import say
 from .spirit import SPIRIT_FORMAT, SPIRIT_VERSION
 from .still import load_still
 
-FORMATS = ("pt", "onnx")
+FORMATS = ("pt", "onnx", "gguf")
 
 
-def cellar_path(recipe, fmt: str) -> Path:
-    return cellar_root() / recipe.name / f"{recipe.name}.{fmt}"
+def bottle_filename(recipe, variant: str) -> str:
+    """<name>.pt, <name>.onnx, <name>.gguf for the first GGUF type, <name>.<type>.gguf for the others."""
+    fmt, gguf_type = bottle_variants(recipe).get(variant, (variant, None))
+    if fmt == "gguf" and variant != "gguf":
+        return f"{recipe.name}.{gguf_type}.gguf"
+    return f"{recipe.name}.{fmt}"
+
+
+def cellar_path(recipe, variant: str) -> Path:
+    return cellar_root() / recipe.name / bottle_filename(recipe, variant)
 
 
 def weights_digest(state_dict) -> str:
@@ -36,6 +49,8 @@ def weights_digest(state_dict) -> str:
 
 def spirit_metadata(recipe, model, tokenizer, notes) -> dict:
     """The strings every bottle carries, whatever its format."""
+    from .student import parameter_count
+
     tokenizer_json = tokenizer.to_str()
     return {
         "format": SPIRIT_FORMAT,
@@ -48,6 +63,7 @@ def spirit_metadata(recipe, model, tokenizer, notes) -> dict:
         "tokenizer": tokenizer_json,
         "proof": json.dumps(notes["proof"], sort_keys=True),
         "digests": json.dumps({"weights": weights_digest(model.state_dict()), "tokenizer": digest(tokenizer_json.encode())}),
+        "parameters": str(parameter_count(model)),
     }
 
 
@@ -66,48 +82,17 @@ def write_pt(path, model, meta):
     torch.save({**meta, "state_dict": model.state_dict()}, path)
 
 
-class _LogitsOnly:
-    """Wraps the model so the exported graph has two inputs and one output, no cache."""
+def write_bottle(path: Path, fmt: str, gguf_type, recipe, model, tokenizer, meta: dict):
+    if fmt == "pt":
+        write_pt(path, model, meta)
+    elif fmt == "onnx":
+        from .onnx_bottle import write_onnx
 
-    def __new__(cls, model):
-        import torch
+        write_onnx(path, model, meta, recipe["bottle"]["onnx_opset"], onnx_weights_digest)
+    else:
+        from .gguf_bottle import write_gguf
 
-        class Wrapper(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.model = model
-
-            def forward(self, input_ids, attention_mask):
-                return self.model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
-
-        return Wrapper().eval()
-
-
-def write_onnx(path, model, meta, opset: int):
-    import logging
-    import warnings
-
-    import onnx
-    import torch
-
-    logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # "torchvision is not installed" noise
-
-    example = torch.ones((1, 8), dtype=torch.long)
-    batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=model.config.max_position_embeddings)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        program = torch.onnx.export(
-            _LogitsOnly(model), (example, torch.ones_like(example)), dynamo=True, opset_version=opset,
-            input_names=["input_ids", "attention_mask"], output_names=["logits"],
-            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
-            verbose=False)
-    graph = program.model_proto
-    digests = {**json.loads(meta["digests"]), "graph_weights": onnx_weights_digest(graph)}
-    meta = {**meta, "digests": json.dumps(digests), "onnx_opset": str(opset)}
-    for key, value in meta.items():
-        graph.metadata_props.add(key=f"distill.{key}", value=value)
-    onnx.checker.check_model(graph)
-    onnx.save_model(graph, str(path))
+        write_gguf(path, model, tokenizer, meta, gguf_type)
 
 
 def publish(src: Path, dest: Path):
@@ -123,16 +108,26 @@ def publish(src: Path, dest: Path):
             os.unlink(tmp)
 
 
+def _write_atomically(dest: Path, text: str):
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, dest)
+
+
 def publish_notes(recipe, keys, store):
+    """The Tasting Notes into the cellar, the cellar's notes.md with the bottle table appended
+    (the store's notes artifact stays as the notes stage wrote it)."""
+    from .tasting import bottle_rows, render_bottles
+
     folder = store.get("notes", keys.notes)
     dest = cellar_root() / recipe.name
-    for path in sorted(folder.iterdir()):  # notes.md, notes.json, loss.png, task pictures
-        if path.suffix in (".md", ".png") or path.name == "notes.json":
+    for path in sorted(folder.iterdir()):  # notes.json, loss.png, task pictures
+        if path.suffix == ".png" or path.name == "notes.json":
             publish(path, dest / path.name)
-    recipe_json = json.dumps(recipe.data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    tmp = dest / ".recipe.json.tmp"
-    tmp.write_text(recipe_json)
-    os.replace(tmp, dest / "recipe.json")
+    rows = bottle_rows(recipe, keys, store, load_notes(keys, store))
+    _write_atomically(dest / "notes.md", (folder / "notes.md").read_text() + render_bottles(rows))
+    _write_atomically(dest / "bottles.json", json.dumps({"recipe_hash": recipe.hash, "bottles": rows}, indent=2) + "\n")
+    _write_atomically(dest / "recipe.json", json.dumps(recipe.data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def bottled_file(store, key) -> Path | None:
@@ -142,34 +137,46 @@ def bottled_file(store, key) -> Path | None:
     return store.path("bottle", key) / manifest["spirit"]
 
 
-def in_cellar(recipe, keys, store, fmt) -> bool:
-    """The bottle exists in the store and the cellar copy is that exact file."""
-    src = bottled_file(store, keys.bottles[fmt])
-    dest = cellar_path(recipe, fmt)
+def _variant_in_cellar(recipe, keys, store, variant) -> bool:
+    src = bottled_file(store, keys.bottles[variant])
+    dest = cellar_path(recipe, variant)
     if src is None or not dest.exists() or not src.exists():
         return False
-    manifest = store.manifest("bottle", keys.bottles[fmt])
+    manifest = store.manifest("bottle", keys.bottles[variant])
     return dest.stat().st_size == src.stat().st_size and manifest.get("sha256") == sha256_file(dest)
 
 
-def build_bottle(recipe, keys, store, fmt: str) -> Path:
-    key = keys.bottles[fmt]
+def in_cellar(recipe, keys, store, fmt) -> bool:
+    """Every bottle of this format exists in the store and its cellar copy is that exact file."""
+    variants = variants_of(recipe, fmt)
+    return bool(variants) and all(_variant_in_cellar(recipe, keys, store, v) for v in variants)
+
+
+def _bottle_variant(recipe, keys, store, variant: str) -> Path:
+    """Write one bottle into the store (if it is not there), taste it on the heads, publish it."""
+    from .tasting import taste
+
+    key = keys.bottles[variant]
+    fmt, gguf_type = bottle_variants(recipe)[variant]
     if not store.has("bottle", key):
         model, tokenizer, _ = load_still(keys, store)
-        notes = load_notes(keys, store)
-        meta = spirit_metadata(recipe, model, tokenizer, notes)
-        filename = f"{recipe.name}.{fmt}"
-        with store.build("bottle", key, section=bottle_section(recipe, fmt),
+        meta = spirit_metadata(recipe, model, tokenizer, load_notes(keys, store))
+        filename = bottle_filename(recipe, variant)
+        with store.build("bottle", key, section=bottle_section(recipe, variant),
                          upstream={"still": keys.still, "notes": keys.notes}) as out:
-            if fmt == "pt":
-                write_pt(out / filename, model, meta)
-            else:
-                write_onnx(out / filename, model, meta, recipe["bottle"]["onnx_opset"])
-            out.extra.update({"spirit": filename, "format": fmt, "sha256": sha256_file(out / filename),
-                              "bytes": (out / filename).stat().st_size})
-    dest = cellar_path(recipe, fmt)
+            write_bottle(out / filename, fmt, gguf_type, recipe, model, tokenizer, meta)
+            out.extra.update({"spirit": filename, "format": fmt, "type": gguf_type, "variant": variant,
+                              "sha256": sha256_file(out / filename), "bytes": (out / filename).stat().st_size,
+                              "tasting": taste(out / filename, recipe, keys, store)})
+    dest = cellar_path(recipe, variant)
     publish(bottled_file(store, key), dest)
-    publish_notes(recipe, keys, store)
-    update_index(recipe, load_notes(keys, store), dest, fmt)
-    say(f"bottle {recipe.name}-{fmt}: {dest} ({dest.stat().st_size / 1e6:.1f} MB)")
+    update_index(recipe, load_notes(keys, store), dest, variant)
+    say(f"bottle {recipe.name}-{variant}: {dest} ({dest.stat().st_size / 1e6:.2f} MB)")
     return dest
+
+
+def build_bottle(recipe, keys, store, fmt: str) -> Path:
+    """Every bottle of one format (each GGUF type for "gguf"); returns the first one's cellar path."""
+    paths = [_bottle_variant(recipe, keys, store, variant) for variant in variants_of(recipe, fmt)]
+    publish_notes(recipe, keys, store)
+    return paths[0]

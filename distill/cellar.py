@@ -52,6 +52,11 @@ def find_recipe_by_hash(recipe_hash: str) -> dict | None:
     return None
 
 
+def human_count(n: int) -> str:
+    """23136 -> 23.1k, 1843200 -> 1.8M: test Spirits are tiny, real ones are millions."""
+    return f"{n / 1e6:.1f}M" if n >= 100_000 else f"{n / 1e3:.1f}k"
+
+
 def listing() -> str:
     rows = sorted(read_index()["spirits"].values(), key=lambda e: e["name"])
     if not rows:
@@ -60,5 +65,5 @@ def listing() -> str:
     for e in rows:
         bottles = ", ".join(f"{fmt} {b['bytes'] / 1e6:.1f}MB" for fmt, b in sorted(e["bottles"].items()))
         lines.append(f"{e['name']:<16} {e['task_type']:<10} {e['proof']['degrees']:>6}  "
-                     f"{e['parameters'] / 1e6:>6.1f}M  {e['recipe_hash']:<32}  {bottles}")
+                     f"{human_count(e['parameters']):>7}  {e['recipe_hash']:<32}  {bottles}")
     return "\n".join(lines)

@@ -75,6 +75,16 @@ def cmd_pour(args):
             print(json.dumps(prediction, ensure_ascii=False))
 
 
+def cmd_inspect(args):
+    from .label import read_label, render_label
+
+    labels = [read_label(path) for path in args.spirits]
+    if args.json:
+        print(json.dumps(labels if len(labels) > 1 else labels[0], indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(render_label(label) for label in labels))
+
+
 def cmd_verify(args):
     from .verify import render, verify
 
@@ -120,7 +130,7 @@ def main(argv=None):
     p = sub.add_parser("build", help="build a Recipe through a stage without doit")
     p.add_argument("recipe")
     p.add_argument("--until", default="bottle", choices=["mash", "cuts", "still", "notes", "bottle"])
-    p.add_argument("--format", choices=["pt", "onnx"], help="only this bottle")
+    p.add_argument("--format", choices=["pt", "onnx", "gguf"], help="only this bottle")
     p.add_argument("--store", help="store root (default: $DISTILL_STORE or .distill)")
     p.set_defaults(func=cmd_build)
 
@@ -130,6 +140,12 @@ def main(argv=None):
     p.add_argument("--tools", help="JSON/YAML list of tools to offer instead of the Recipe's catalog")
     p.add_argument("--redact", action="store_true", help="NER Spirits: print the text with spans replaced by [TYPE]")
     p.set_defaults(func=cmd_pour)
+
+    p = sub.add_parser("inspect", help="show what a Spirit file holds: format, architecture, parameters, tokenizer, "
+                                        "recipe, proof, digests")
+    p.add_argument("spirits", nargs="+", metavar="SPIRIT", help=".pt, .onnx or .gguf files")
+    p.add_argument("--json", action="store_true", help="machine-readable")
+    p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("verify", help="re-check published Spirits: recipe hash, digests, runtime, proof, agreement")
     p.add_argument("spirits", nargs="+")

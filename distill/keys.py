@@ -16,7 +16,7 @@ class Keys:
     cuts: str
     still: str
     notes: str
-    bottles: dict  # format -> bottle key
+    bottles: dict  # bottle variant ("pt", "onnx", "gguf", "gguf-q4_0", ...) -> bottle key
 
 
 def shard_section(recipe: Recipe, category_spec) -> dict:
@@ -46,9 +46,35 @@ def notes_section(recipe: Recipe) -> dict:
     return {"notes": recipe["notes"], "task_type": recipe["task"]["type"]}
 
 
-def bottle_section(recipe: Recipe, fmt: str) -> dict:
-    options = {k: v for k, v in recipe["bottle"].items() if k != "formats"}
-    return {"format": fmt, "options": options, "recipe_hash": recipe.hash}
+# Bumped by hand when one format's file layout changes, so only that format's bottles rebuild.
+BOTTLE_LAYOUTS = {"pt": 1, "onnx": 2, "gguf": 1}  # onnx 2: decoders carry a KV cache
+
+
+def bottle_variants(recipe: Recipe) -> dict:
+    """Every bottle a Recipe asks for: variant -> (format, type). The first GGUF type is plain
+    "gguf" (so `doit bottle:<name>-gguf` stays the name); further types are "gguf-<type>"."""
+    variants = {}
+    for fmt in recipe["bottle"]["formats"]:
+        if fmt != "gguf":
+            variants[fmt] = (fmt, None)
+            continue
+        for i, gguf_type in enumerate(recipe["bottle"].get("gguf_types", ["q8_0"])):  # older Recipes: none
+            variants["gguf" if i == 0 else f"gguf-{gguf_type}"] = ("gguf", gguf_type)
+    return variants
+
+
+def variants_of(recipe: Recipe, fmt: str) -> list[str]:
+    """The variants one `bottle:<name>-<fmt>` task builds (every GGUF type for "gguf")."""
+    return [v for v, (f, _) in bottle_variants(recipe).items() if f == fmt]
+
+
+def bottle_section(recipe: Recipe, variant: str) -> dict:
+    """A bottle reads only its own format's options; the recipe hash is in because the bottle embeds the Recipe."""
+    fmt, gguf_type = bottle_variants(recipe)[variant]
+    options = {"onnx_opset": recipe["bottle"]["onnx_opset"]} if fmt == "onnx" else {}
+    if gguf_type:
+        options["type"] = gguf_type
+    return {"format": fmt, "layout": BOTTLE_LAYOUTS[fmt], "options": options, "recipe_hash": recipe.hash}
 
 
 def recipe_keys(recipe: Recipe) -> Keys:
@@ -57,6 +83,6 @@ def recipe_keys(recipe: Recipe) -> Keys:
     cuts = stage_key("cuts", cuts_section(recipe), list(shards.values()))
     still = stage_key("still", still_section(recipe), [cuts])
     notes = stage_key("notes", notes_section(recipe), [still, cuts])
-    bottles = {fmt: stage_key("bottle", bottle_section(recipe, fmt), [still, notes])
-               for fmt in recipe["bottle"]["formats"]}
+    bottles = {variant: stage_key("bottle", bottle_section(recipe, variant), [still, notes])
+               for variant in bottle_variants(recipe)}
     return Keys(shards=shards, cuts=cuts, still=still, notes=notes, bottles=bottles)

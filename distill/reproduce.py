@@ -32,14 +32,29 @@ def _published(ref: str):
         raise DistillError(f"{ref}: neither a Spirit file nor a 32-hex recipe hash")
     data = find_recipe_by_hash(ref)
     if data is None:
-        raise DistillError(f"recipe hash {ref} is not in the cellar index ({cellar_root() / 'index.json'}); "
-                           "give the Spirit file instead")
+        bottled = _bottle_in_store(ref)
+        if bottled is not None:  # e.g. its cellar entry was since replaced by a newer build of that name
+            return _published(str(bottled))
+        raise DistillError(f"recipe hash {ref} is not in the cellar index ({cellar_root() / 'index.json'}) "
+                           "nor bottled in the store; give the Spirit file instead")
     entry = next(e for e in read_index()["spirits"].values() if e["recipe_hash"] == ref)
     pt = cellar_root() / entry["name"] / f"{entry['name']}.pt"
     weights = None
     if pt.exists():
         weights = json.loads(load_spirit(pt).meta.get("digests", "{}")).get("weights")
     return data, weights, entry["proof"]["value"]
+
+
+def _bottle_in_store(recipe_hash: str):
+    """A bottle of this Recipe in the local store ($DISTILL_STORE), intact per its manifest, or None."""
+    from .store import Store
+
+    store = Store()
+    for key in store.keys("bottle"):
+        manifest = store.manifest("bottle", key) or {}
+        if (manifest.get("section") or {}).get("recipe_hash") == recipe_hash and store.has("bottle", key):
+            return store.path("bottle", key) / manifest["spirit"]
+    return None
 
 
 def reproduce(ref: str, store_root=None, report=print) -> dict:

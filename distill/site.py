@@ -5,7 +5,7 @@ import html
 import json
 from pathlib import Path
 
-from .cellar import cellar_root, read_index
+from .cellar import cellar_root, human_count, read_index
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left}
@@ -46,7 +46,7 @@ def _index_page(spirits) -> str:
         f"<tr data-task='{s['task_type']}' data-proof='{s['proof']['value']:.6f}'>"
         f"<td><a href='{s['name']}.html'>{html.escape(s['name'])}</a></td><td>{s['task_type']}</td>"
         f"<td>{s['proof']['degrees']} <small>{html.escape(s['proof']['metric'])}</small></td>"
-        f"<td>{s['parameters'] / 1e6:.1f}M</td><td>{html.escape(s['teacher'])}</td>"
+        f"<td>{human_count(s['parameters'])}</td><td>{html.escape(s['teacher'])}</td>"
         f"<td><code>{s['recipe_hash'][:12]}</code></td><td>{s['built'][:10]}</td></tr>" for s in spirits)
     body = (f"<h1>The Cellar</h1><p>{len(spirits)} Spirit(s). Click <em>proof</em> to sort.</p>"
             f"<label>Task type <select id=task><option value=''>all</option>{options}</select></label>"
@@ -55,13 +55,15 @@ def _index_page(spirits) -> str:
     return _page("The Cellar", body, INDEX_SCRIPT)
 
 
-def _spirit_page(spirit, notes, pictures) -> str:
+def _spirit_page(spirit, notes, pictures, names_by_hash) -> str:
     name = spirit["name"]
     bottles = "".join(f"<tr><td>.{fmt}</td><td><a href='../{name}/{html.escape(b['file'])}' download>{html.escape(b['file'])}</a>"
                       f"</td><td>{b['bytes'] / 1e6:.1f} MB</td><td><code>{b['sha256'][:16]}…</code></td></tr>"
                       for fmt, b in sorted(spirit["bottles"].items()))
     parent = spirit.get("parent")
     lineage = f"forked from <code>{parent}</code>" if parent else "an original Recipe"
+    if parent in names_by_hash:  # the parent is in this Cellar: link its page
+        lineage += f" (<a href='{names_by_hash[parent]}.html'>{html.escape(names_by_hash[parent])}</a>)"
     sections = []
     for key, title in (("strengths", "Strengths"), ("weaknesses", "Weaknesses")):
         items = "".join(f"<li><b>{html.escape(s['category'])}</b> — {s['exact']:.0%} fully correct<ul>"
@@ -91,9 +93,10 @@ def build_site() -> Path:
     site = root / "site"
     site.mkdir(parents=True, exist_ok=True)
     (site / "index.html").write_text(_index_page(spirits), encoding="utf-8")
+    names_by_hash = {s["recipe_hash"]: s["name"] for s in spirits}
     for spirit in spirits:
         folder = root / spirit["name"]
         notes = json.loads((folder / "notes.json").read_text()) if (folder / "notes.json").exists() else {}
         pictures = sorted(p.name for p in folder.glob("*.png"))
-        (site / f"{spirit['name']}.html").write_text(_spirit_page(spirit, notes, pictures), encoding="utf-8")
+        (site / f"{spirit['name']}.html").write_text(_spirit_page(spirit, notes, pictures, names_by_hash), encoding="utf-8")
     return site

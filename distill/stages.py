@@ -10,22 +10,28 @@ STAGES = ("mash", "cuts", "still", "notes", "bottle")
 class Build:
     """One Recipe's stages against one store."""
 
-    def __init__(self, recipe_path, store_root=None):
-        self.recipe = load_recipe(recipe_path)
+    def __init__(self, recipe_path, store_root=None, recipe=None):
+        self.recipe = recipe or load_recipe(recipe_path)
         self.keys = recipe_keys(self.recipe)
         self.store = Store(store_root)
 
     @classmethod
     def from_data(cls, data: dict, store_root=None) -> "Build":
-        """A Build for a normalised Recipe embedded in a Spirit or published in a cellar index."""
-        import json
-        import tempfile
+        """A Build for a normalised Recipe embedded in a Spirit or published in a cellar index.
+
+        Used as recorded, not re-normalised: a default added to the schema since bottling must
+        not change its recipe hash or its stage keys. Validated, since it may come from anyone."""
+        import copy
         from pathlib import Path
 
-        folder = Path(tempfile.mkdtemp(prefix="distill-recipe-"))
-        path = folder / f"{data['name']}.yaml"
-        path.write_text(json.dumps({k: v for k, v in data.items() if k != "parent"}))  # JSON is YAML
-        return cls(path, store_root)
+        from .recipe import Recipe, validate
+
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            raise DistillError("the embedded Recipe is not a normalised Recipe (a mapping with a name)")
+        path = Path(f"<Recipe {data['name']}>")
+        validate({k: v for k, v in data.items() if k != "parent"}, path, {})
+        recipe = Recipe(name=data["name"], path=path, data=copy.deepcopy(data), parent=data.get("parent"))
+        return cls(None, store_root, recipe=recipe)
 
     def is_built(self, stage: str, fmt: str | None = None) -> bool:
         from .bottle import in_cellar  # imports nothing heavy at module level

@@ -74,13 +74,13 @@ def verify_file(path, store_root=None, heads_cache=None) -> tuple[list[Check], o
                         else f"tokenizer digest {actual} does not match the recorded {recorded}: the tokenizer was swapped"))
     if not all(c.ok for c in checks):
         return checks, spirit, []
-    key = spirit.recipe_hash
-    if heads_cache is not None and key in heads_cache:
-        heads = heads_cache[key]
-    else:
-        heads = _heads(spirit, store_root)
-        if heads_cache is not None:
-            heads_cache[key] = heads
+    heads_cache = {} if heads_cache is None else heads_cache
+    try:
+        if spirit.recipe_hash not in heads_cache:
+            heads_cache[spirit.recipe_hash] = _heads(spirit, store_root)
+    except DistillError as err:  # e.g. an API teacher's heads with no cached responses: report, go on
+        return checks + [Check(name, "proof", False, f"cannot rebuild the heads to re-measure: {err}")], spirit, []
+    heads = heads_cache[spirit.recipe_hash]
     preds = [spirit.predict_example(ex) for ex in heads]
     measured = spirit.task.proof([ex["target"] for ex in heads], preds, spirit.recipe["task"])["value"]
     same = abs(measured - spirit.proof["value"]) <= PROOF_TOLERANCE

@@ -36,3 +36,16 @@ def test_reproduce_with_other_threads_is_within_tolerance(built_tiny, tmp_path):
 def test_unknown_hash_is_one_line(built_tiny, tmp_path):
     out = _reproduce(built_tiny, tmp_path, 1, "ab" * 16)
     assert out.returncode == 2 and "not in the cellar index" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_hash_found_in_the_store_and_cached_stages_reported(built_tiny, tmp_path):
+    """Not in this cellar's index, but bottled in the store: found there; rebuilding into that
+    same store reuses every stage."""
+    recipe_hash = json.loads((built_tiny / "cellar" / "index.json").read_text())["spirits"]["tiny"]["recipe_hash"]
+    env = dict(os.environ, DISTILL_CELLAR=str(tmp_path / "empty-cellar"), DISTILL_STORE=str(built_tiny / "store"))
+    cmd = [sys.executable, "-m", "distill.cli", "reproduce", recipe_hash, "--store", str(built_tiny / "store"), "--json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = _result(out)
+    assert set(result["stages"].values()) == {"cached"} and result["bit_identical"]
+    assert "-- still:tiny (cached)" in out.stdout

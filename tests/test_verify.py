@@ -47,6 +47,23 @@ def test_changed_weight_fails(built_tiny, tmp_path):
     assert "weights were changed" in _failed(result)["weights"]
 
 
+
+def test_flipped_byte_in_pt_weights_fails(built_tiny, tmp_path):
+    import struct
+    import zipfile
+
+    path = built_tiny / "cellar" / "tiny" / "tiny.pt"
+    data = bytearray(path.read_bytes())
+    tensor = max((i for i in zipfile.ZipFile(path).infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
+    name_len, extra_len = struct.unpack("<HH", data[tensor.header_offset + 26:tensor.header_offset + 30])
+    data[tensor.header_offset + 30 + name_len + extra_len + 10] ^= 0x01  # one bit inside the largest tensor
+    bad = tmp_path / "tiny.pt"
+    bad.write_bytes(bytes(data))
+    result = _verify(built_tiny, bad)
+    assert result.returncode == 1
+    failed = _failed(result)  # caught by the zip's CRC when loading, else by the weights digest
+    assert "corrupted" in failed.get("loads", "") or "weights were changed" in failed.get("weights", "")
+
 def test_edited_recipe_fails(built_tiny, tmp_path):
     def edit(blob):
         recipe = json.loads(blob["recipe"])
@@ -99,3 +116,18 @@ def test_malicious_pickle_is_refused_without_running(built_tiny, tmp_path):
     pour = run_cli("pour", str(evil), "hello")
     assert pour.returncode == 2 and "Traceback" not in pour.stderr and not marker.exists()
 
+
+
+def test_a_default_added_to_the_schema_later_keeps_old_spirits_verifying(built_tiny, monkeypatch):
+    """The embedded Recipe is used as recorded, not re-normalised: a default the schema gains
+    after bottling (as bottle.gguf_types did) must not change its hash or its stage keys."""
+    import copy
+
+    from distill import recipe as recipe_module
+    from distill.verify import verify
+
+    newer = copy.deepcopy(recipe_module.schema())
+    newer["properties"]["still"]["properties"]["new_knob"] = {"type": "number", "default": 1.0}
+    monkeypatch.setattr(recipe_module, "schema", lambda: newer)
+    checks = verify([built_tiny / "cellar" / "tiny" / "tiny.pt"], built_tiny / "store")
+    assert all(c.ok for c in checks), [c for c in checks if not c.ok]

@@ -1,0 +1,262 @@
+"""Bottles for every runtime: GGUF round trip and llama.cpp layout, the ONNX KV cache, damaged
+files as one line, `distill inspect`, and the bottle table in the cellar's Tasting Notes."""
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+import yaml
+
+from distill.errors import DistillError, RecipeError
+from distill.spirit import load_spirit
+from distill.store import Store
+from tests.conftest import run_cli, run_doit
+
+
+@pytest.fixture(scope="module")
+def gguf_built(built_tiny, tmp_path_factory):
+    """built_tiny's store copied, its Recipe asking for f32 and q8_0 GGUF bottles: only bottles build."""
+    root = tmp_path_factory.mktemp("gguf")
+    shutil.copytree(built_tiny / "store", root / "store")
+    (root / "recipes").mkdir()
+    data = yaml.safe_load((built_tiny / "recipes" / "tiny.yaml").read_text())
+    data["bottle"] = {"gguf_types": ["f32", "q8_0"]}
+    (root / "recipes" / "tiny.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    env = {"DISTILL_RECIPES": str(root / "recipes"), "DISTILL_STORE": str(root / "store"),
+           "DISTILL_CELLAR": str(root / "cellar"), "DISTILL_GGUF_RUNTIME": "torch"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        result = run_doit("bottle:tiny-pt", "bottle:tiny-gguf", cwd=root)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "-- still:tiny" in result.stdout and "-- notes:tiny" in result.stdout  # reused, not retrained
+        yield root
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+
+def _heads_and_trained(root):
+    store = Store(root / "store")
+    (notes_key,) = store.keys("notes")
+    (cuts_key,) = store.keys("cuts")
+    read = lambda p: [json.loads(line) for line in p.read_text().splitlines()]  # noqa: E731
+    return read(store.path("cuts", cuts_key) / "heads.jsonl"), read(store.path("notes", notes_key) / "predictions.jsonl")
+
+
+def test_gguf_reads_back_with_gguf_py(gguf_built):
+    from gguf import GGUFReader
+
+    path = gguf_built / "cellar" / "tiny" / "tiny.gguf"
+    reader = GGUFReader(str(path))
+    field = lambda key: reader.fields[key].contents()  # noqa: E731
+    config = json.loads(field("distill.config"))
+    assert field("general.architecture") == "llama" and field("tokenizer.ggml.model") == "gpt2"
+    assert field("tokenizer.ggml.pre") == "starcoder"
+    assert field("llama.block_count") == config["num_hidden_layers"]
+    assert field("llama.attention.head_count_kv") == config["num_key_value_heads"]
+    assert field("llama.rope.dimension_count") == config["hidden_size"] // config["num_attention_heads"]
+    assert len(field("tokenizer.ggml.tokens")) == config["vocab_size"] and field("tokenizer.ggml.merges")
+    assert [field(f"tokenizer.ggml.{k}_token_id") for k in ("bos", "eos", "padding")] == [1, 2, 0]
+    recipe = json.loads(field("distill.recipe"))
+    assert recipe["name"] == "tiny" and recipe["bottle"]["gguf_types"] == ["f32", "q8_0"]
+    assert len(field("distill.recipe_hash")) == 32 and "value" in json.loads(field("distill.proof"))
+    assert {"weights", "tokenizer", "gguf_tensors"} <= set(json.loads(field("distill.digests")))
+    names = {t.name for t in reader.tensors}
+    assert {"token_embd.weight", "blk.0.attn_q.weight", "blk.0.ffn_down.weight", "output_norm.weight"} <= names
+    assert "output.weight" not in names  # tied: llama.cpp reuses token_embd
+
+
+def test_lossless_gguf_pours_exactly_like_the_pt(gguf_built):
+    heads, trained = _heads_and_trained(gguf_built)
+    f32 = load_spirit(gguf_built / "cellar" / "tiny" / "tiny.gguf", runtime="torch")
+    assert f32.runtime == "torch" and [f32.predict_example(ex) for ex in heads] == trained
+    q8 = load_spirit(gguf_built / "cellar" / "tiny" / "tiny.q8_0.gguf", runtime="torch")
+    same = sum(q8.predict_example(ex) == t for ex, t in zip(heads, trained))
+    print(f"q8_0 agrees with the .pt on {same}/{len(heads)} heads")
+
+
+def test_rotary_permutation_turns_hf_halves_into_llama_cpp_pairs():
+    """Scores q·k under HF's rotate_half equal those under llama.cpp's adjacent-pair rotation
+    once the Q/K rows are permuted as the converter does; unpermuting restores the rows."""
+    from distill.gguf_bottle import permute_rows, unpermute_rows
+
+    rng = np.random.default_rng(0)
+    heads, kv_heads, head_dim, hidden = 4, 2, 8, 16
+    wq, wk = rng.normal(size=(heads * head_dim, hidden)), rng.normal(size=(kv_heads * head_dim, hidden))
+    x_m, x_n = rng.normal(size=hidden), rng.normal(size=hidden)
+    freqs = 10000.0 ** (-np.arange(0, head_dim, 2) / head_dim)
+
+    def hf(vec, pos):  # rotate_half: dim i pairs with dim i + d/2
+        cos, sin = np.cos(pos * np.concatenate([freqs, freqs])), np.sin(pos * np.concatenate([freqs, freqs]))
+        half = head_dim // 2
+        return vec * cos + np.concatenate([-vec[half:], vec[:half]]) * sin
+
+    def pairs(vec, pos):  # llama.cpp's normal rope: dim 2i pairs with 2i + 1
+        out, cos, sin = vec.copy(), np.cos(pos * freqs), np.sin(pos * freqs)
+        out[0::2], out[1::2] = vec[0::2] * cos - vec[1::2] * sin, vec[0::2] * sin + vec[1::2] * cos
+        return out
+
+    pq, pk = permute_rows(wq, heads), permute_rows(wk, kv_heads)
+    for h in range(heads):
+        rows_q, rows_k = slice(h * head_dim, (h + 1) * head_dim), slice((h // 2) * head_dim, (h // 2 + 1) * head_dim)
+        hf_score = hf(wq[rows_q] @ x_m, 5) @ hf(wk[rows_k] @ x_n, 2)
+        cpp_score = pairs(pq[rows_q] @ x_m, 5) @ pairs(pk[rows_k] @ x_n, 2)
+        assert np.isclose(hf_score, cpp_score)
+    assert np.array_equal(unpermute_rows(pq, heads), wq) and np.array_equal(unpermute_rows(pk, kv_heads), wk)
+
+
+def test_bottle_table_in_the_cellar_notes_not_in_the_store(gguf_built):
+    cellar = gguf_built / "cellar" / "tiny"
+    rows = json.loads((cellar / "bottles.json").read_text())["bottles"]
+    assert [r["file"] for r in rows] == ["tiny.pt", "tiny.gguf", "tiny.q8_0.gguf"]
+    for row in rows:
+        assert row["bytes"] > 0 and row["heads"] > 10 and row["pour_ms_median"] > 0 and "delta_points" in row
+    assert rows[0]["same_as_trained"] == rows[0]["heads"] and rows[0]["delta_points"] == 0
+    assert rows[1]["type"] == "f32" and rows[1]["same_as_trained"] == rows[1]["heads"]
+    md = (cellar / "notes.md").read_text()
+    assert "## Bottles" in md and "`tiny.q8_0.gguf` (q8_0)" in md and md.startswith("# Tasting Notes")
+    store = Store(gguf_built / "store")
+    (notes_key,) = store.keys("notes")
+    assert "## Bottles" not in (store.path("notes", notes_key) / "notes.md").read_text()
+    index = json.loads((gguf_built / "cellar" / "index.json").read_text())
+    assert {"pt", "gguf", "gguf-q8_0"} <= set(index["spirits"]["tiny"]["bottles"])
+
+
+def test_onnx_decoder_carries_its_kv_cache(built_tiny):
+    import onnx
+
+    from distill.spirit import OnnxRunner
+
+    path = built_tiny / "cellar" / "tiny" / "tiny.onnx"
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
+    inputs = [i.name for i in model.graph.input]
+    assert inputs[:3] == ["input_ids", "attention_mask", "past_key_values.0.key"]
+    assert "present.0.value" in [o.name for o in model.graph.output]
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["distill.onnx_opset"] == "18" and meta["distill.onnx_cache"] == "past_key_values"
+    spirit = load_spirit(path)
+    heads, _ = _heads_and_trained(built_tiny)
+    cached = [spirit.predict_example(ex) for ex in heads[:4]]
+    spirit.runner.generate = lambda *a: OnnxRunner._generate_uncached(spirit.runner, *a)  # no cache: full re-runs
+    assert [spirit.predict_example(ex) for ex in heads[:4]] == cached
+
+
+def _damaged(src, tmp_path):
+    data = src.read_bytes()
+    flipped = bytearray(data)
+    flipped[len(data) * 2 // 3] ^= 0x10
+    for name, content in (("truncated", data[: len(data) // 2]), ("flipped", bytes(flipped)),
+                          ("empty", b""), ("garbage", os.urandom(4096))):
+        path = tmp_path / f"{name}{src.suffix}"
+        path.write_bytes(content)
+        yield path
+
+
+@pytest.mark.parametrize("name", ["tiny.pt", "tiny.gguf"])
+def test_damaged_bottles_are_one_clear_line(gguf_built, built_tiny, tmp_path, name):
+    for src in (gguf_built / "cellar" / "tiny" / name, built_tiny / "cellar" / "tiny" / "tiny.onnx"):
+        for path in _damaged(src, tmp_path):
+            with pytest.raises(DistillError) as caught:
+                load_spirit(path)
+            assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    flipped = tmp_path / f"flipped{os.path.splitext(name)[1]}"
+    for command in ("pour", "inspect"):
+        result = run_cli(command, str(flipped), *(["hello"] if command == "pour" else []))
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "corrupted" in result.stderr
+
+
+def test_inspect_shows_what_each_bottle_holds(gguf_built, built_tiny):
+    files = [gguf_built / "cellar" / "tiny" / "tiny.pt", built_tiny / "cellar" / "tiny" / "tiny.onnx",
+             gguf_built / "cellar" / "tiny" / "tiny.q8_0.gguf"]
+    result = run_cli("inspect", *map(str, files))
+    assert result.returncode == 0, result.stderr
+    for expected in ("pt (PyTorch", "onnx (opset 18", "with KV cache", "gguf (q8_0; architecture llama",
+                     "llama decoder: 1 layers", "400 tokens", "tiny (tool_call)", "digest weights", "digest gguf_tensors"):
+        assert expected in result.stdout, expected
+    labels = json.loads(run_cli("inspect", "--json", *map(str, files)).stdout)
+    assert len({label["parameters"] for label in labels}) == 1 and len({label["digests"]["weights"] for label in labels}) == 1
+    assert labels[0]["recipe_hash"] == labels[2]["recipe_hash"]
+
+
+def test_encoder_gguf_round_trips_its_weights(tmp_path):
+    import torch
+
+    from distill.gguf_bottle import ENCODER_ARCH, state_dict_from_gguf, write_gguf
+    from distill.spirit import read_gguf
+    from distill.student import build_model, model_config, train_tokenizer
+
+    tokenizer = train_tokenizer(["a short text to classify, with numbers 123"] * 20, 300)
+    student = {"arch": "bert", "hidden_size": 32, "layers": 1, "heads": 2, "intermediate_size": 64, "max_length": 32}
+    model = build_model(model_config(student, tokenizer, "sequence", num_labels=3), seed=1).eval()
+    meta = {"format": "distillarium-spirit", "name": "enc", "task_type": "classify", "recipe": "{}", "recipe_hash": "0" * 32,
+            "config": model.config.to_json_string(), "tokenizer": tokenizer.to_str(), "proof": "{}", "digests": "{}"}
+    write_gguf(tmp_path / "enc.gguf", model, tokenizer, meta, "f32")
+    _, reader = read_gguf(tmp_path / "enc.gguf")
+    assert reader.fields["general.architecture"].contents() == ENCODER_ARCH
+    state = state_dict_from_gguf(reader, model.config)
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items() if v.is_floating_point())
+
+
+def test_bottle_keys_per_format_and_type(tmp_path):
+    from distill.keys import recipe_keys
+    from distill.recipe import load_recipe
+    from tests.conftest import tiny_recipe_data
+
+    def keys(bottle):
+        (tmp_path / "k.yaml").write_text(yaml.safe_dump({**tiny_recipe_data(), "bottle": bottle}))
+        return recipe_keys(load_recipe(tmp_path / "k.yaml")).bottles
+
+    both = keys({"gguf_types": ["q8_0", "q4_0"]})
+    assert set(both) == {"pt", "onnx", "gguf", "gguf-q4_0"} and len(set(both.values())) == 4
+    assert set(keys({"formats": ["gguf"], "gguf_types": ["f16"]})) == {"gguf"}
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({**tiny_recipe_data(), "bottle": {"gguf_types": ["q5_k"]}}))
+    with pytest.raises(RecipeError, match=r"bottle\.gguf_types"):
+        load_recipe(tmp_path / "bad.yaml")
+
+
+@pytest.mark.llama_cpp
+@pytest.mark.parametrize("gguf_type", ["f32", "f16", "q8_0", "q4_0"])
+def test_llama_cpp_decodes_like_the_pt(gguf_built, gguf_type, tmp_path):
+    """Opt-in (pip install llama-cpp-python; pytest -m llama_cpp): llama.cpp loads the file as it is
+    and its greedy choices equal the .pt's on every head (lossless f32; reported for the others)."""
+    pytest.importorskip("llama_cpp")
+    from distill.bottle import spirit_metadata  # noqa: F401 - bottle imports cleanly with llama_cpp present
+    from distill.gguf_bottle import write_gguf
+    from distill.stages import Build
+
+    build = Build(gguf_built / "recipes" / "tiny.yaml", gguf_built / "store")
+    path = gguf_built / "cellar" / "tiny" / "tiny.gguf"
+    if gguf_type != "f32":  # write the other types beside it from the same trained weights
+        from distill.notes import load_notes
+        from distill.still import load_still
+
+        model, tokenizer, _ = load_still(build.keys, build.store)
+        path = tmp_path / f"tiny.{gguf_type}.gguf"
+        write_gguf(path, model, tokenizer, spirit_metadata(build.recipe, model, tokenizer,
+                                                           load_notes(build.keys, build.store)), gguf_type)
+    heads, trained = _heads_and_trained(gguf_built)
+    spirit = load_spirit(path, runtime="llama.cpp")
+    assert spirit.runtime == "llama.cpp"
+    same = sum(spirit.predict_example(ex) == t for ex, t in zip(heads, trained))
+    mismatched = _tokenizer_mismatches(spirit, heads)
+    print(f"llama.cpp {gguf_type}: {same}/{len(heads)} heads as the .pt; tokenizer differs on {mismatched} prompts")
+    assert mismatched == 0
+    if gguf_type == "f32":
+        assert same == len(heads)
+
+
+def _tokenizer_mismatches(spirit, heads) -> int:
+    """llama.cpp's own tokenizer (gpt2 BPE, starcoder pre-tokenizer) against ours on every head prompt."""
+    from distill.tasks.tool_call import student_prompt
+
+    differ = 0
+    for ex in heads:
+        text = student_prompt(ex["shown"], ex["input"]["text"])
+        ours = spirit.tokenizer.encode(text, add_special_tokens=False).ids
+        theirs = spirit.runner.llm.tokenize(text.encode(), add_bos=False, special=False)
+        differ += ours != theirs
+    return differ
