@@ -8,6 +8,12 @@ Uses the bottles already in the cellar ($DISTILL_CELLAR or cellar/) and the head
 model's predictions from the store; builds nothing. Extra rows: the .onnx decoder without its
 KV cache (the whole sequence re-run per token, as bottles made before the cache did), and each
 .gguf through both runtimes when llama-cpp-python is installed.
+
+    python bench/bottles.py recipes/needle.yaml --synthetic
+
+measures decoding speed only, on an untrained student of the Recipe's size (no store, no
+training): torch eager vs onnxruntime with and without the KV cache (and llama.cpp at f32,
+q8_0 and q4_0 when installed), 80 prompt + 40 new tokens.
 """
 import argparse
 import importlib.util
@@ -46,25 +52,81 @@ def runs(path: Path, fmt: str):
         yield "onnxruntime, no KV cache", uncached
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("recipe", nargs="?", default="recipes/needle.yaml")
-    parser.add_argument("--store", help="store root (default: $DISTILL_STORE or .distill)")
-    parser.add_argument("--limit", type=int, help="only the first N heads")
-    args = parser.parse_args()
+def synthetic(recipe, prompt_len=80, new_tokens=40, repeats=5):
+    """Tokens/s of each decoder runtime on random weights of the Recipe's student size."""
+    import tempfile
+
+    import onnxruntime
+
+    from distill.onnx_bottle import export_decoder
+    from distill.spirit import OnnxRunner, TorchRunner, threads
+    from distill.student import build_model, model_config, train_tokenizer
+
+    student = {**recipe["student"], "arch": "llama"}
+    tokenizer = train_tokenizer([f"text {i} for a tokenizer of the right size" for i in range(200)], student["vocab_size"])
+    model = build_model(model_config(student, tokenizer), seed=0).eval()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "s.onnx"
+        path.write_bytes(export_decoder(model, recipe["bottle"]["onnx_opset"]).SerializeToString())
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads()
+        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        onnx = OnnxRunner(session)
+        runners = {"torch eager (HF, DynamicCache)": TorchRunner(model).generate, "onnxruntime, KV cache": onnx.generate,
+                   "onnxruntime, no KV cache": onnx._generate_uncached}
+        if importlib.util.find_spec("llama_cpp"):
+            runners.update(_llama_cpp_runners(model, tokenizer, Path(folder)))
+        _print_speeds(runners, model, recipe, prompt_len, new_tokens, repeats)
+
+
+def _llama_cpp_runners(model, tokenizer, folder: Path) -> dict:
+    from distill.gguf_bottle import write_gguf
+    from distill.spirit import LlamaCppRunner
+
+    meta = {"name": "synthetic", "task_type": "tool_call", "recipe_hash": "0" * 32, "digests": "{}"}
+    runners = {}
+    for gguf_type in ("f32", "q8_0", "q4_0"):
+        write_gguf(folder / f"s.{gguf_type}.gguf", model, tokenizer, meta, gguf_type)
+        runner = LlamaCppRunner(folder / f"s.{gguf_type}.gguf", model.config.max_position_embeddings,
+                                f32_cache=gguf_type == "f32")
+        runners[f"llama.cpp, {gguf_type}"] = runner.generate
+    return runners
+
+
+def _print_speeds(runners, model, recipe, prompt_len, new_tokens, repeats):
+    import time
+
+    from distill.spirit import threads
+    from distill.student import parameter_count
+
+    prompt = [1] + [5 + i % 50 for i in range(prompt_len - 1)]
+    never_eos = lambda logits, out: int(logits.argmax()) if int(logits.argmax()) != 2 else 3  # noqa: E731
+    print(f"untrained {parameter_count(model):,}-parameter student of {recipe.name}, {threads()} thread(s): "
+          f"{prompt_len}-token prompt, {new_tokens} new tokens, best of {repeats}\n")
+    print("| runtime | ms per pour | tokens/s |\n|---|---|---|")
+    for label, generate in runners.items():
+        best = min(_timed(generate, prompt, new_tokens, never_eos, time) for _ in range(repeats))
+        print(f"| {label} | {1000 * best:.1f} | {new_tokens / best:.0f} |")
+
+
+def _timed(generate, prompt, new_tokens, pick, time):
+    started = time.perf_counter()
+    generate(prompt, new_tokens, 2, pick)
+    return time.perf_counter() - started
+
+
+def table(recipe_path, store_root, limit):
+    """The measured table of every bottle of one built Recipe."""
     from distill.bottle import cellar_path
     from distill.keys import bottle_variants
     from distill.spirit import threads
     from distill.stages import Build
-    from distill.still import set_threads
 
-    set_threads()  # every runtime on DISTILL_THREADS threads (default: all cores)
-
-    build = Build(args.recipe, args.store)
+    build = Build(recipe_path, store_root)
     store, keys, recipe = build.store, build.keys, build.recipe
     read = lambda p: [json.loads(line) for line in p.read_text().splitlines() if line]  # noqa: E731
-    heads = read(store.get("cuts", keys.cuts) / "heads.jsonl")[: args.limit]
-    trained = read(store.get("notes", keys.notes) / "predictions.jsonl")[: args.limit]
+    heads = read(store.get("cuts", keys.cuts) / "heads.jsonl")[:limit]
+    trained = read(store.get("notes", keys.notes) / "predictions.jsonl")[:limit]
     pt_path = cellar_path(recipe, "pt")
     pt_bytes = pt_path.stat().st_size if pt_path.exists() else None
     print(f"{recipe.name}: {len(heads)} heads, {threads()} thread(s); 'same' = identical prediction to the "
@@ -83,6 +145,23 @@ def main():
             tps = f"{m['tps']:.0f}" if m["tps"] else "—"
             print(f"| `{path.name}` | {gguf_type or 'f32'} | {size / 1e6:.2f} MB | {ratio} | {label} | "
                   f"{100 * m['proof']:.1f}° | {m['same']}/{len(heads)} | {m['ms']:.1f} ms | {tps} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recipe", nargs="?", default="recipes/needle.yaml")
+    parser.add_argument("--store", help="store root (default: $DISTILL_STORE or .distill)")
+    parser.add_argument("--limit", type=int, help="only the first N heads")
+    parser.add_argument("--synthetic", action="store_true", help="decoding speed of an untrained student only")
+    args = parser.parse_args()
+    from distill.recipe import load_recipe
+    from distill.still import set_threads
+
+    set_threads()  # every runtime on DISTILL_THREADS threads (default: all cores)
+    if args.synthetic:
+        synthetic(load_recipe(args.recipe))
+    else:
+        table(args.recipe, args.store, args.limit)
 
 
 if __name__ == "__main__":

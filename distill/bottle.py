@@ -109,8 +109,11 @@ def publish(src: Path, dest: Path):
 
 
 def _write_atomically(dest: Path, text: str):
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    tmp.write_text(text)
+    """Readers see the old file or the new one, never half; two writers never share a temp file."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
     os.replace(tmp, dest)
 
 

@@ -4,6 +4,7 @@ A runner wraps one runtime (torch, onnxruntime, llama.cpp) behind `generate(prom
 `pick` is the same constrained greedy choice (distill/decoding.py) in every runtime, so
 lossless formats give the same answers.
 """
+import contextlib
 import importlib.util
 import json
 import os
@@ -120,25 +121,62 @@ class LlamaCppRunner:
     Python so the same constrained choice (distill/decoding.py) picks every token."""
 
     def __init__(self, path, n_ctx: int, f32_cache: bool):
+        import io
+
         from llama_cpp import Llama
 
         options = {"model_path": str(path), "n_ctx": n_ctx, "n_batch": n_ctx, "n_ubatch": n_ctx,
                    "n_threads": threads(), "n_threads_batch": threads(), "verbose": False}
         if f32_cache:  # llama.cpp's default f16 KV cache would round what an f32 or f16 file computes
             options.update(type_k=0, type_v=0)  # GGML_TYPE_F32
-        self.llm = Llama(**options)
+        # llama.cpp warns on stderr that it pads a small context to 256; a pour prints answers only
+        with _without_weight_repacking(), contextlib.redirect_stderr(io.StringIO()) as log:
+            try:
+                self.llm = Llama(**options)
+            except Exception as err:  # noqa: BLE001 - llama.cpp's own last log line says why
+                lines = log.getvalue().strip().splitlines()
+                raise RuntimeError(lines[-1] if lines else str(err)) from None
+
+    def _last_logits(self):
+        """The last evaluated token's logits (llama-cpp-python keeps them only with logits_all)."""
+        import llama_cpp
+        import numpy as np
+
+        pointer = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+        return np.ctypeslib.as_array(pointer, shape=(self.llm.n_vocab(),)).copy()
 
     def generate(self, prompt_ids: list[int], max_new_tokens: int, eos_id: int, pick) -> list[int]:
         self.llm.reset()
         self.llm.eval(list(prompt_ids))
         out_ids = []
         for _ in range(max_new_tokens):
-            next_id = pick(self.llm.scores[self.llm.n_tokens - 1], out_ids)
+            next_id = pick(self._last_logits(), out_ids)
             if next_id == eos_id:
                 break
             out_ids.append(next_id)
             self.llm.eval([next_id])
         return out_ids
+
+
+@contextlib.contextmanager
+def _without_weight_repacking():
+    """Load a llama.cpp model without "extra buffer types" (weights repacked for AMX and similar
+    kernels): on this AMX CPU the repacked q8_0/q4_0 matmul segfaults on small matrices
+    (ggml_backend_amx_mul_mat; llama.cpp issue #20824). Repacking gains nothing at our sizes."""
+    import llama_cpp.llama_cpp as low
+
+    default = low.llama_model_default_params
+
+    def without_repacking():
+        params = default()
+        params.use_extra_bufts = False
+        return params
+
+    low.llama_model_default_params = without_repacking
+    try:
+        yield
+    finally:
+        low.llama_model_default_params = default
 
 
 class Spirit:

@@ -54,6 +54,7 @@ def taste(path, recipe, keys, store) -> dict:
     preds, seconds, tokens = pour_timed(spirit, heads)
     proof = task_type(recipe["task"]["type"]).proof([ex["target"] for ex in heads], preds, recipe["task"])
     return {"runtime": spirit.runtime, "heads": len(heads), "proof": proof["value"],
+            "metrics": {k: v for k, v in proof.items() if isinstance(v, float) and k != "value"},
             "same_as_trained": sum(p == t for p, t in zip(preds, trained)), **speed(seconds, tokens),
             "threads": threads()}
 
@@ -67,9 +68,10 @@ def bottle_rows(recipe, keys, store, notes: dict) -> list[dict]:
             continue
         tasting = manifest["tasting"]
         rows.append({"bottle": variant, "file": manifest["spirit"], "format": manifest["format"],
-                     "type": manifest.get("type") or ("f32" if manifest["format"] != "gguf" else None),
-                     "bytes": manifest["bytes"], **tasting,
-                     "delta_points": round(100 * (tasting["proof"] - notes["proof"]["value"]), 2)})
+                     "type": manifest.get("type") or "f32", "bytes": manifest["bytes"], **tasting,
+                     "delta_points": round(100 * (tasting["proof"] - notes["proof"]["value"]), 2),
+                     "metric_deltas": {k: round(100 * (v - notes["proof"][k]), 2)
+                                       for k, v in tasting.get("metrics", {}).items() if k in notes["proof"]}})
     return rows
 
 
@@ -101,7 +103,8 @@ def _costs(rows: list[dict]) -> list[str]:
     for r in rows:
         size = f"{r['bytes'] / pt['bytes']:.2f}× the size of the .pt" if pt else _size(r["bytes"])
         changed = r["heads"] - r["same_as_trained"]
+        others = "".join(f", {name.replace('_', ' ')} {delta:+.1f}" for name, delta in r.get("metric_deltas", {}).items())
         cost = "no change in any answer" if not changed else \
-            f"{changed} of {r['heads']} heads answered differently, proof {r['delta_points']:+.1f} points"
+            f"{changed} of {r['heads']} heads answered differently: proof {r['delta_points']:+.1f} points{others}"
         out.append(f"- `{r['file']}` ({r['type']}): {size}; {cost}.")
     return out

@@ -48,6 +48,8 @@ def _heads_and_trained(root):
 def test_gguf_reads_back_with_gguf_py(gguf_built):
     from gguf import GGUFReader
 
+    from distill.gguf_bottle import stored_tensors_digest
+
     path = gguf_built / "cellar" / "tiny" / "tiny.gguf"
     reader = GGUFReader(str(path))
     field = lambda key: reader.fields[key].contents()  # noqa: E731
@@ -62,7 +64,8 @@ def test_gguf_reads_back_with_gguf_py(gguf_built):
     recipe = json.loads(field("distill.recipe"))
     assert recipe["name"] == "tiny" and recipe["bottle"]["gguf_types"] == ["f32", "q8_0"]
     assert len(field("distill.recipe_hash")) == 32 and "value" in json.loads(field("distill.proof"))
-    assert {"weights", "tokenizer", "gguf_tensors"} <= set(json.loads(field("distill.digests")))
+    digests = json.loads(field("distill.digests"))
+    assert {"weights", "tokenizer"} <= set(digests) and digests["gguf_tensors"] == stored_tensors_digest(reader)
     names = {t.name for t in reader.tensors}
     assert {"token_embd.weight", "blk.0.attn_q.weight", "blk.0.ffn_down.weight", "output_norm.weight"} <= names
     assert "output.weight" not in names  # tied: llama.cpp reuses token_embd
@@ -243,20 +246,22 @@ def test_llama_cpp_decodes_like_the_pt(gguf_built, gguf_type, tmp_path):
     assert spirit.runtime == "llama.cpp"
     same = sum(spirit.predict_example(ex) == t for ex, t in zip(heads, trained))
     mismatched = _tokenizer_mismatches(spirit, heads)
-    print(f"llama.cpp {gguf_type}: {same}/{len(heads)} heads as the .pt; tokenizer differs on {mismatched} prompts")
+    print(f"llama.cpp {gguf_type}: {same}/{len(heads)} heads as the .pt; tokenizer differs on {mismatched} texts")
     assert mismatched == 0
     if gguf_type == "f32":
         assert same == len(heads)
 
 
+TRICKY_TEXTS = ["convert 2,500.75 USD to EUR", "call  me   at 555 0134", "line one\nline two\n\nthree", "tabs\there",
+                "trailing space ", " leading", "don't I'LL we've", "café naïve Zürich 東京 Москва", "emoji 🎉 ok",
+                "½ ² ٣ ७", "a</s>b <s> <pad>", "\u00a0nbsp"]
+
+
 def _tokenizer_mismatches(spirit, heads) -> int:
-    """llama.cpp's own tokenizer (gpt2 BPE, starcoder pre-tokenizer) against ours on every head prompt."""
+    """llama.cpp's own tokenizer (gpt2 BPE, starcoder pre-tokenizer) against ours on every head
+    prompt and some awkward text. special=True: ours, too, reads "</s>" in text as the token."""
     from distill.tasks.tool_call import student_prompt
 
-    differ = 0
-    for ex in heads:
-        text = student_prompt(ex["shown"], ex["input"]["text"])
-        ours = spirit.tokenizer.encode(text, add_special_tokens=False).ids
-        theirs = spirit.runner.llm.tokenize(text.encode(), add_bos=False, special=False)
-        differ += ours != theirs
-    return differ
+    texts = [student_prompt(ex["shown"], ex["input"]["text"]) for ex in heads] + TRICKY_TEXTS
+    return sum(spirit.tokenizer.encode(text, add_special_tokens=False).ids
+               != spirit.runner.llm.tokenize(text.encode(), add_bos=False, special=True) for text in texts)
