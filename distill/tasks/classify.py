@@ -4,7 +4,7 @@ The student is an encoder with a classification head over the first (<s>) positi
 import json
 
 from . import Rejected
-from .common import normalised_text, parse_phrasing, prf, slots, text_items
+from .common import normalised_text, phrasings_parsed, prf, slots, text_items
 
 PROOF_METRIC = "macro-F1"
 HEAD = "sequence"
@@ -25,11 +25,9 @@ def check(task: dict):
         if label["name"] in names:
             yield ["labels", i, "name"], f"duplicate label '{label['name']}'"
         names.add(label["name"])
-        for p, phrasing in enumerate(label["phrasings"]):
-            try:
-                pieces = parse_phrasing(phrasing)
-            except ValueError as err:
-                yield ["labels", i, "phrasings", p], f"{err}; optional parts are written [like {{this}}]"
+        for p, pieces, problem in phrasings_parsed(label["phrasings"], ["labels", i, "phrasings"]):
+            if problem:
+                yield problem
                 continue
             for name, _ in slots(pieces):
                 if name not in task.get("slots", {}):

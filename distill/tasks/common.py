@@ -29,6 +29,16 @@ def parse_phrasing(text: str):
     return pieces
 
 
+def phrasings_parsed(phrasings: list[str], path: list):
+    """For a Recipe check: (index, pieces, problem) per phrasing; problem is (field path, message)
+    when the phrasing does not parse, and pieces is then None."""
+    for p, phrasing in enumerate(phrasings):
+        try:
+            yield p, parse_phrasing(phrasing), None
+        except ValueError as err:
+            yield p, None, (path + [p], f"{err}; optional parts are written [like {{this}}]")
+
+
 def slots(pieces, optional=False):
     """Yield (slot name, is inside an optional segment)."""
     for kind, value in pieces:

@@ -6,7 +6,7 @@ import json
 import re
 
 from . import Rejected
-from .common import normalised_text, parse_phrasing, prf, slots, text_items
+from .common import normalised_text, phrasings_parsed, prf, slots, text_items
 
 PROOF_METRIC = "span-F1"
 HEAD = "token"
@@ -34,11 +34,9 @@ def num_labels(task: dict) -> int:
 def check(task: dict):
     names = types(task)
     for i, entity in enumerate(task["entity_types"]):
-        for p, phrasing in enumerate(entity["phrasings"]):
-            try:
-                pieces = parse_phrasing(phrasing)
-            except ValueError as err:
-                yield ["entity_types", i, "phrasings", p], f"{err}; optional parts are written [like {{this}}]"
+        for p, pieces, problem in phrasings_parsed(entity["phrasings"], ["entity_types", i, "phrasings"]):
+            if problem:
+                yield problem
                 continue
             used = [name for name, _ in slots(pieces)]
             for name in used:

@@ -7,7 +7,7 @@ import json
 import re
 
 from . import Rejected
-from .common import normalised_text, parse_phrasing, slots, text_items
+from .common import normalised_text, phrasings_parsed, slots, text_items
 
 PROOF_METRIC = "tool-name accuracy"
 HEAD = "causal_lm"
@@ -34,11 +34,9 @@ def check(task: dict):
                 yield ["tools", t, "parameters", pname], "an enum parameter needs 'values'"
             if kind in ("integer", "number") and param.get("minimum", 0) > param.get("maximum", 100):
                 yield ["tools", t, "parameters", pname], "minimum is greater than maximum"
-        for p, phrasing in enumerate(tool["phrasings"]):
-            try:
-                pieces = parse_phrasing(phrasing)
-            except ValueError as err:
-                yield ["tools", t, "phrasings", p], f"{err}; optional parts are written [like {{this}}]"
+        for p, pieces, problem in phrasings_parsed(tool["phrasings"], ["tools", t, "phrasings"]):
+            if problem:
+                yield problem
                 continue
             used = dict(slots(pieces))
             for name in used:

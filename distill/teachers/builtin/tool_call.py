@@ -4,7 +4,7 @@ realistic noise (casing, typos, politeness, punctuation) that never touches an a
 import random
 
 from ...hashing import canonical_json, digest
-from ...tasks.tool_call import parse_phrasing
+from ...tasks.common import parse_phrasing
 
 # Politeness and framing around a phrasing; "{x}" is the phrasing itself.
 WRAPPERS = [
