@@ -2,9 +2,11 @@
 
 For each file: it loads in its runtime (a .pt only as plain data), its embedded Recipe
 re-hashes to the recorded hash, its weights and tokenizer match the digests recorded at
-bottling, and the proof re-measured on its heads matches the recorded proof. Files of one
-Spirit given together must also agree on every head. Heads are rebuilt from the embedded
-Recipe through the store (free for the built-in teacher; cached responses for API teachers).
+bottling, and the proof re-measured on its heads matches the recorded proof (the trained
+model's) within the tolerance its weight type allows. Lossless files of one Spirit given
+together must also agree on every head; a quantised one reports how many heads it answers
+differently. Heads are rebuilt from the embedded Recipe through the store (free for the
+built-in teacher; cached responses for API teachers).
 """
 import json
 from dataclasses import asdict, dataclass
@@ -13,7 +15,22 @@ from .errors import DistillError
 from .hashing import digest
 from .recipe import recipe_hash
 
-PROOF_TOLERANCE = 1e-9  # same platform, same heads: the proof must match exactly
+# Proof points a bottle may differ from the trained model's proof on the same heads. Lossless
+# weights must give the same proof exactly (runtimes differ only in rounding, which has not
+# changed an answer on any head measured); a quantised .gguf is held to the loss budget of its
+# type: q8_0 at most 0.5 points (Needle measured 0.0), q4_0 at most 2 (Needle measured 0.0).
+PROOF_TOLERANCE_POINTS = {"f32": 0.0, "f16": 0.5, "q8_0": 0.5, "q4_0": 2.0}
+LOSSLESS = "f32"
+
+
+def weight_type(spirit) -> str:
+    """f32 for .pt and .onnx; a .gguf's own type (f32, f16, q8_0, q4_0)."""
+    wtype = spirit.meta.get("gguf_type", LOSSLESS) if spirit.format == "gguf" else LOSSLESS
+    return wtype if wtype in PROOF_TOLERANCE_POINTS else LOSSLESS  # an unknown type gets no allowance
+
+
+def proof_within_tolerance(measured: float, recorded: float, wtype: str) -> bool:
+    return abs(measured - recorded) * 100 <= PROOF_TOLERANCE_POINTS[wtype] + 1e-9
 
 
 @dataclass
@@ -32,6 +49,10 @@ def _weights_check(spirit) -> tuple[bool, str]:
         actual, expected = weights_digest(spirit.runner.model.state_dict()), recorded.get("weights")
     elif spirit.format == "onnx":
         actual, expected = onnx_weights_digest(spirit.onnx_model), recorded.get("graph_weights")
+    elif spirit.format == "gguf":  # the tensors as stored (quantised blocks included)
+        from .gguf_bottle import stored_tensors_digest
+
+        actual, expected = stored_tensors_digest(spirit.gguf_reader), recorded.get("gguf_tensors")
     else:  # a format added later fails clearly here until its weights digest is wired in
         return False, f"distill verify cannot yet check the weights of a .{spirit.format} bottle"
     if expected is None:
@@ -61,7 +82,7 @@ def verify_file(path, store_root=None, heads_cache=None) -> tuple[list[Check], o
         spirit = load_spirit(path)
     except DistillError as err:
         return [Check(name, "loads", False, str(err))], None, []
-    checks = [Check(name, "loads", True, f"{spirit.format} runtime")]
+    checks = [Check(name, "loads", True, f"loads in {spirit.runtime}")]
     actual_hash = recipe_hash(spirit.recipe)
     checks.append(Check(name, "recipe hash", actual_hash == spirit.recipe_hash,
                         "embedded Recipe re-hashes to the recorded hash" if actual_hash == spirit.recipe_hash else
@@ -83,10 +104,16 @@ def verify_file(path, store_root=None, heads_cache=None) -> tuple[list[Check], o
     heads = heads_cache[spirit.recipe_hash]
     preds = [spirit.predict_example(ex) for ex in heads]
     measured = spirit.task.proof([ex["target"] for ex in heads], preds, spirit.recipe["task"])["value"]
-    same = abs(measured - spirit.proof["value"]) <= PROOF_TOLERANCE
-    checks.append(Check(name, "proof", same, f"re-measured {100 * measured:.2f}° on {len(heads)} heads"
-                        + ("" if same else f", the bottle claims {100 * spirit.proof['value']:.2f}°")))
+    checks.append(_proof_check(name, measured, spirit.proof["value"], weight_type(spirit), len(heads)))
     return checks, spirit, preds
+
+
+def _proof_check(name, measured: float, recorded: float, wtype: str, heads: int) -> Check:
+    ok = proof_within_tolerance(measured, recorded, wtype)
+    allowed = PROOF_TOLERANCE_POINTS[wtype]
+    rule = "must match exactly" if allowed == 0 else f"{wtype} allows ±{allowed:g} points"
+    return Check(name, "proof", ok, f"re-measured {100 * measured:.2f}° on {heads} heads, "
+                                    f"recorded {100 * recorded:.2f}° ({rule})")
 
 
 def verify(paths, store_root=None) -> list[Check]:
@@ -96,14 +123,26 @@ def verify(paths, store_root=None) -> list[Check]:
         file_checks, spirit, preds = verify_file(path, store_root, heads_cache)
         checks += file_checks
         if preds:
-            poured.setdefault(spirit.recipe_hash, []).append((str(path), preds))
+            poured.setdefault(spirit.recipe_hash, []).append((str(path), weight_type(spirit), preds))
     for group in poured.values():
-        first_path, first = group[0]
-        for other_path, other in group[1:]:
-            differ = sum(a != b for a, b in zip(first, other))
-            checks.append(Check(other_path, f"agrees with {first_path}", differ == 0,
-                                f"identical on {len(first)} heads" if differ == 0 else f"differs on {differ} of {len(first)} heads"))
+        group.sort(key=lambda entry: entry[1] != LOSSLESS)  # compare against a lossless bottle when there is one
+        first_path, first_type, first = group[0]
+        for other_path, other_type, other in group[1:]:
+            checks.append(_agreement_check(other_path, first_path, other, first, {first_type, other_type}))
     return checks
+
+
+def _agreement_check(path, reference_path, preds, reference, types: set) -> Check:
+    """Lossless bottles must answer alike on every head; a quantised one reports how many it changes
+    (its proof check holds it to its type's budget)."""
+    differ = sum(a != b for a, b in zip(preds, reference))
+    if differ == 0:
+        return Check(path, f"agrees with {reference_path}", True, f"identical on {len(reference)} heads")
+    lossy = sorted(types - {LOSSLESS})
+    detail = f"differs on {differ} of {len(reference)} heads"
+    if lossy:
+        return Check(path, f"agrees with {reference_path}", True, f"{detail} ({', '.join(lossy)} weights are lossy)")
+    return Check(path, f"agrees with {reference_path}", False, detail)
 
 
 def render(checks: list[Check], as_json: bool) -> str:

@@ -75,3 +75,29 @@ def built_tiny(tmp_path_factory):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def gguf_built(built_tiny, tmp_path_factory):
+    """built_tiny's store copied, its Recipe asking for f32 and q8_0 GGUF bottles: only bottles build."""
+    root = tmp_path_factory.mktemp("gguf")
+    shutil.copytree(built_tiny / "store", root / "store")
+    (root / "recipes").mkdir()
+    data = yaml.safe_load((built_tiny / "recipes" / "tiny.yaml").read_text())
+    data["bottle"] = {"gguf_types": ["f32", "q8_0"]}
+    (root / "recipes" / "tiny.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    env = {"DISTILL_RECIPES": str(root / "recipes"), "DISTILL_STORE": str(root / "store"),
+           "DISTILL_CELLAR": str(root / "cellar"), "DISTILL_GGUF_RUNTIME": "torch"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        result = run_doit("bottle:tiny-pt", "bottle:tiny-gguf", cwd=root)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "-- still:tiny" in result.stdout and "-- notes:tiny" in result.stdout  # reused, not retrained
+        yield root
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -131,3 +131,47 @@ def test_a_default_added_to_the_schema_later_keeps_old_spirits_verifying(built_t
     monkeypatch.setattr(recipe_module, "schema", lambda: newer)
     checks = verify([built_tiny / "cellar" / "tiny" / "tiny.pt"], built_tiny / "store")
     assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+
+
+def test_gguf_bottles_verify_within_their_type_budget(gguf_built):
+    cellar = gguf_built / "cellar" / "tiny"
+    result = _verify(gguf_built, cellar / "tiny.pt", cellar / "tiny.gguf", cellar / "tiny.q8_0.gguf")
+    assert result.returncode == 0, result.stdout + result.stderr
+    checks = {(os.path.basename(c["file"]), c["check"]): c["detail"] for c in json.loads(result.stdout)["checks"]}
+    assert checks[("tiny.gguf", "weights")] == "weights match the digest recorded at bottling"
+    assert "must match exactly" in checks[("tiny.gguf", "proof")]
+    assert "q8_0 allows ±0.5 points" in checks[("tiny.q8_0.gguf", "proof")]
+    assert checks[("tiny.gguf", f"agrees with {cellar / 'tiny.pt'}")].startswith("identical on")
+
+
+def test_resealed_gguf_with_a_changed_weight_fails(gguf_built, tmp_path):
+    """A flipped byte is refused at load by the seal; one re-sealed after the change (as a careless
+    tool might) still fails, on the weights digest recorded at bottling."""
+    from gguf import GGUFReader
+
+    from distill.integrity import UNSEALED, _seal_offset, gguf_entry_prefix, seal
+
+    path = gguf_built / "cellar" / "tiny" / "tiny.gguf"
+    largest = max(GGUFReader(str(path)).tensors, key=lambda t: t.n_bytes)
+    data = bytearray(path.read_bytes())
+    data[largest.data_offset + 17] ^= 0x01
+    at = _seal_offset(data, gguf_entry_prefix())
+    data[at:at + 32] = UNSEALED.encode()
+    bad = tmp_path / "tiny.gguf"
+    bad.write_bytes(bytes(data))
+    seal(bad, gguf_entry_prefix())
+    result = _verify(gguf_built, bad)
+    assert result.returncode == 1
+    assert "weights were changed" in _failed(result)["weights"]
+
+
+def test_only_lossy_bottles_may_disagree_and_only_within_their_budget():
+    from distill.verify import _agreement_check, proof_within_tolerance
+
+    assert proof_within_tolerance(0.9771, 0.9771, "f32") and not proof_within_tolerance(0.9733, 0.9771, "f32")
+    assert proof_within_tolerance(0.9733, 0.9771, "q8_0") and not proof_within_tolerance(0.9695, 0.9771, "q8_0")
+    assert proof_within_tolerance(0.9580, 0.9771, "q4_0") and not proof_within_tolerance(0.9500, 0.9771, "q4_0")
+    same, changed = [{"a": 1}] * 4, [{"a": 1}] * 3 + [{"a": 2}]
+    assert _agreement_check("b.onnx", "a.pt", changed, same, {"f32"}).ok is False
+    lossy = _agreement_check("b.gguf", "a.pt", changed, same, {"f32", "q8_0"})
+    assert lossy.ok and lossy.detail == "differs on 1 of 4 heads (q8_0 weights are lossy)"
