@@ -3,6 +3,7 @@
     doit bottle:needle-pt bottle:needle-onnx bottle:needle-gguf     # or any built Recipe
     DISTILL_THREADS=1 python bench/bottles.py recipes/needle.yaml   # store: $DISTILL_STORE or .distill
     python bench/bottles.py recipes/x.yaml --limit 50 --store .distill
+    python bench/bottles.py recipes/needle.yaml --extra-gguf f32,f16   # also types the Recipe does not bottle
 
 Uses the bottles already in the cellar ($DISTILL_CELLAR or cellar/) and the heads and the trained
 model's predictions from the store; builds nothing. Extra rows: the .onnx decoder without its
@@ -19,6 +20,7 @@ import argparse
 import importlib.util
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -54,7 +56,6 @@ def runs(path: Path, fmt: str):
 
 def synthetic(recipe, prompt_len=80, new_tokens=40, repeats=5):
     """Tokens/s of each decoder runtime on random weights of the Recipe's student size."""
-    import tempfile
 
     import onnxruntime
 
@@ -115,7 +116,23 @@ def _timed(generate, prompt, new_tokens, pick, time):
     return time.perf_counter() - started
 
 
-def table(recipe_path, store_root, limit):
+def extra_gguf(recipe, keys, store, types, folder: Path):
+    """(type, path) of GGUF files the Recipe does not ask for, written from the trained student into
+    a scratch folder exactly as bottling would write them (nothing enters the store or cellar)."""
+    from distill.bottle import spirit_metadata
+    from distill.gguf_bottle import write_gguf
+    from distill.notes import load_notes
+    from distill.still import load_still
+
+    model, tokenizer, _ = load_still(keys, store)
+    meta = spirit_metadata(recipe, model, tokenizer, load_notes(keys, store))
+    for gguf_type in types:
+        path = folder / f"{recipe.name}.{gguf_type}.gguf"
+        write_gguf(path, model, tokenizer, meta, gguf_type)
+        yield gguf_type, path
+
+
+def table(recipe_path, store_root, limit, extra_types=()):
     """The measured table of every bottle of one built Recipe."""
     from distill.bottle import cellar_path
     from distill.keys import bottle_variants
@@ -133,18 +150,21 @@ def table(recipe_path, store_root, limit):
           f"trained model (= the .pt); pour and tokens/s are medians per example\n")
     print("| bottle | weights | size | vs .pt size | runtime | proof | same as .pt | pour / example | tokens/s |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for variant, (fmt, gguf_type) in bottle_variants(recipe).items():
-        path = cellar_path(recipe, variant)
-        if not path.exists():
-            print(f"| `{path.name}` | {gguf_type or 'f32'} | — | — | — | not bottled | — | — | — |")
-            continue
-        size = path.stat().st_size
-        ratio = f"{size / pt_bytes:.2f}×" if pt_bytes else "—"
-        for label, spirit in runs(path, fmt):
-            m = measure(spirit, heads, trained, recipe["task"])
-            tps = f"{m['tps']:.0f}" if m["tps"] else "—"
-            print(f"| `{path.name}` | {gguf_type or 'f32'} | {size / 1e6:.2f} MB | {ratio} | {label} | "
-                  f"{100 * m['proof']:.1f}° | {m['same']}/{len(heads)} | {m['ms']:.1f} ms | {tps} |")
+    bottled = [(cellar_path(recipe, variant), fmt, gguf_type)
+               for variant, (fmt, gguf_type) in bottle_variants(recipe).items()]
+    with tempfile.TemporaryDirectory() as scratch:
+        extra = [(path, "gguf", t) for t, path in extra_gguf(recipe, keys, store, extra_types, Path(scratch))]
+        for path, fmt, gguf_type in bottled + extra:
+            if not path.exists():
+                print(f"| `{path.name}` | {gguf_type or 'f32'} | — | — | — | not bottled | — | — | — |")
+                continue
+            size = path.stat().st_size
+            ratio = f"{size / pt_bytes:.2f}×" if pt_bytes else "—"
+            for label, spirit in runs(path, fmt):
+                m = measure(spirit, heads, trained, recipe["task"])
+                tps = f"{m['tps']:.0f}" if m["tps"] else "—"
+                print(f"| `{path.name}` | {gguf_type or 'f32'} | {size / 1e6:.2f} MB | {ratio} | {label} | "
+                      f"{100 * m['proof']:.1f}° | {m['same']}/{len(heads)} | {m['ms']:.1f} ms | {tps} |")
 
 
 def main():
@@ -153,6 +173,7 @@ def main():
     parser.add_argument("--store", help="store root (default: $DISTILL_STORE or .distill)")
     parser.add_argument("--limit", type=int, help="only the first N heads")
     parser.add_argument("--synthetic", action="store_true", help="decoding speed of an untrained student only")
+    parser.add_argument("--extra-gguf", default="", help="GGUF types to measure beyond the Recipe's, e.g. f32,f16")
     args = parser.parse_args()
     from distill.recipe import load_recipe
     from distill.still import set_threads
@@ -161,7 +182,7 @@ def main():
     if args.synthetic:
         synthetic(load_recipe(args.recipe))
     else:
-        table(args.recipe, args.store, args.limit)
+        table(args.recipe, args.store, args.limit, [t for t in args.extra_gguf.split(",") if t])
 
 
 if __name__ == "__main__":
