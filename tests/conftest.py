@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny tool-calling Recipe that builds end to end in seconds."""
+import contextlib
 import os
 import shutil
 import subprocess
@@ -55,6 +56,21 @@ def run_cli(*args, **kwargs):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=kwargs.get("cwd"))
 
 
+@contextlib.contextmanager
+def environment(**variables):
+    """Set environment variables for a session-scoped fixture (monkeypatch is function-scoped)."""
+    old = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @pytest.fixture(scope="session")
 def built_tiny(tmp_path_factory):
     """One tiny Recipe built to both bottles through real doit, shared by read-only tests."""
@@ -62,19 +78,10 @@ def built_tiny(tmp_path_factory):
     recipes = root / "recipes"
     recipes.mkdir()
     (recipes / "tiny.yaml").write_text(yaml.safe_dump(tiny_recipe_data(), sort_keys=False))
-    env = {"DISTILL_RECIPES": str(recipes), "DISTILL_STORE": str(root / "store"), "DISTILL_CELLAR": str(root / "cellar")}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with environment(DISTILL_RECIPES=str(recipes), DISTILL_STORE=str(root / "store"), DISTILL_CELLAR=str(root / "cellar")):
         result = run_doit("bottle:tiny-onnx", "bottle:tiny-pt", cwd=root)
         assert result.returncode == 0, result.stderr[-3000:]
         yield root
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture(scope="session")
@@ -86,18 +93,9 @@ def gguf_built(built_tiny, tmp_path_factory):
     data = yaml.safe_load((built_tiny / "recipes" / "tiny.yaml").read_text())
     data["bottle"] = {"gguf_types": ["f32", "q8_0"]}
     (root / "recipes" / "tiny.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    env = {"DISTILL_RECIPES": str(root / "recipes"), "DISTILL_STORE": str(root / "store"),
-           "DISTILL_CELLAR": str(root / "cellar"), "DISTILL_GGUF_RUNTIME": "torch"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with environment(DISTILL_RECIPES=str(root / "recipes"), DISTILL_STORE=str(root / "store"),
+                     DISTILL_CELLAR=str(root / "cellar"), DISTILL_GGUF_RUNTIME="torch"):
         result = run_doit("bottle:tiny-pt", "bottle:tiny-gguf", cwd=root)
         assert result.returncode == 0, result.stderr[-3000:]
         assert "-- still:tiny" in result.stdout and "-- notes:tiny" in result.stdout  # reused, not retrained
         yield root
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
