@@ -9,9 +9,12 @@ as a "gpt2" BPE vocabulary with merges and special tokens; its pre-tokenizer is 
 whose llama.cpp regexes (every digit alone, then the GPT-2 pattern) are exactly our
 Sequence([Digits(individual_digits=True), ByteLevel]).
 
-Encoders (classification, tagging) have no matching llama.cpp runtime, so they go in under
-the private architecture "distill-bert" with Hugging Face tensor names: `distill pour` runs
-them, llama.cpp refuses them by name.
+Encoders (classification, tagging) are written as llama.cpp's "bert": its tensor names, the
+standard `bert.*` keys (non-causal attention, layer-norm epsilon), position embeddings and
+token types kept f32 as its converter and quantiser keep them. A sequence head is BERT's pooler
+(`cls`, dense + tanh on the first token) and classifier (`cls.output`) with pooling "rank":
+llama.cpp computes the label logits itself. A token head is `cls.output` alone with pooling
+"none" (see encoder_tensors). No Q/K permutation: BERT has no rotary embedding.
 
 Every file also carries the Spirit's strings as `distill.*` keys and an integrity seal.
 """
@@ -21,7 +24,8 @@ import re
 import numpy as np
 
 DECODER_ARCH = "llama"
-ENCODER_ARCH = "distill-bert"
+ENCODER_ARCH = "bert"
+LEGACY_ENCODER_ARCH = "distill-bert"  # bottle layout 1: Hugging Face tensor names, torch only
 PRE_TOKENIZER = "starcoder"
 BLOCK = 32  # q8_0 and q4_0 quantise rows in blocks of 32 values
 # per bottle type: (ggml type of 2-D weights, llama.cpp file type number)
@@ -48,8 +52,34 @@ def _pattern(template: str):
     return re.compile("^" + re.escape(template).replace(r"\{i\}", r"(\d+)") + "$")
 
 
-_TO_GGUF = [(_pattern(hf), gg) for hf, gg in LLAMA_NAMES.items()]
-_TO_HF = [(_pattern(gg), hf) for hf, gg in LLAMA_NAMES.items()]
+# HF BERT module -> llama.cpp name, for its .weight and (all but the embeddings) its .bias
+BERT_MODULES = {
+    "bert.embeddings.word_embeddings": "token_embd",
+    "bert.embeddings.position_embeddings": "position_embd",
+    "bert.embeddings.token_type_embeddings": "token_types",
+    "bert.embeddings.LayerNorm": "token_embd_norm",
+    "bert.encoder.layer.{i}.attention.self.query": "blk.{i}.attn_q",
+    "bert.encoder.layer.{i}.attention.self.key": "blk.{i}.attn_k",
+    "bert.encoder.layer.{i}.attention.self.value": "blk.{i}.attn_v",
+    "bert.encoder.layer.{i}.attention.output.dense": "blk.{i}.attn_output",
+    "bert.encoder.layer.{i}.attention.output.LayerNorm": "blk.{i}.attn_output_norm",
+    "bert.encoder.layer.{i}.intermediate.dense": "blk.{i}.ffn_up",
+    "bert.encoder.layer.{i}.output.dense": "blk.{i}.ffn_down",
+    "bert.encoder.layer.{i}.output.LayerNorm": "blk.{i}.layer_output_norm",
+    "bert.pooler.dense": "cls",
+    "classifier": "cls.output",
+}
+BERT_NAMES = {f"{hf}.{part}": f"{gg}.{part}" for hf, gg in BERT_MODULES.items() for part in ("weight", "bias")}
+# llama.cpp keeps these f32 in every file type (convert_hf_to_gguf, llama-quantize)
+BERT_F32 = ("position_embd.weight", "token_types.weight")
+
+
+def _tables(names: dict):
+    return [(_pattern(hf), gg) for hf, gg in names.items()], [(_pattern(gg), hf) for hf, gg in names.items()]
+
+
+_TO_GGUF, _TO_HF = _tables(LLAMA_NAMES)
+_BERT_TO_GGUF, _BERT_TO_HF = _tables(BERT_NAMES)
 
 
 def _rename(name: str, table) -> str:
@@ -98,17 +128,26 @@ def decoder_tensors(model):
 
 
 def encoder_tensors(model):
+    """(llama.cpp name, float32 array) for every weight of a BERT student.
+
+    A token head (BertForTokenClassification) has no pooler, so its classifier goes in as
+    `cls.output` without `cls`: llama.cpp's loader refuses any tensor it does not know
+    ("done_getting_tensors: wrong number of tensors"), but loads an optional `cls.output`
+    alone. With pooling "none" llama.cpp returns each token's hidden state and never applies
+    it; the runner applies it to them."""
     for name, tensor in model.state_dict().items():
         if tensor.is_floating_point():  # integer buffers (position ids) are rebuilt from the config
-            yield name, tensor.detach().float().cpu().numpy()
+            yield _rename(name, _BERT_TO_GGUF), tensor.detach().float().cpu().numpy()
 
 
 def storage_type(name: str, array: np.ndarray, gguf_type: str) -> str:
-    """Norms and biases stay f32 (as in llama.cpp); a row that cannot be cut into blocks of 32
-    falls back to f16 (as convert_hf_to_gguf does); in q4_0 the token embedding, which a tied
-    model also uses as its output layer, is kept at q8_0: that layer is the most sensitive."""
+    """Norms and biases stay f32 (as in llama.cpp), and so do BERT's position and token-type
+    embeddings (llama.cpp adds a plain-float row view of token_types); a row that cannot be cut
+    into blocks of 32 falls back to f16 (as convert_hf_to_gguf does); in q4_0 the token
+    embedding, which a tied model also uses as its output layer, is kept at q8_0: that layer is
+    the most sensitive."""
     base = TYPES[gguf_type][0]
-    if array.ndim < 2 or base == "F32":
+    if array.ndim < 2 or base == "F32" or name in BERT_F32:
         return "F32"
     if base in ("Q8_0", "Q4_0") and array.shape[-1] % BLOCK:
         return "F16"
@@ -145,6 +184,43 @@ def _add_llama_header(writer, config, gguf_type: str):
     writer.add_layer_norm_rms_eps(config.rms_norm_eps)
     writer.add_vocab_size(config.vocab_size)
     writer.add_file_type(TYPES[gguf_type][1])
+
+
+def is_sequence_head(architectures) -> bool:
+    """A BERT config's `architectures`: sequence classification (the default) or token tagging."""
+    return (architectures or ["BertForSequenceClassification"])[0] == "BertForSequenceClassification"
+
+
+def _add_bert_header(writer, config, gguf_type: str, labels: list[str]):
+    """The hyper-parameters llama.cpp's bert loader reads; pooling "rank" runs the sequence head
+    in llama.cpp, "none" hands back per-token states for the token head."""
+    import gguf
+
+    writer.add_context_length(config.max_position_embeddings)
+    writer.add_embedding_length(config.hidden_size)
+    writer.add_block_count(config.num_hidden_layers)
+    writer.add_feed_forward_length(config.intermediate_size)
+    writer.add_head_count(config.num_attention_heads)
+    writer.add_layer_norm_eps(config.layer_norm_eps)
+    writer.add_causal_attention(False)
+    writer.add_pooling_type(gguf.PoolingType.RANK if is_sequence_head(config.architectures) else gguf.PoolingType.NONE)
+    writer.add_classifier_output_labels(labels)  # their count sizes cls.output in llama.cpp
+    writer.add_token_type_count(config.type_vocab_size)
+    writer.add_vocab_size(config.vocab_size)
+    writer.add_file_type(TYPES[gguf_type][1])
+
+
+def output_labels(config, meta: dict) -> list[str]:
+    """The head's output names: the Recipe's labels (classify) or tags (ner), else LABEL_i."""
+    from .tasks import task_type
+
+    module = task_type(meta["task_type"])
+    names_of = getattr(module, "tags", None) or getattr(module, "labels", None)
+    try:
+        names = names_of(json.loads(meta["recipe"])["task"])
+    except (KeyError, TypeError, ValueError):
+        names = []
+    return names if len(names) == config.num_labels else [config.id2label[i] for i in range(config.num_labels)]
 
 
 def _add_tokenizer(writer, tokenizer, special: dict):
@@ -187,7 +263,7 @@ def write_gguf(path, model, tokenizer, meta: dict, gguf_type: str):
     if decoder:
         _add_llama_header(writer, model.config, gguf_type)
     else:
-        writer.add_file_type(TYPES[gguf_type][1])
+        _add_bert_header(writer, model.config, gguf_type, output_labels(model.config, meta))
     _add_tokenizer(writer, tokenizer, special_ids(tokenizer))
     digests = {**json.loads(meta["digests"]), "gguf_tensors": digest("\n".join(lines).encode())}
     for key, value in {**meta, "digests": json.dumps(digests), "gguf_type": gguf_type}.items():
@@ -218,23 +294,41 @@ def stored_tensors_digest(reader) -> str:
     return digest("\n".join(lines).encode())
 
 
-def dequantised(reader):
-    """(name, float32 array in row-major shape) for every tensor."""
+def _dequantise(tensor) -> np.ndarray:
+    """One stored tensor as float32 in row-major shape."""
     import gguf
 
+    shape = tuple(reversed([int(d) for d in tensor.shape]))
+    return gguf.quants.dequantize(tensor.data, tensor.tensor_type).reshape(shape).astype(np.float32, copy=False)
+
+
+def dequantised(reader):
+    """(name, float32 array in row-major shape) for every tensor."""
     for t in reader.tensors:
-        shape = tuple(reversed([int(d) for d in t.shape]))
-        yield t.name, gguf.quants.dequantize(t.data, t.tensor_type).reshape(shape).astype(np.float32, copy=False)
+        yield t.name, _dequantise(t)
+
+
+def architecture(reader) -> str:
+    field = reader.fields.get("general.architecture")
+    return field.contents() if field else ""
+
+
+def classifier_weights(reader):
+    """(weight [labels, hidden], bias) of an encoder's `cls.output`, dequantised."""
+    arrays = {t.name: _dequantise(t) for t in reader.tensors if t.name.startswith("cls.output.")}
+    return arrays["cls.output.weight"], arrays["cls.output.bias"]
 
 
 def state_dict_from_gguf(reader, config) -> dict:
-    """The Hugging Face state dict back from a GGUF Spirit: dequantised, Q/K rows un-permuted."""
+    """The Hugging Face state dict back from a GGUF Spirit: dequantised, renamed, and (decoders
+    only) Q/K rows un-permuted."""
     import torch
 
     state = {}
+    legacy = architecture(reader) == LEGACY_ENCODER_ARCH
     for name, array in dequantised(reader):
         if config.model_type != "llama":
-            state[name] = torch.from_numpy(array.copy())
+            state[name if legacy else _rename(name, _BERT_TO_HF)] = torch.from_numpy(array.copy())
             continue
         heads = _heads_for(name, config)
         state[_rename(name, _TO_HF)] = torch.from_numpy(unpermute_rows(array, heads) if heads else array.copy())

@@ -47,7 +47,9 @@ def notes_section(recipe: Recipe) -> dict:
 
 
 # Bumped by hand when one format's file layout changes, so only that format's bottles rebuild.
-BOTTLE_LAYOUTS = {"pt": 1, "onnx": 2, "gguf": 1}  # onnx 2: decoders carry a KV cache
+# onnx 2: decoders carry a KV cache; gguf 2: encoders are llama.cpp "bert" files (tensor names,
+# bert.* keys, rank pooling), no longer "distill-bert" with Hugging Face names
+BOTTLE_LAYOUTS = {"pt": 1, "onnx": 2, "gguf": 2}
 
 
 def bottle_variants(recipe: Recipe) -> dict:

@@ -1,8 +1,8 @@
 """Spirits: load any bottle and pour predictions from it, the same way for every format.
 
-A runner wraps one runtime (torch, onnxruntime, llama.cpp) behind `generate(prompt_ids, ..., pick) -> new ids`;
-`pick` is the same constrained greedy choice (distill/decoding.py) in every runtime, so
-lossless formats give the same answers.
+A runner wraps one runtime (torch, onnxruntime, llama.cpp) behind `generate(prompt_ids, ..., pick) -> new ids`
+for decoders or `forward(ids) -> logits` for encoders; `pick` is the same constrained greedy
+choice (distill/decoding.py) in every runtime, so lossless formats give the same answers.
 """
 import contextlib
 import importlib.util
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .decoding import TokenPieces, choose
 from .errors import DistillError
-from .gguf_bottle import read_strings
+from .gguf_bottle import DECODER_ARCH, ENCODER_ARCH, read_strings
 from .integrity import check_sealed, check_zip, gguf_entry_prefix, onnx_entry_prefix
 from .student import load_tokenizer, special_ids
 from .tasks import task_type
@@ -121,21 +121,10 @@ class LlamaCppRunner:
     Python so the same constrained choice (distill/decoding.py) picks every token."""
 
     def __init__(self, path, n_ctx: int, f32_cache: bool):
-        import io
-
-        from llama_cpp import Llama
-
-        options = {"model_path": str(path), "n_ctx": n_ctx, "n_batch": n_ctx, "n_ubatch": n_ctx,
-                   "n_threads": threads(), "n_threads_batch": threads(), "verbose": False}
+        options = {}
         if f32_cache:  # llama.cpp's default f16 KV cache would round what an f32 or f16 file computes
             options.update(type_k=0, type_v=0)  # GGML_TYPE_F32
-        # llama.cpp warns on stderr that it pads a small context to 256; a pour prints answers only
-        with _without_weight_repacking(), contextlib.redirect_stderr(io.StringIO()) as log:
-            try:
-                self.llm = Llama(**options)
-            except Exception as err:  # noqa: BLE001 - llama.cpp's own last log line says why
-                lines = log.getvalue().strip().splitlines()
-                raise RuntimeError(lines[-1] if lines else str(err)) from None
+        self.llm = _open_llama(path, n_ctx, **options)
 
     def _last_logits(self):
         """The last evaluated token's logits (llama-cpp-python keeps them only with logits_all)."""
@@ -156,6 +145,52 @@ class LlamaCppRunner:
             out_ids.append(next_id)
             self.llm.eval([next_id])
         return out_ids
+
+
+class LlamaCppEncoderRunner:
+    """One forward pass of a BERT Spirit in llama.cpp (embedding mode), same logits as
+    TorchEncoderRunner. A sequence head runs whole in llama.cpp: pooling "rank" takes the first
+    token through the pooler (`cls`) and classifier (`cls.output`) and hands back the label
+    logits. A token head gets each token's final hidden state (pooling "none"); its classifier,
+    read from the same file, is applied here: llama.cpp has no per-token classifier pooling."""
+
+    def __init__(self, path, n_ctx: int, n_labels: int, classifier=None):
+        self.llm = _open_llama(path, n_ctx, embedding=True)  # no KV cache type: BERT attends without one
+        self.n_labels, self.classifier = n_labels, classifier
+
+    def forward(self, ids: list[int]):
+        import llama_cpp
+        import numpy as np
+
+        # Llama.embed would re-tokenize text; a Spirit's ids come from its own tokenizer
+        llm = self.llm
+        llm._batch.reset()
+        llm._batch.add_sequence(list(ids), 0, True)  # every token an output: llama.cpp wants all in embedding mode
+        llm._ctx.kv_cache_clear()
+        llm._ctx.decode(llm._batch)
+        if self.classifier is None:
+            pooled = llama_cpp.llama_get_embeddings_seq(llm.ctx, 0)
+            return np.ctypeslib.as_array(pooled, shape=(self.n_labels,)).copy()
+        states = np.ctypeslib.as_array(llama_cpp.llama_get_embeddings(llm.ctx), shape=(len(ids), llm.n_embd()))
+        weight, bias = self.classifier
+        return states @ weight.T + bias
+
+
+def _open_llama(path, n_ctx: int, **options):
+    """A llama-cpp-python model over one .gguf; a refusal is llama.cpp's own last log line."""
+    import io
+
+    from llama_cpp import Llama
+
+    options = {"model_path": str(path), "n_ctx": n_ctx, "n_batch": n_ctx, "n_ubatch": n_ctx,
+               "n_threads": threads(), "n_threads_batch": threads(), "verbose": False, **options}
+    # llama.cpp warns on stderr that it pads a small context to 256; a pour prints answers only
+    with _without_weight_repacking(), contextlib.redirect_stderr(io.StringIO()) as log:
+        try:
+            return Llama(**options)
+        except Exception as err:  # noqa: BLE001 - llama.cpp's own last log line says why
+            lines = log.getvalue().strip().splitlines()
+            raise RuntimeError(lines[-1] if lines else str(err)) from None
 
 
 @contextlib.contextmanager
@@ -364,28 +399,39 @@ def read_gguf(path: Path):
     return meta, reader
 
 
-def _gguf_runtime(path: Path, runtime: str, decoder: bool) -> str:
+def _gguf_runtime(path: Path, runtime: str, arch: str) -> str:
     if runtime not in RUNTIMES:
         raise DistillError(f"unknown GGUF runtime '{runtime}'; valid: {', '.join(RUNTIMES)}")
+    runnable = arch in (DECODER_ARCH, ENCODER_ARCH)  # not a layout-1 encoder ("distill-bert")
     if runtime == "auto":
-        return "llama.cpp" if decoder and importlib.util.find_spec("llama_cpp") else "torch"
-    if runtime == "llama.cpp" and not decoder:
-        raise DistillError(f"{path}: llama.cpp cannot run an encoder Spirit; use the torch runtime")
+        return "llama.cpp" if runnable and importlib.util.find_spec("llama_cpp") else "torch"
+    if runtime == "llama.cpp" and not runnable:
+        raise DistillError(f"{path}: llama.cpp cannot run architecture '{arch}' (an encoder bottled before "
+                           "encoders became llama.cpp BERT files); use the torch runtime or bottle it again")
     if runtime == "llama.cpp" and not importlib.util.find_spec("llama_cpp"):
         raise DistillError("the llama.cpp runtime needs llama-cpp-python: pip install llama-cpp-python")
     return runtime
 
 
+def _llama_cpp_runner(path: Path, meta: dict, config: dict, reader):
+    from .gguf_bottle import classifier_weights, is_sequence_head
+
+    n_ctx = config.get("max_position_embeddings", 512)
+    if config.get("model_type") == "llama":
+        return LlamaCppRunner(path, n_ctx, f32_cache=meta.get("gguf_type") in ("f32", "f16"))
+    classifier = None if is_sequence_head(config.get("architectures")) else classifier_weights(reader)
+    return LlamaCppEncoderRunner(path, n_ctx, len(config["id2label"]), classifier)
+
+
 def _load_gguf(path: Path, runtime: str) -> Spirit:
-    from .gguf_bottle import state_dict_from_gguf
+    from .gguf_bottle import architecture, state_dict_from_gguf
 
     meta, reader = read_gguf(path)
     config = _json_field(path, meta, "config")
-    runtime = _gguf_runtime(path, runtime, config.get("model_type") == "llama")
+    runtime = _gguf_runtime(path, runtime, architecture(reader))
     if runtime == "llama.cpp":
         try:
-            runner = LlamaCppRunner(path, config.get("max_position_embeddings", 512),
-                                    f32_cache=meta.get("gguf_type") in ("f32", "f16"))
+            runner = _llama_cpp_runner(path, meta, config, reader)
         except Exception as err:  # noqa: BLE001
             raise DistillError(f"{path}: llama.cpp cannot load this Spirit ({_first_line(err)})") from None
     else:

@@ -2,7 +2,6 @@
 files as one line, `distill inspect`, and the bottle table in the cellar's Tasting Notes."""
 import json
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -11,30 +10,7 @@ import yaml
 from distill.errors import DistillError, RecipeError
 from distill.spirit import load_spirit
 from distill.store import Store
-from tests.conftest import run_cli, run_doit
-
-
-@pytest.fixture(scope="module")
-def gguf_built(built_tiny, tmp_path_factory):
-    """built_tiny's store copied, its Recipe asking for f32 and q8_0 GGUF bottles: only bottles build."""
-    root = tmp_path_factory.mktemp("gguf")
-    shutil.copytree(built_tiny / "store", root / "store")
-    (root / "recipes").mkdir()
-    data = yaml.safe_load((built_tiny / "recipes" / "tiny.yaml").read_text())
-    data["bottle"] = {"gguf_types": ["f32", "q8_0"]}
-    (root / "recipes" / "tiny.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    env = {"DISTILL_RECIPES": str(root / "recipes"), "DISTILL_STORE": str(root / "store"),
-           "DISTILL_CELLAR": str(root / "cellar"), "DISTILL_GGUF_RUNTIME": "torch"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        result = run_doit("bottle:tiny-pt", "bottle:tiny-gguf", cwd=root)
-        assert result.returncode == 0, result.stderr[-3000:]
-        assert "-- still:tiny" in result.stdout and "-- notes:tiny" in result.stdout  # reused, not retrained
-        yield root
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+from tests.conftest import run_cli
 
 
 def _heads_and_trained(root):
@@ -185,23 +161,96 @@ def test_inspect_shows_what_each_bottle_holds(gguf_built, built_tiny):
     assert labels[0]["recipe_hash"] == labels[2]["recipe_hash"]
 
 
-def test_encoder_gguf_round_trips_its_weights(tmp_path):
+ENCODER_TASKS = {  # head -> the smallest Recipe task that names its outputs
+    "sequence": {"type": "classify", "labels": [{"name": n} for n in ("greet", "pay", "leave")]},
+    "token": {"type": "ner", "entity_types": [{"name": "PERSON"}, {"name": "CITY"}]},
+}
+ENCODER_TEXTS = ["a short text to classify, with numbers 123", "numbers 9 and 42 in a text", "to", "with with short"]
+
+
+def _encoder_bottle(tmp_path, head: str, gguf_type: str = "f32"):
+    """A small untrained BERT student with the given head, bottled as .gguf: (model, path)."""
     import torch
 
-    from distill.gguf_bottle import ENCODER_ARCH, state_dict_from_gguf, write_gguf
-    from distill.spirit import read_gguf
+    from distill.gguf_bottle import write_gguf
     from distill.student import build_model, model_config, train_tokenizer
+    from distill.tasks import task_type
 
+    task = ENCODER_TASKS[head]
     tokenizer = train_tokenizer(["a short text to classify, with numbers 123"] * 20, 300)
-    student = {"arch": "bert", "hidden_size": 32, "layers": 1, "heads": 2, "intermediate_size": 64, "max_length": 32}
-    model = build_model(model_config(student, tokenizer, "sequence", num_labels=3), seed=1).eval()
-    meta = {"format": "distillarium-spirit", "name": "enc", "task_type": "classify", "recipe": "{}", "recipe_hash": "0" * 32,
-            "config": model.config.to_json_string(), "tokenizer": tokenizer.to_str(), "proof": "{}", "digests": "{}"}
-    write_gguf(tmp_path / "enc.gguf", model, tokenizer, meta, "f32")
-    _, reader = read_gguf(tmp_path / "enc.gguf")
-    assert reader.fields["general.architecture"].contents() == ENCODER_ARCH
-    state = state_dict_from_gguf(reader, model.config)
-    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items() if v.is_floating_point())
+    student = {"arch": "bert", "hidden_size": 64, "layers": 2, "heads": 2, "intermediate_size": 128, "max_length": 32}
+    config = model_config(student, tokenizer, head, num_labels=task_type(task["type"]).num_labels(task))
+    model = build_model(config, seed=1).eval()
+    with torch.no_grad():  # norms start as ones and zeros: make them distinguishable from one another
+        for name, param in model.named_parameters():
+            if "LayerNorm" in name:
+                param.add_(torch.randn(param.shape, generator=torch.Generator().manual_seed(len(name))) * 0.1)
+    meta = {"format": "distillarium-spirit", "name": "enc", "task_type": task["type"],
+            "recipe": json.dumps({"task": task}), "recipe_hash": "0" * 32, "config": model.config.to_json_string(),
+            "tokenizer": tokenizer.to_str(), "proof": "{}", "digests": "{}"}
+    path = tmp_path / f"enc-{head}.{gguf_type}.gguf"
+    write_gguf(path, model, tokenizer, meta, gguf_type)
+    return model, path
+
+
+LLAMA_CPP_BERT_SPOTS = {  # what convert_hf_to_gguf.py names each Hugging Face BERT weight
+    "token_types.weight": "bert.embeddings.token_type_embeddings.weight",
+    "token_embd_norm.weight": "bert.embeddings.LayerNorm.weight",
+    "blk.1.attn_k.weight": "bert.encoder.layer.1.attention.self.key.weight",
+    "blk.1.attn_output.weight": "bert.encoder.layer.1.attention.output.dense.weight",
+    "blk.1.attn_output_norm.weight": "bert.encoder.layer.1.attention.output.LayerNorm.weight",
+    "blk.1.ffn_up.weight": "bert.encoder.layer.1.intermediate.dense.weight",
+    "blk.1.ffn_down.weight": "bert.encoder.layer.1.output.dense.weight",
+    "blk.1.layer_output_norm.bias": "bert.encoder.layer.1.output.LayerNorm.bias",
+    "cls.weight": "bert.pooler.dense.weight",
+    "cls.output.weight": "classifier.weight",
+}
+
+
+@pytest.mark.parametrize("head", ["sequence", "token"])
+def test_encoder_gguf_is_a_llama_cpp_bert_and_round_trips_its_weights(tmp_path, head):
+    """llama.cpp's BERT layout (names as in gguf-py's MODEL_TENSORS, bert.* keys, the head as
+    cls / cls.output) and back to the Hugging Face state dict exactly."""
+    import gguf
+    import torch
+
+    from distill.gguf_bottle import dequantised, state_dict_from_gguf
+    from distill.spirit import read_gguf
+
+    model, path = _encoder_bottle(tmp_path, head)
+    _, reader = read_gguf(path)
+    field = lambda key: reader.fields[key].contents()  # noqa: E731
+    config = model.config
+    assert field("general.architecture") == "bert" and field("bert.attention.causal") is False
+    assert [field(f"bert.{k}") for k in ("context_length", "embedding_length", "feed_forward_length", "block_count",
+                                         "attention.head_count")] == [32, 64, 128, 2, 2]
+    assert np.isclose(field("bert.attention.layer_norm_epsilon"), config.layer_norm_eps)
+    assert field("bert.pooling_type") == (gguf.PoolingType.RANK if head == "sequence" else gguf.PoolingType.NONE)
+    assert field("bert.classifier.output_labels") == (["greet", "pay", "leave"] if head == "sequence" else
+                                                       ["O", "B-PERSON", "I-PERSON", "B-CITY", "I-CITY"])
+    names = {t.name for t in reader.tensors}
+    bert_names = {gguf.TENSOR_NAMES[t].format(bid=i) + suffix for t in gguf.MODEL_TENSORS[gguf.MODEL_ARCH.BERT]
+                  for i in range(2) for suffix in (".weight", ".bias")}
+    assert names <= bert_names, names - bert_names  # llama.cpp refuses a tensor it does not know
+    assert {"token_embd.weight", "position_embd.weight", "token_types.weight", "token_embd_norm.bias",
+            "blk.1.attn_q.weight", "blk.1.attn_output_norm.weight", "blk.1.ffn_up.bias",
+            "blk.1.layer_output_norm.weight", "cls.output.weight", "cls.output.bias"} <= names
+    assert ("cls.weight" in names) == (head == "sequence")  # a token head has no pooler
+    stored, expected = dict(dequantised(reader)), model.state_dict()
+    for gguf_name, hf_name in LLAMA_CPP_BERT_SPOTS.items():
+        if gguf_name in stored:
+            assert np.array_equal(stored[gguf_name], expected[hf_name].numpy()), gguf_name
+    state = state_dict_from_gguf(reader, config)
+    assert set(state) == set(expected) and all(torch.equal(state[k], v) for k, v in expected.items())
+
+
+def test_quantised_encoder_keeps_llama_cpp_f32_embeddings(tmp_path):
+    from gguf import GGUFReader
+
+    _, path = _encoder_bottle(tmp_path, "sequence", "q4_0")
+    types = {t.name: t.tensor_type.name for t in GGUFReader(str(path)).tensors}
+    assert types["position_embd.weight"] == types["token_types.weight"] == "F32"
+    assert types["blk.0.ffn_up.weight"] == "Q4_0" and types["token_embd.weight"] == "Q8_0"
 
 
 def test_bottle_keys_per_format_and_type(tmp_path):
@@ -265,3 +314,21 @@ def _tokenizer_mismatches(spirit, heads) -> int:
     texts = [student_prompt(ex["shown"], ex["input"]["text"]) for ex in heads] + TRICKY_TEXTS
     return sum(spirit.tokenizer.encode(text, add_special_tokens=False).ids
                != spirit.runner.llm.tokenize(text.encode(), add_bos=False, special=True) for text in texts)
+
+
+@pytest.mark.llama_cpp
+@pytest.mark.parametrize("head", ["sequence", "token"])
+def test_llama_cpp_runs_encoders_like_torch(tmp_path, head):
+    """Opt-in: llama.cpp loads an encoder bottle as a BERT (the auto runtime picks it) and gives
+    torch's logits (up to its tanh GELU) and the same predictions."""
+    pytest.importorskip("llama_cpp")
+    from distill.spirit import load_spirit
+
+    _, path = _encoder_bottle(tmp_path, head)
+    cpp, torch_spirit = load_spirit(path, runtime="auto"), load_spirit(path, runtime="torch")
+    assert cpp.runtime == "llama.cpp" and type(cpp.runner).__name__ == "LlamaCppEncoderRunner"
+    for text in ENCODER_TEXTS:
+        ids = cpp.tokenizer.encode(text).ids
+        ours, theirs = torch_spirit.forward(ids), cpp.forward(ids)
+        assert ours.shape == theirs.shape and np.allclose(ours, theirs, atol=1e-3)
+        assert cpp.predict(text) == torch_spirit.predict(text)
