@@ -168,21 +168,26 @@ def _add_tensor(writer, name, array, ggml_name) -> str:
     return f"{name}:{ggml_name}:{tuple(array.shape)}:{digest(data.tobytes())}"
 
 
-def _add_llama_header(writer, config, gguf_type: str):
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    rope = getattr(config, "rope_parameters", None) or {}
+def _add_shape(writer, config):
+    """The size keys every llama.cpp architecture reads, under its own prefix (llama.*, bert.*)."""
     writer.add_context_length(config.max_position_embeddings)
     writer.add_embedding_length(config.hidden_size)
     writer.add_block_count(config.num_hidden_layers)
     writer.add_feed_forward_length(config.intermediate_size)
     writer.add_head_count(config.num_attention_heads)
+    writer.add_vocab_size(config.vocab_size)
+
+
+def _add_llama_header(writer, config, gguf_type: str):
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    rope = getattr(config, "rope_parameters", None) or {}
+    _add_shape(writer, config)
     writer.add_head_count_kv(config.num_key_value_heads)
     writer.add_key_length(head_dim)
     writer.add_value_length(head_dim)
     writer.add_rope_dimension_count(head_dim)
     writer.add_rope_freq_base(float(rope.get("rope_theta", getattr(config, "rope_theta", 10000.0))))
     writer.add_layer_norm_rms_eps(config.rms_norm_eps)
-    writer.add_vocab_size(config.vocab_size)
     writer.add_file_type(TYPES[gguf_type][1])
 
 
@@ -196,17 +201,12 @@ def _add_bert_header(writer, config, gguf_type: str, labels: list[str]):
     in llama.cpp, "none" hands back per-token states for the token head."""
     import gguf
 
-    writer.add_context_length(config.max_position_embeddings)
-    writer.add_embedding_length(config.hidden_size)
-    writer.add_block_count(config.num_hidden_layers)
-    writer.add_feed_forward_length(config.intermediate_size)
-    writer.add_head_count(config.num_attention_heads)
+    _add_shape(writer, config)
     writer.add_layer_norm_eps(config.layer_norm_eps)
     writer.add_causal_attention(False)
     writer.add_pooling_type(gguf.PoolingType.RANK if is_sequence_head(config.architectures) else gguf.PoolingType.NONE)
     writer.add_classifier_output_labels(labels)  # their count sizes cls.output in llama.cpp
     writer.add_token_type_count(config.type_vocab_size)
-    writer.add_vocab_size(config.vocab_size)
     writer.add_file_type(TYPES[gguf_type][1])
 
 
