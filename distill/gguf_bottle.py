@@ -211,15 +211,10 @@ def _add_bert_header(writer, config, gguf_type: str, labels: list[str]):
 
 
 def output_labels(config, meta: dict) -> list[str]:
-    """The head's output names: the Recipe's labels (classify) or tags (ner), else LABEL_i."""
+    """The head's output names from the embedded Recipe (labels or BIO tags), else LABEL_i."""
     from .tasks import task_type
 
-    module = task_type(meta["task_type"])
-    names_of = getattr(module, "tags", None) or getattr(module, "labels", None)
-    try:
-        names = names_of(json.loads(meta["recipe"])["task"])
-    except (KeyError, TypeError, ValueError):
-        names = []
+    names = task_type(meta["task_type"]).output_names(json.loads(meta["recipe"])["task"])
     return names if len(names) == config.num_labels else [config.id2label[i] for i in range(config.num_labels)]
 
 

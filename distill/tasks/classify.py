@@ -15,8 +15,13 @@ def labels(task: dict) -> list[str]:
     return [label["name"] for label in task["labels"]]
 
 
+def output_names(task: dict) -> list[str]:
+    """The head's outputs in logit order (what a .gguf lists as its classifier labels)."""
+    return labels(task)
+
+
 def num_labels(task: dict) -> int:
-    return len(task["labels"])
+    return len(output_names(task))
 
 
 def check(task: dict):

@@ -27,8 +27,13 @@ def tags(task: dict) -> list[str]:
     return ["O"] + [f"{prefix}-{name}" for name in types(task) for prefix in ("B", "I")]
 
 
+def output_names(task: dict) -> list[str]:
+    """The head's outputs in logit order (what a .gguf lists as its classifier labels)."""
+    return tags(task)
+
+
 def num_labels(task: dict) -> int:
-    return len(tags(task))
+    return len(output_names(task))
 
 
 def check(task: dict):
