@@ -44,10 +44,10 @@ def _format_details(path: Path, fmt: str):
         line = f"onnx (opset {meta.get('onnx_opset', '?')}, {len(model.graph.node)} nodes, {cache_text})"
         sealed = "distill.integrity" in {p.key for p in model.metadata_props}
         return meta, line, "sealed digest of the whole file verified" if sealed else "no seal (bottled before Spirit version 2)"
-    from .gguf_bottle import DECODER_ARCH, ENCODER_ARCH, PRE_TOKENIZER, type_counts
+    from .gguf_bottle import DECODER_ARCH, ENCODER_ARCH, PRE_TOKENIZER, architecture, type_counts
 
     meta, reader = read_gguf(path)
-    arch = reader.fields["general.architecture"].contents()
+    arch = architecture(reader)
     types = ", ".join(f"{n} {name.lower()}" for name, n in sorted(type_counts(reader).items()))
     runs = f"llama.cpp-ready, pre-tokenizer {PRE_TOKENIZER}" if arch in (DECODER_ARCH, ENCODER_ARCH) \
         else "distill pour only (bottled before encoders were llama.cpp BERT files)"

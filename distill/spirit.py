@@ -121,10 +121,9 @@ class LlamaCppRunner:
     Python so the same constrained choice (distill/decoding.py) picks every token."""
 
     def __init__(self, path, n_ctx: int, f32_cache: bool):
-        options = {}
-        if f32_cache:  # llama.cpp's default f16 KV cache would round what an f32 or f16 file computes
-            options.update(type_k=0, type_v=0)  # GGML_TYPE_F32
-        self.llm = _open_llama(path, n_ctx, **options)
+        # llama.cpp's default f16 KV cache would round what an f32 or f16 file computes
+        f32_kv = {"type_k": 0, "type_v": 0} if f32_cache else {}  # GGML_TYPE_F32
+        self.llm = _open_llama(path, n_ctx, **f32_kv)
 
     def _last_logits(self):
         """The last evaluated token's logits (llama-cpp-python keeps them only with logits_all)."""

@@ -135,14 +135,15 @@ def verify(paths, store_root=None) -> list[Check]:
 def _agreement_check(path, reference_path, preds, reference, types: set) -> Check:
     """Lossless bottles must answer alike on every head; a quantised one reports how many it changes
     (its proof check holds it to its type's budget)."""
+    check = f"agrees with {reference_path}"
     differ = sum(a != b for a, b in zip(preds, reference))
     if differ == 0:
-        return Check(path, f"agrees with {reference_path}", True, f"identical on {len(reference)} heads")
+        return Check(path, check, True, f"identical on {len(reference)} heads")
     lossy = sorted(types - {LOSSLESS})
     detail = f"differs on {differ} of {len(reference)} heads"
     if lossy:
-        return Check(path, f"agrees with {reference_path}", True, f"{detail} ({', '.join(lossy)} weights are lossy)")
-    return Check(path, f"agrees with {reference_path}", False, detail)
+        return Check(path, check, True, f"{detail} ({', '.join(lossy)} weights are lossy)")
+    return Check(path, check, False, detail)
 
 
 def render(checks: list[Check], as_json: bool) -> str:
