@@ -4,6 +4,7 @@ import json
 import os
 
 import onnx
+import pytest
 import torch
 
 from tests.conftest import run_cli
@@ -38,14 +39,32 @@ def _tampered_pt(built, tmp_path, change):
     return path
 
 
-def test_changed_weight_fails(built_tiny, tmp_path):
-    def nudge(blob):
-        name = sorted(blob["state_dict"])[0]
-        blob["state_dict"][name].view(-1)[0] += 1.0
-    result = _verify(built_tiny, _tampered_pt(built_tiny, tmp_path, nudge))
-    assert result.returncode == 1
-    assert "weights were changed" in _failed(result)["weights"]
+def _nudge_a_weight(blob):
+    name = sorted(blob["state_dict"])[0]
+    blob["state_dict"][name].view(-1)[0] += 1.0
 
+
+def _edit_the_recipe(blob):
+    recipe = json.loads(blob["recipe"])
+    recipe["still"]["lr"] = 0.5
+    blob["recipe"] = json.dumps(recipe)
+
+
+def _swap_the_tokenizer(blob):
+    from distill.student import train_tokenizer
+
+    blob["tokenizer"] = train_tokenizer(["some other corpus entirely"] * 20, 300).to_str()
+
+
+@pytest.mark.parametrize("change, check, message", [
+    (_nudge_a_weight, "weights", "weights were changed"),
+    (_edit_the_recipe, "recipe hash", "the Recipe was edited"),
+    (_swap_the_tokenizer, "tokenizer", "tokenizer was swapped"),
+])
+def test_tampered_pt_fails_the_check_it_breaks(built_tiny, tmp_path, change, check, message):
+    result = _verify(built_tiny, _tampered_pt(built_tiny, tmp_path, change))
+    assert result.returncode == 1
+    assert message in _failed(result)[check]
 
 
 def test_flipped_byte_in_pt_weights_fails(built_tiny, tmp_path):
@@ -63,26 +82,6 @@ def test_flipped_byte_in_pt_weights_fails(built_tiny, tmp_path):
     assert result.returncode == 1
     failed = _failed(result)  # caught by the zip's CRC when loading, else by the weights digest
     assert "corrupted" in failed.get("loads", "") or "weights were changed" in failed.get("weights", "")
-
-def test_edited_recipe_fails(built_tiny, tmp_path):
-    def edit(blob):
-        recipe = json.loads(blob["recipe"])
-        recipe["still"]["lr"] = 0.5
-        blob["recipe"] = json.dumps(recipe)
-    result = _verify(built_tiny, _tampered_pt(built_tiny, tmp_path, edit))
-    assert result.returncode == 1
-    assert "the Recipe was edited" in _failed(result)["recipe hash"]
-
-
-def test_swapped_tokenizer_fails(built_tiny, tmp_path):
-    from distill.student import train_tokenizer
-
-    def swap(blob):
-        blob["tokenizer"] = train_tokenizer(["some other corpus entirely"] * 20, 300).to_str()
-    result = _verify(built_tiny, _tampered_pt(built_tiny, tmp_path, swap))
-    assert result.returncode == 1
-    assert "tokenizer was swapped" in _failed(result)["tokenizer"]
-
 
 def test_flipped_byte_in_onnx_weights_fails(built_tiny, tmp_path):
     path = built_tiny / "cellar" / "tiny" / "tiny.onnx"
