@@ -124,6 +124,8 @@ def extra_gguf(recipe, keys, store, types, folder: Path):
     from distill.notes import load_notes
     from distill.still import load_still
 
+    if not types:  # the common case: no student to load
+        return
     model, tokenizer, _ = load_still(keys, store)
     meta = spirit_metadata(recipe, model, tokenizer, load_notes(keys, store))
     for gguf_type in types:
