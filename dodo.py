@@ -4,14 +4,17 @@
     doit bottle:needle-onnx    build exactly what that bottle needs, nothing more
 
 A task is up to date when the content-addressed store holds its key. Loading this file stays
-fast: no torch, transformers or teacher SDK is imported until an action runs.
+fast: Recipes come from a cache keyed by their files' size and mtime, and no torch,
+transformers or teacher SDK is imported until an action runs. A Recipe that does not load is
+reported in one line and left out; the others are still listed and built.
 """
 import os
 import sys
 from pathlib import Path
 
-from distill.errors import RecipeError
+from distill.build import BY_NAME
 from distill.recipe import load_recipes
+from distill.recipe.cache import RecipeCache
 
 RECIPES = Path(os.environ.get("DISTILL_RECIPES", Path(__file__).parent / "recipes"))
 STORE = Path(os.environ.get("DISTILL_STORE", ".distill")).resolve()
@@ -23,22 +26,21 @@ DOIT_CONFIG = {
     "dep_file": str(STORE / "doit-state.json"),
 }
 
-try:
-    RECIPE_LIST = load_recipes(RECIPES)
-except RecipeError as err:
-    sys.exit(f"error: {err}")
+RECIPE_LIST, _problems = load_recipes(RECIPES, RecipeCache(STORE / "recipe-cache.json"))
+for _problem in _problems:
+    print(f"warning: skipped {_problem}", file=sys.stderr)
+
+_builds = {}
 
 
 def _build(recipe):
-    from distill.stages import Build
+    """One Build per Recipe per doit run: keys are computed once, not at every up-to-date check."""
+    if recipe.name not in _builds:
+        from distill.build import Build
+        from distill.store import Store
 
-    return Build(recipe.path, STORE)
-
-
-def _up_to_date(recipe, stage, fmt=None):
-    def check():
-        return _build(recipe).is_built(stage, fmt)
-    return check
+        _builds[recipe.name] = Build(recipe, Store(STORE))
+    return _builds[recipe.name]
 
 
 def _action(recipe, stage, fmt=None):
@@ -54,14 +56,14 @@ def _action(recipe, stage, fmt=None):
     return run
 
 
-def _stage_task(recipe, stage, doc, dep=None, fmt=None):
-    name = f"{recipe.name}-{fmt}" if fmt else recipe.name
+def _stage_task(recipe, stage, doc, fmt=None):
+    upstream = [f"{name}:{recipe.name}" for name in BY_NAME[stage].upstream]
     return {
-        "name": name,
+        "name": f"{recipe.name}-{fmt}" if fmt else recipe.name,
         "doc": doc,
         "actions": [_action(recipe, stage, fmt)],
-        "uptodate": [_up_to_date(recipe, stage, fmt)],
-        "task_dep": [dep] if dep else [],
+        "uptodate": [lambda: _build(recipe).is_built(stage, fmt)],
+        "task_dep": upstream,
         "verbosity": 2,
     }
 
@@ -76,23 +78,23 @@ def task_mash():
 def task_cuts():
     """Split the Mash into hearts (train), heads (held out) and tails (hard cases)."""
     for r in RECIPE_LIST:
-        yield _stage_task(r, "cuts", f"Cuts for {r.name}", dep=f"mash:{r.name}")
+        yield _stage_task(r, "cuts", f"Cuts for {r.name}")
 
 
 def task_still():
-    """Train the student from scratch on the hearts (resumes if interrupted)."""
+    """Train the student on the hearts (resumes if interrupted)."""
     for r in RECIPE_LIST:
-        yield _stage_task(r, "still", f"Still for {r.name}: {r['still']['epochs']} epochs", dep=f"cuts:{r.name}")
+        yield _stage_task(r, "still", f"Still for {r.name}: {r['still']['epochs']} epochs")
 
 
 def task_notes():
     """Measure proof on the heads and write Tasting Notes (notes.md, notes.json, loss.png)."""
     for r in RECIPE_LIST:
-        yield _stage_task(r, "notes", f"Tasting Notes for {r.name}", dep=f"still:{r.name}")
+        yield _stage_task(r, "notes", f"Tasting Notes for {r.name}")
 
 
 def task_bottle():
     """Export a Spirit into cellar/<name>/ (.pt, .onnx, .gguf per type), embedding weights, tokenizer and Recipe."""
     for r in RECIPE_LIST:
         for fmt in r["bottle"]["formats"]:
-            yield _stage_task(r, "bottle", f"Bottle {r.name} as .{fmt} into the cellar", dep=f"notes:{r.name}", fmt=fmt)
+            yield _stage_task(r, "bottle", f"Bottle {r.name} as .{fmt} into the cellar", fmt=fmt)

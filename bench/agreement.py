@@ -5,7 +5,6 @@
 Compares every head's prediction from each bottle in the cellar with notes' predictions.jsonl
 (store from $DISTILL_STORE or .distill) and prints agreement and pour time per format.
 """
-import json
 import statistics
 import sys
 import time
@@ -15,14 +14,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main():
-    from distill.bottle import cellar_path
+    from distill.build import Build
     from distill.spirit import load_spirit
-    from distill.stages import Build
+    from distill.stages.bottle import cellar_path
 
-    build = Build(sys.argv[1] if len(sys.argv) > 1 else "recipes/needle.yaml")
-    store, keys = build.store, build.keys
-    heads = [json.loads(l) for l in (store.get("cuts", keys.cuts) / "heads.jsonl").read_text().splitlines()]
-    trained = [json.loads(l) for l in (store.get("notes", keys.notes) / "predictions.jsonl").read_text().splitlines()]
+    build = Build.from_path(sys.argv[1] if len(sys.argv) > 1 else "recipes/needle.yaml")
+    heads, trained = build.load("cuts", "heads"), build.load("notes", "predictions")
     print("| bottle | heads | identical to the trained model | pour per example (median) |\n|---|---|---|---|")
     for fmt in build.recipe["bottle"]["formats"]:
         path = cellar_path(build.recipe, fmt)

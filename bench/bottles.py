@@ -18,7 +18,6 @@ q8_0 and q4_0 when installed), 80 prompt + 40 new tokens.
 """
 import argparse
 import importlib.util
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -27,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def measure(spirit, heads, trained, task) -> dict:
-    from distill.tasting import pour_timed, speed
+    from distill.bottle_table import pour_timed, speed
 
     preds, seconds, tokens = pour_timed(spirit, heads)
     proof = spirit.task.proof([ex["target"] for ex in heads], preds, task)["value"]
@@ -38,7 +37,8 @@ def measure(spirit, heads, trained, task) -> dict:
 
 def runs(path: Path, fmt: str):
     """(label, loaded Spirit) for each way this bottle can be poured."""
-    from distill.spirit import OnnxRunner, load_spirit
+    from distill.runtimes.onnxruntime import OnnxRunner
+    from distill.spirit import load_spirit
 
     if fmt == "gguf":
         runtimes = ["torch"] + (["llama.cpp"] if importlib.util.find_spec("llama_cpp") else [])
@@ -59,8 +59,10 @@ def synthetic(recipe, prompt_len=80, new_tokens=40, repeats=5):
 
     import onnxruntime
 
-    from distill.onnx_bottle import export_decoder
-    from distill.spirit import OnnxRunner, TorchRunner, threads
+    from distill.formats.onnx import export_decoder
+    from distill.runtimes import threads
+    from distill.runtimes.onnxruntime import OnnxRunner
+    from distill.runtimes.torch import TorchRunner
     from distill.student import build_model, model_config, train_tokenizer
 
     student = {**recipe["student"], "arch": "llama"}
@@ -81,13 +83,13 @@ def synthetic(recipe, prompt_len=80, new_tokens=40, repeats=5):
 
 
 def _llama_cpp_runners(model, tokenizer, folder: Path) -> dict:
-    from distill.gguf_bottle import write_gguf
-    from distill.spirit import LlamaCppRunner
+    from distill.formats import gguf
+    from distill.runtimes.llamacpp import LlamaCppRunner
 
     meta = {"name": "synthetic", "task_type": "tool_call", "recipe_hash": "0" * 32, "digests": "{}"}
     runners = {}
     for gguf_type in ("f32", "q8_0", "q4_0"):
-        write_gguf(folder / f"s.{gguf_type}.gguf", model, tokenizer, meta, gguf_type)
+        gguf.write(folder / f"s.{gguf_type}.gguf", model, tokenizer, meta, {"type": gguf_type})
         runner = LlamaCppRunner(folder / f"s.{gguf_type}.gguf", model.config.max_position_embeddings,
                                 f32_cache=gguf_type == "f32")
         runners[f"llama.cpp, {gguf_type}"] = runner.generate
@@ -97,7 +99,7 @@ def _llama_cpp_runners(model, tokenizer, folder: Path) -> dict:
 def _print_speeds(runners, model, recipe, prompt_len, new_tokens, repeats):
     import time
 
-    from distill.spirit import threads
+    from distill.runtimes import threads
     from distill.student import parameter_count
 
     prompt = [1] + [5 + i % 50 for i in range(prompt_len - 1)]
@@ -116,36 +118,32 @@ def _timed(generate, prompt, new_tokens, pick, time):
     return time.perf_counter() - started
 
 
-def extra_gguf(recipe, keys, store, types, folder: Path):
+def extra_gguf(build, types, folder: Path):
     """(type, path) of GGUF files the Recipe does not ask for, written from the trained student into
     a scratch folder exactly as bottling would write them (nothing enters the store or cellar)."""
-    from distill.bottle import spirit_metadata
-    from distill.gguf_bottle import write_gguf
-    from distill.notes import load_notes
-    from distill.still import load_still
+    from distill.formats import gguf, spirit_metadata
 
     if not types:  # the common case: no student to load
         return
-    model, tokenizer, _ = load_still(keys, store)
-    meta = spirit_metadata(recipe, model, tokenizer, load_notes(keys, store))
+    model, tokenizer, history = build.load("still")
+    meta = spirit_metadata(build.recipe, model, tokenizer, build.load("notes"), history.get("environment"))
     for gguf_type in types:
-        path = folder / f"{recipe.name}.{gguf_type}.gguf"
-        write_gguf(path, model, tokenizer, meta, gguf_type)
+        path = folder / f"{build.recipe.name}.{gguf_type}.gguf"
+        gguf.write(path, model, tokenizer, meta, {"type": gguf_type})
         yield gguf_type, path
 
 
 def table(recipe_path, store_root, limit, extra_types=()):
     """The measured table of every bottle of one built Recipe."""
-    from distill.bottle import cellar_path
+    from distill.build import Build
     from distill.keys import bottle_variants
-    from distill.spirit import threads
-    from distill.stages import Build
+    from distill.runtimes import threads
+    from distill.stages.bottle import cellar_path
 
-    build = Build(recipe_path, store_root)
-    store, keys, recipe = build.store, build.keys, build.recipe
-    read = lambda p: [json.loads(line) for line in p.read_text().splitlines() if line]  # noqa: E731
-    heads = read(store.get("cuts", keys.cuts) / "heads.jsonl")[:limit]
-    trained = read(store.get("notes", keys.notes) / "predictions.jsonl")[:limit]
+    build = Build.from_path(recipe_path, store_root)
+    recipe = build.recipe
+    heads = build.load("cuts", "heads")[:limit]
+    trained = build.load("notes", "predictions")[:limit]
     pt_path = cellar_path(recipe, "pt")
     pt_bytes = pt_path.stat().st_size if pt_path.exists() else None
     print(f"{recipe.name}: {len(heads)} heads, {threads()} thread(s); 'same' = identical prediction to the "
@@ -155,7 +153,7 @@ def table(recipe_path, store_root, limit, extra_types=()):
     bottled = [(cellar_path(recipe, variant), fmt, gguf_type)
                for variant, (fmt, gguf_type) in bottle_variants(recipe).items()]
     with tempfile.TemporaryDirectory() as scratch:
-        extra = [(path, "gguf", t) for t, path in extra_gguf(recipe, keys, store, extra_types, Path(scratch))]
+        extra = [(path, "gguf", t) for t, path in extra_gguf(build, extra_types, Path(scratch))]
         for path, fmt, gguf_type in bottled + extra:
             if not path.exists():
                 print(f"| `{path.name}` | {gguf_type or 'f32'} | — | — | — | not bottled | — | — | — |")
@@ -178,7 +176,7 @@ def main():
     parser.add_argument("--extra-gguf", default="", help="GGUF types to measure beyond the Recipe's, e.g. f32,f16")
     args = parser.parse_args()
     from distill.recipe import load_recipe
-    from distill.still import set_threads
+    from distill.stages.still import set_threads
 
     set_threads()  # every runtime on DISTILL_THREADS threads (default: all cores)
     if args.synthetic:

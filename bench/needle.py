@@ -21,10 +21,10 @@ def main():
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="distill-bench-")
     os.environ.setdefault("DISTILL_CELLAR", str(Path(scratch) / "cellar"))
+    from distill.build import Build
     from distill.spirit import load_spirit
-    from distill.stages import Build
 
-    build = Build(args.recipe, args.store or Path(scratch) / "store")
+    build = Build.from_path(args.recipe, args.store or Path(scratch) / "store")
     timings = {}
     for stage in ("mash", "cuts", "still", "notes"):
         started = time.perf_counter()
@@ -42,7 +42,7 @@ def main():
     cuts = store.manifest("cuts", keys.cuts)["summary"]
     notes = json.loads((store.get("notes", keys.notes) / "notes.json").read_text())
     history = json.loads((store.get("still", keys.still) / "history.json").read_text())
-    heads = [json.loads(l) for l in (store.get("cuts", keys.cuts) / "heads.jsonl").read_text().splitlines()]
+    heads = [json.loads(line) for line in (store.get("cuts", keys.cuts) / "heads.jsonl").read_text().splitlines()]
 
     rows = [("recipe", f"{build.recipe.name} ({build.recipe.hash})")]
     rows += [(f"time {stage}", f"{seconds:.1f} s") for stage, seconds in timings.items()]

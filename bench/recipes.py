@@ -20,10 +20,10 @@ DEFAULT = ["recipes/needle.yaml", "recipes/intent.yaml", "recipes/pii.yaml", "re
 
 
 def measure(recipe_path, root: Path) -> dict:
+    from distill.build import Build
     from distill.spirit import load_spirit
-    from distill.stages import Build
 
-    build = Build(recipe_path, root / "store")
+    build = Build.from_path(recipe_path, root / "store")
     started = time.perf_counter()
     for stage in ("mash", "cuts", "still", "notes"):
         build.run(stage)
@@ -31,7 +31,7 @@ def measure(recipe_path, root: Path) -> dict:
     seconds = time.perf_counter() - started
     store, keys = build.store, build.keys
     notes = json.loads((store.get("notes", keys.notes) / "notes.json").read_text())
-    heads = [json.loads(l) for l in (store.get("cuts", keys.cuts) / "heads.jsonl").read_text().splitlines()][:60]
+    heads = [json.loads(line) for line in (store.get("cuts", keys.cuts) / "heads.jsonl").read_text().splitlines()][:60]
     spirit = load_spirit(paths["onnx"])
     latencies = []
     for ex in heads:

@@ -18,8 +18,7 @@ os.environ.setdefault("OPENAI_API_KEY", "sk-loopback")
 
 
 def run(concurrency: int, examples: int) -> tuple[float, int]:
-    from distill.keys import recipe_keys
-    from distill.mash import build_mash
+    from distill.build import Build
     from distill.recipe import load_recipe
     from distill.store import Store
     from tests.conftest import tiny_recipe_data
@@ -34,7 +33,7 @@ def run(concurrency: int, examples: int) -> tuple[float, int]:
         (folder / "bench.yaml").write_text(yaml.safe_dump(data))
         recipe = load_recipe(folder / "bench.yaml")
         started = time.perf_counter()
-        build_mash(recipe, recipe_keys(recipe), Store(folder / "root"))
+        Build(recipe, Store(folder / "root")).run("mash")
         return time.perf_counter() - started, len(server.requests)
 
 

@@ -1,71 +1,130 @@
-"""`distill`: validate, build, pour and inspect keys without doit (same stage functions)."""
+"""`distill`: validate, build, pour, inspect, verify and reproduce without doit (the same stage
+functions doit runs)."""
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from .errors import DistillError
 
 
-def _recipe_path(ref: str) -> Path:
+def recipes_folder() -> Path:
+    """$DISTILL_RECIPES, else ./recipes, else the Recipes shipped in the package."""
+    if os.environ.get("DISTILL_RECIPES"):
+        return Path(os.environ["DISTILL_RECIPES"])
+    if Path("recipes").is_dir():
+        return Path("recipes")
+    import distill.recipes
+
+    return Path(distill.recipes.__file__).parent
+
+
+def recipe_path(ref: str) -> Path:
+    """A Recipe file as given, or a Recipe name looked up in the recipes folder."""
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.exists():
         return path
-    return Path("recipes") / f"{ref}.yaml"
+    return recipes_folder() / f"{ref}.yaml"
 
 
 def cmd_validate(args):
-    from .keys import recipe_keys
+    from .build import recipe_keys
     from .recipe import load_recipe
 
+    failed = 0
     for ref in args.recipes:
-        recipe = load_recipe(_recipe_path(ref))
+        try:
+            recipe = load_recipe(recipe_path(ref))
+        except DistillError as err:
+            print(f"distill: error: {err}", file=sys.stderr)
+            failed += 1
+            continue
         keys = recipe_keys(recipe)
         print(f"ok {recipe.path}: {recipe.name} (recipe {recipe.hash}, {len(keys.shards)} mash shards)")
+    if failed:
+        raise SystemExit(2)
 
 
 def cmd_keys(args):
-    from .keys import recipe_keys
+    from .build import recipe_keys
     from .recipe import load_recipe
 
-    recipe = load_recipe(_recipe_path(args.recipe))
+    recipe = load_recipe(recipe_path(args.recipe))
     keys = recipe_keys(recipe)
     print(json.dumps({"recipe": recipe.hash, "mash": keys.shards, "cuts": keys.cuts, "still": keys.still,
                       "notes": keys.notes, "bottle": keys.bottles}, indent=2))
 
 
 def cmd_build(args):
-    from .stages import Build
+    from .build import Build
+    from .recipe import load_recipe
+    from .store import Store
 
-    Build(_recipe_path(args.recipe), args.store).build_through(args.until, args.format)
+    Build(load_recipe(recipe_path(args.recipe)), Store(args.store), args.allow_endpoint).build_through(args.until, args.format)
 
 
-def _tools_from_file(path: str) -> list[str]:
+MAX_TOOLS_FILE_BYTES = 1_000_000
+
+
+def _tools_from_file(path: str, catalog: list[str]) -> list[str]:
+    """The tools to offer, read from a JSON/YAML list of names (or of tools with a name) and held
+    to the Spirit's catalog: a Spirit can only call tools it was trained on."""
     import yaml
 
+    from .recipe.yamlfile import MAX_NODES, expanded_size
+
     try:
-        data = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise DistillError(f"{path}: cannot read tools ({err}); give a JSON/YAML list of tools or tool names") from None
+        raw = Path(path).read_bytes() if Path(path).stat().st_size <= MAX_TOOLS_FILE_BYTES else None
+    except OSError as err:
+        raise DistillError(f"{path}: cannot read tools ({err.strerror or err})") from None
+    if raw is None:
+        raise DistillError(f"{path}: larger than {MAX_TOOLS_FILE_BYTES:,} bytes; a tools file lists names")
+    try:
+        loader = yaml.SafeLoader(raw.decode("utf-8"))
+        node = loader.get_single_node()
+        if node is not None and expanded_size(node) > MAX_NODES:
+            raise DistillError(f"{path}: its YAML aliases expand too far")
+        data = loader.construct_document(node) if node is not None else None
+    except (UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        raise DistillError(f"{path}: not a JSON or YAML list of tools; give tool names or objects with a 'name'") from None
     if isinstance(data, dict):
-        data = data.get("tools", data.get("task", {}).get("tools"))
+        data = data.get("tools", (data.get("task") or {}).get("tools") if isinstance(data.get("task"), dict) else None)
     if not isinstance(data, list) or not data:
         raise DistillError(f"{path}: expected a list of tools (names or objects with a 'name')")
-    names = [t["name"] if isinstance(t, dict) and "name" in t else t for t in data]
+    names = [t.get("name") if isinstance(t, dict) else t for t in data]
     if not all(isinstance(n, str) for n in names):
         raise DistillError(f"{path}: every tool needs a 'name' string")
-    return names
+    unknown = sorted({n for n in names if n not in catalog})
+    if unknown:
+        shown = ", ".join(unknown[:8]) + (f" and {len(unknown) - 8} more" if len(unknown) > 8 else "")
+        raise DistillError(f"{path}: this Spirit was not trained on {shown}; it can call: {', '.join(catalog)}")
+    return list(dict.fromkeys(names))
+
+
+def _inputs(args):
+    """The texts to pour: the arguments, else one per line on stdin (read as bytes: any encoding)."""
+    if args.text:
+        return args.text
+    return [line.decode("utf-8", "replace").strip() for line in sys.stdin.buffer if line.strip()]
 
 
 def cmd_pour(args):
     from .spirit import load_spirit
 
     spirit = load_spirit(args.spirit)
-    shown = _tools_from_file(args.tools) if args.tools else None
-    texts = args.text or [line.strip() for line in sys.stdin if line.strip()]
-    if args.redact and spirit.recipe["task"]["type"] != "ner":
-        raise DistillError(f"{args.spirit}: --redact needs a NER Spirit, this one is {spirit.recipe['task']['type']}")
-    for text in texts:
+    task = spirit.recipe["task"]
+    if args.redact and task["type"] != "ner":
+        raise DistillError(f"{args.spirit}: --redact needs a NER Spirit, this one is {task['type']}")
+    if args.tools and task["type"] != "tool_call":
+        raise DistillError(f"{args.spirit}: --tools needs a tool-calling Spirit, this one is {task['type']}")
+    shown = _tools_from_file(args.tools, [t["name"] for t in task["tools"]]) if args.tools else None
+    for text in _inputs(args):
+        text, note = spirit.prepare(text, shown)
+        if not text.strip():
+            raise DistillError("an input is empty; give the text to pour as an argument or one per line on stdin")
+        if note:
+            print(f"distill: warning: {note}", file=sys.stderr)
         prediction = spirit.predict(text, shown)
         if args.redact:
             from .tasks.ner import redact
@@ -76,7 +135,7 @@ def cmd_pour(args):
 
 
 def cmd_inspect(args):
-    from .label import read_label, render_label
+    from .commands.inspect import read_label, render_label
 
     labels = [read_label(path) for path in args.spirits]
     if args.json:
@@ -86,18 +145,18 @@ def cmd_inspect(args):
 
 
 def cmd_verify(args):
-    from .verify import render, verify
+    from .commands.verify import render, verify
 
-    checks = verify(args.spirits, args.store)
+    checks = verify(args.spirits, args.store, args.allow_endpoint)
     print(render(checks, args.json))
     if not all(c.ok for c in checks):
         raise SystemExit(1)
 
 
 def cmd_reproduce(args):
-    from .reproduce import reproduce
+    from .commands.reproduce import reproduce
 
-    result = reproduce(args.ref, args.store)
+    result = reproduce(args.ref, args.store, allow=args.allow_endpoint)
     if args.json:
         print(json.dumps(result, indent=2))
     if not (result["bit_identical"] or result["proof_within_tolerance"]):
@@ -105,17 +164,27 @@ def cmd_reproduce(args):
 
 
 def cmd_cellar(args):
-    from .cellar import listing
+    from .cellar.index import listing
 
     if args.action == "build":
-        from .site import build_site
+        from .cellar.site import build_site
 
         print(f"wrote {build_site() / 'index.html'}")
     else:
         print(listing())
 
 
+def _allow_option(parser):
+    parser.add_argument("--allow-endpoint", action="append", default=[], metavar="URL",
+                        help="let this teacher endpoint (a base_url, or openai/anthropic/gemini for their own APIs) "
+                             "receive your API key although the Recipe naming it came from a Spirit, a cellar index "
+                             "or a fork parent; repeatable")
+
+
 def main(argv=None):
+    from .build import STAGE_NAMES
+    from .formats import names as format_names
+
     parser = argparse.ArgumentParser(prog="distill", description="Distil a teacher LLM into a small Spirit.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -129,9 +198,10 @@ def main(argv=None):
 
     p = sub.add_parser("build", help="build a Recipe through a stage without doit")
     p.add_argument("recipe")
-    p.add_argument("--until", default="bottle", choices=["mash", "cuts", "still", "notes", "bottle"])
-    p.add_argument("--format", choices=["pt", "onnx", "gguf"], help="only this bottle")
+    p.add_argument("--until", default="bottle", choices=STAGE_NAMES)
+    p.add_argument("--format", choices=format_names(), help="only this bottle")
     p.add_argument("--store", help="store root (default: $DISTILL_STORE or .distill)")
+    _allow_option(p)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("pour", help="run a Spirit on text; prints one JSON line per input")
@@ -151,12 +221,14 @@ def main(argv=None):
     p.add_argument("spirits", nargs="+")
     p.add_argument("--json", action="store_true", help="machine-readable result for CI")
     p.add_argument("--store", help="store for rebuilding heads (default: $DISTILL_STORE or .distill)")
+    _allow_option(p)
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("reproduce", help="rebuild a published Spirit from its Recipe hash (or file) and compare")
     p.add_argument("ref", help="a recipe hash from the cellar index, or a Spirit file")
     p.add_argument("--store", help="scratch store to rebuild in (default: a new temp folder)")
     p.add_argument("--json", action="store_true")
+    _allow_option(p)
     p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("cellar", help="list the Spirits in the cellar index; 'cellar build' writes the static site")
@@ -170,12 +242,16 @@ def main(argv=None):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         args.func(args)
+        sys.stdout.flush()
     except DistillError as err:
         print(f"distill: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("distill: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `distill keys needle | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return 0
 
 

@@ -1,13 +1,13 @@
-"""Which inputs determine which artifact: the content key of every stage of one Recipe.
+"""Which inputs determine which artifact: the part of the normalised Recipe each stage's key
+covers. build.py's stage table adds the upstream keys; hashing.py does the arithmetic.
 
-Each key covers exactly the normalised Recipe section its stage reads plus its upstream keys,
-so editing `still.lr` leaves the Mash and Cuts keys alone and a fork reuses them for free.
+Each key covers exactly the Recipe section its stage reads plus its upstream keys, so editing
+`still.lr` leaves the Mash and Cuts keys alone and a fork reuses them for free.
 """
 from dataclasses import dataclass
 
-from .hashing import stage_key
-from .recipe import Recipe, output_fields
-from .tasks import task_type
+from .recipe import Recipe
+from .recipe.schema import output_fields
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,10 @@ class Keys:
     still: str
     notes: str
     bottles: dict  # bottle variant ("pt", "onnx", "gguf", "gguf-q4_0", ...) -> bottle key
+
+    def of(self, stage: str):
+        """One stage's key, or its {instance: key} for the stages built per instance."""
+        return {"mash": self.shards, "bottle": self.bottles}.get(stage) or getattr(self, stage)
 
 
 def shard_section(recipe: Recipe, category_spec) -> dict:
@@ -34,15 +38,15 @@ def shard_section(recipe: Recipe, category_spec) -> dict:
     }
 
 
-def cuts_section(recipe: Recipe) -> dict:
+def cuts_section(recipe: Recipe, _=None) -> dict:
     return {"task": recipe["task"], "cuts": recipe["cuts"], "seed": recipe["seed"]}
 
 
-def still_section(recipe: Recipe) -> dict:
+def still_section(recipe: Recipe, _=None) -> dict:
     return {"student": recipe["student"], "still": output_fields("still", recipe["still"]), "seed": recipe["seed"]}
 
 
-def notes_section(recipe: Recipe) -> dict:
+def notes_section(recipe: Recipe, _=None) -> dict:
     return {"notes": recipe["notes"], "task_type": recipe["task"]["type"]}
 
 
@@ -77,14 +81,3 @@ def bottle_section(recipe: Recipe, variant: str) -> dict:
     if gguf_type:
         options["type"] = gguf_type
     return {"format": fmt, "layout": BOTTLE_LAYOUTS[fmt], "options": options, "recipe_hash": recipe.hash}
-
-
-def recipe_keys(recipe: Recipe) -> Keys:
-    categories = task_type(recipe["task"]["type"]).categories(recipe["task"])
-    shards = {name: stage_key("mash", shard_section(recipe, spec)) for name, spec in categories}
-    cuts = stage_key("cuts", cuts_section(recipe), list(shards.values()))
-    still = stage_key("still", still_section(recipe), [cuts])
-    notes = stage_key("notes", notes_section(recipe), [still, cuts])
-    bottles = {variant: stage_key("bottle", bottle_section(recipe, variant), [still, notes])
-               for variant in bottle_variants(recipe)}
-    return Keys(shards=shards, cuts=cuts, still=still, notes=notes, bottles=bottles)

@@ -5,6 +5,7 @@ place, so a crash leaves no half artifact and two builders of one key cannot cor
 A manifest whose files do not match their digests is a miss (warned about), never a success.
 """
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -26,6 +27,52 @@ def _file_digest(path: Path) -> str:
     return digest(path.read_bytes())
 
 
+class StatCache:
+    """Digests of files remembered with their size and mtime, as doit's file checker does: a file
+    whose stat is unchanged is not read again. Losing this file (or a concurrent writer's
+    update) only costs a re-hash, never correctness of content checks that matter: `distill
+    verify` always re-hashes."""
+
+    def __init__(self, path: Path):
+        self.path, self.changed, self._entries = path, False, None
+
+    @property
+    def entries(self) -> dict:
+        if self._entries is None:
+            try:
+                self._entries = json.loads(self.path.read_text())
+            except (OSError, ValueError):
+                self._entries = {}
+        return self._entries
+
+    def digest(self, path: Path, compute) -> str | None:
+        """compute(path) unless the stat matches what was remembered; None if the file is missing."""
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        signature = [st.st_size, st.st_mtime_ns]
+        remembered = self.entries.get(str(path))
+        if remembered and remembered[:2] == signature:
+            return remembered[2]
+        value = compute(path)
+        self.entries[str(path)] = [*signature, value]
+        self.changed = True
+        return value
+
+    def save(self):
+        if not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            tmp.write_text(json.dumps(self.entries))
+            os.replace(tmp, self.path)
+            self.changed = False
+        except OSError:
+            pass
+
+
 def _fsync_tree(folder: Path):
     for path in sorted(folder.rglob("*")):
         if path.is_file():
@@ -41,6 +88,7 @@ def _fsync_tree(folder: Path):
 class Store:
     def __init__(self, root=None):
         self.root = Path(root).resolve() if root else default_root()
+        self.stats = StatCache(self.root / "stat-cache.json")
 
     # where things live
     @property
@@ -68,14 +116,22 @@ class Store:
             return None
 
     def has(self, stage: str, key: str, verify: bool = True) -> bool:
-        """True when the artifact exists (and, with verify, every file matches its digest)."""
+        """True when the artifact exists (and, with verify, every file matches its digest). A
+        corrupt artifact is named in a warning and removed, so the next build replaces it."""
         manifest = self.manifest(stage, key)
         if manifest is None:
             return False
         if verify:
-            return not self.corrupt_files(stage, key, manifest)
+            return self._intact(stage, key, manifest)
         folder = self.path(stage, key)
         return all((folder / name).is_file() for name in manifest["files"])
+
+    def _intact(self, stage, key, manifest) -> bool:
+        bad = self.corrupt_files(stage, key, manifest)
+        if bad:
+            print(f"warning: {stage} artifact {key} is corrupt ({', '.join(bad)}); it will be rebuilt", file=sys.stderr)
+            self.remove(stage, key)
+        return not bad
 
     def corrupt_files(self, stage, key, manifest=None) -> list[str]:
         manifest = manifest or self.manifest(stage, key) or {"files": {}}
@@ -83,20 +139,41 @@ class Store:
         bad = []
         for name, info in manifest["files"].items():
             path = folder / name
-            if not path.is_file() or path.stat().st_size != info["bytes"] or _file_digest(path) != info["digest"]:
+            if not path.is_file() or path.stat().st_size != info["bytes"] or \
+                    self.stats.digest(path, _file_digest) != info["digest"]:
                 bad.append(name)
+        self.stats.save()
         return bad
 
     def get(self, stage: str, key: str) -> Path:
         """The artifact folder, checked against its manifest; a corrupt artifact is removed and a miss."""
-        bad = self.corrupt_files(stage, key) if self.manifest(stage, key) else ["manifest.json"]
-        if bad:
-            if self.manifest(stage, key):
-                print(f"warning: {stage} artifact {key} is corrupt ({', '.join(bad)}); it will be rebuilt",
-                      file=sys.stderr)
-                self.remove(stage, key)
+        if not self.has(stage, key):
             raise KeyError(f"{stage}/{key}")
         return self.path(stage, key)
+
+    @contextlib.contextmanager
+    def lock(self, name: str, waiting: str = ""):
+        """An exclusive lock between processes sharing this store (released if the holder dies)."""
+        path = self.root / "locks" / f"{name}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waiting:
+                    print(f"waiting: {waiting}", file=sys.stderr, flush=True)
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _remove_stale_temps(self, folder: Path, key: str):
+        """Temp folders of this key left by a killed build (called with the key's lock held)."""
+        for stale in folder.glob(f".tmp-{key}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        for stale in folder.glob(f".trash-{key}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
 
     def keys(self, stage: str) -> list[str]:
         folder = self.artifacts / stage
@@ -126,30 +203,37 @@ class Store:
     def build(self, stage: str, key: str, section=None, upstream=None):
         """Yield a temp folder; on clean exit, write its manifest and publish it atomically.
 
-        The caller may put extra manifest fields in `building.extra`."""
+        Builders of one key take turns (a lock per key), so temp folders left by a killed build
+        can be removed safely here. The caller may put extra manifest fields in `building.extra`."""
         final = self.path(stage, key)
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=final.parent))
-        building = _Building(tmp)
-        started = time.time()
-        try:
-            yield building
-            files = {}
-            for path in sorted(tmp.rglob("*")):
-                if path.is_file() and path.name != MANIFEST:
-                    files[str(path.relative_to(tmp))] = {"bytes": path.stat().st_size, "digest": _file_digest(path)}
-            manifest = {"stage": stage, "key": key, "section": section, "upstream": upstream or {},
-                        "files": files, "seconds": round(time.time() - started, 3),
-                        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **building.extra}
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-            _fsync_tree(tmp)
-            if final.exists() and self.has(stage, key, verify=True):
-                return  # someone else published the same key first: theirs is identical by construction
-            self.remove(stage, key)
-            os.replace(tmp, final)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+        with self.lock(f"artifact-{stage}-{key}"):
+            self._remove_stale_temps(final.parent, key)
+            tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=final.parent))
+            building = _Building(tmp)
+            started = time.time()
+            try:
+                yield building
+                self._publish(tmp, final, stage, key, {"section": section, "upstream": upstream or {},
+                                                       "seconds": round(time.time() - started, 3), **building.extra})
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+
+    def _publish(self, tmp: Path, final: Path, stage: str, key: str, fields: dict):
+        files = {}
+        for path in sorted(tmp.rglob("*")):
+            if path.is_file() and path.name != MANIFEST:
+                files[str(path.relative_to(tmp))] = {"bytes": path.stat().st_size, "digest": _file_digest(path)}
+        manifest = {"stage": stage, "key": key, "section": fields.pop("section"), "upstream": fields.pop("upstream"),
+                    "files": files, "seconds": fields.pop("seconds"),
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **fields}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        _fsync_tree(tmp)
+        if final.exists() and self.has(stage, key, verify=True):
+            return  # someone else published the same key first: theirs is identical by construction
+        self.remove(stage, key)
+        os.replace(tmp, final)
 
 
 class _Building:

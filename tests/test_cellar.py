@@ -34,7 +34,7 @@ def test_index_lists_the_spirit(built_tiny):
     assert entry["teacher"].startswith("builtin/") and entry["parameters"] > 0 and entry["built"].endswith("Z")
     assert 0 <= entry["proof"]["value"] <= 1
     assert set(entry["bottles"]) == {"pt", "onnx"}
-    for fmt, bottle in entry["bottles"].items():
+    for bottle in entry["bottles"].values():
         path = built_tiny / "cellar" / "tiny" / bottle["file"]
         assert bottle["bytes"] == path.stat().st_size and len(bottle["sha256"]) == 64
     listing = _cellar_cli(built_tiny)
@@ -42,7 +42,7 @@ def test_index_lists_the_spirit(built_tiny):
 
 
 def test_fork_by_recipe_hash_resolves_against_the_cellar(built_tiny, tmp_path, monkeypatch):
-    from distill.cellar import find_recipe_by_hash
+    from distill.cellar.index import find_recipe_by_hash
     from distill.recipe import load_recipe
 
     monkeypatch.setenv("DISTILL_CELLAR", str(built_tiny / "cellar"))

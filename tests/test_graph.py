@@ -7,7 +7,7 @@ import yaml
 
 from distill.spirit import load_spirit
 from distill.store import Store
-from tests.conftest import run_cli, run_doit, tiny_recipe_data
+from tests.conftest import run_cli, run_doit
 
 
 def _ran(output):
@@ -76,8 +76,8 @@ def test_bottles_agree_with_the_trained_model_on_every_head(built_tiny):
     store = Store(built_tiny / "store")
     (notes_key,) = store.keys("notes")
     (cuts_key,) = store.keys("cuts")
-    trained = [json.loads(l) for l in (store.path("notes", notes_key) / "predictions.jsonl").read_text().splitlines()]
-    heads = [json.loads(l) for l in (store.path("cuts", cuts_key) / "heads.jsonl").read_text().splitlines()]
+    trained = [json.loads(line) for line in (store.path("notes", notes_key) / "predictions.jsonl").read_text().splitlines()]
+    heads = [json.loads(line) for line in (store.path("cuts", cuts_key) / "heads.jsonl").read_text().splitlines()]
     assert len(heads) == len(trained) > 10
     for fmt in ("pt", "onnx"):
         spirit = load_spirit(built_tiny / "cellar" / "tiny" / f"tiny.{fmt}")

@@ -3,8 +3,8 @@ import copy
 
 import yaml
 
+from distill.build import recipe_keys
 from distill.hashing import canonical_json, digest, stage_key
-from distill.keys import recipe_keys
 from distill.recipe import load_recipe
 from tests.conftest import tiny_recipe_data
 
@@ -70,3 +70,20 @@ def test_adding_a_tool_adds_one_shard(tmp_path):
     assert set(big.shards) - set(small.shards) == {"play_music"}
     assert all(big.shards[name] == key for name, key in small.shards.items())
     assert big.cuts != small.cuts  # distractors depend on the whole catalog
+
+
+def test_shipped_recipes_keep_their_keys():
+    """Moving code must not move keys (a stored Mash cost money). A deliberate change to what a
+    stage produces bumps a version and updates tests/golden_keys.json in the same commit."""
+    import json
+    from pathlib import Path
+
+    from distill.recipe import load_recipes
+
+    golden = json.loads((Path(__file__).parent / "golden_keys.json").read_text())
+    recipes, errors = load_recipes(Path(__file__).resolve().parent.parent / "recipes")
+    assert not errors
+    for recipe in recipes:
+        keys = recipe_keys(recipe)
+        assert {"recipe": recipe.hash, "mash": keys.shards, "cuts": keys.cuts, "still": keys.still,
+                "notes": keys.notes, "bottle": keys.bottles} == golden[recipe.name], recipe.name

@@ -3,10 +3,9 @@ import json
 
 import pytest
 
-from distill.cuts import _shingles, split
-from distill.keys import recipe_keys
-from distill.mash import build_mash, load_mash
+from distill.build import Build
 from distill.recipe import load_recipe
+from distill.stages.cuts import _shingles, split
 from distill.store import Store
 from distill.tasks import task_type
 from tests.conftest import ROOT
@@ -14,16 +13,15 @@ from tests.conftest import ROOT
 
 @pytest.fixture(scope="module")
 def needle_mash(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("store"))
-    recipe = load_recipe(ROOT / "recipes" / "needle.yaml")
-    keys = recipe_keys(recipe)
-    summary = build_mash(recipe, keys, store)
-    return recipe, keys, store, summary
+    build = Build(load_recipe(ROOT / "recipes" / "needle.yaml"), Store(tmp_path_factory.mktemp("store")))
+    summary = build.run("mash")
+    return build, summary
 
 
 def test_mash_has_the_requested_size_and_is_diverse(needle_mash):
-    recipe, keys, store, summary = needle_mash
-    examples = load_mash(keys, store)
+    build, summary = needle_mash
+    recipe, keys, store = build.recipe, build.keys, build.store
+    examples = build.load("mash")
     assert len(examples) == len(recipe["task"]["tools"]) * recipe["mash"]["examples_per_category"] >= 2000
     texts = [ex["input"]["text"] for ex in examples]
     assert len(set(texts)) == len(texts)
@@ -36,20 +34,21 @@ def test_mash_has_the_requested_size_and_is_diverse(needle_mash):
 
 
 def test_mash_is_deterministic_and_sharded(needle_mash, tmp_path):
-    recipe, keys, store, summary = needle_mash
+    build, summary = needle_mash
+    keys, store = build.keys, build.store
     assert summary["built"] == len(keys.shards)
-    again = Store(tmp_path)
-    build_mash(recipe, keys, again)
+    again = Build(build.recipe, Store(tmp_path))
+    again.run("mash")
     for key in keys.shards.values():
         a = (store.path("mash", key) / "shard.jsonl").read_bytes()
-        assert a == (again.path("mash", key) / "shard.jsonl").read_bytes()
-    assert build_mash(recipe, keys, again) == {"built": 0, "requests": 0}
+        assert a == (again.store.path("mash", key) / "shard.jsonl").read_bytes()
+    assert again.run("mash") == {"built": 0, "requests": 0}
 
 
 def test_targets_match_the_catalog(needle_mash):
-    recipe, keys, store, _ = needle_mash
-    tools = {t["name"]: t for t in recipe["task"]["tools"]}
-    for ex in load_mash(keys, store):
+    build, _ = needle_mash
+    tools = {t["name"]: t for t in build.recipe["task"]["tools"]}
+    for ex in build.load("mash"):
         params = tools[ex["target"]["name"]]["parameters"]
         assert set(ex["target"]["arguments"]) <= set(params)
         assert all(name in ex["target"]["arguments"] for name, p in params.items() if p.get("required"))
@@ -57,9 +56,10 @@ def test_targets_match_the_catalog(needle_mash):
 
 
 def test_cuts_split_without_straddling(needle_mash):
-    recipe, keys, store, _ = needle_mash
+    build, _ = needle_mash
+    recipe = build.recipe
     module = task_type("tool_call")
-    result = split(sorted(load_mash(keys, store), key=lambda e: e["id"]), recipe)
+    result = split(sorted(build.load("mash"), key=lambda e: e["id"]), recipe)
     hearts, heads, tails = result["hearts"], result["heads"], result["tails"]
     total = len(hearts) + len(heads) + len(tails)
     assert 0.07 < len(heads) / total < 0.14
@@ -83,8 +83,9 @@ def test_cuts_split_without_straddling(needle_mash):
 
 
 def test_split_is_stable_when_the_mash_grows(needle_mash, tmp_path):
-    recipe, keys, store, _ = needle_mash
-    examples = sorted(load_mash(keys, store), key=lambda e: e["id"])
+    build, _ = needle_mash
+    recipe = build.recipe
+    examples = sorted(build.load("mash"), key=lambda e: e["id"])
     first = split(examples[: len(examples) * 3 // 4], recipe)
     second = split(examples, recipe)
     side = {ex["id"]: name for name in ("hearts", "heads", "tails") for ex in second[name]}
@@ -107,9 +108,7 @@ def test_mapping_order_in_the_yaml_changes_nothing(tmp_path):
         path = tmp_path / name / "tiny.yaml"
         path.parent.mkdir()
         path.write_text(yaml.safe_dump(recipe_data, sort_keys=False))
-        recipe = load_recipe(path)
-        keys = recipe_keys(recipe)
-        store = Store(tmp_path / name / "store")
-        build_mash(recipe, keys, store)
-        shards.append({k: (store.path("mash", k) / "shard.jsonl").read_bytes() for k in keys.shards.values()})
+        build = Build(load_recipe(path), Store(tmp_path / name / "store"))
+        build.run("mash")
+        shards.append({k: (build.store.path("mash", k) / "shard.jsonl").read_bytes() for k in build.keys.shards.values()})
     assert shards[0] == shards[1]

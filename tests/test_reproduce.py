@@ -31,6 +31,35 @@ def test_reproduce_with_other_threads_is_within_tolerance(built_tiny, tmp_path):
     out = _reproduce(built_tiny, tmp_path, other, str(built_tiny / "cellar" / "tiny" / "tiny.pt"))
     assert out.returncode == 0, out.stderr[-2000:]
     assert _result(out)["proof_within_tolerance"]
+    said = [line for line in out.stdout.splitlines() if line.startswith("environment")]
+    assert len(said) == 1 and f"threads {other} here" in said[0], out.stdout
+
+
+def test_a_library_version_difference_is_named_before_comparing(built_tiny, tmp_path):
+    """A Spirit records the versions it was trained with; reproduce names the one that differs."""
+    import torch
+
+    blob = torch.load(built_tiny / "cellar" / "tiny" / "tiny.pt", weights_only=True)
+    recorded = json.loads(blob["environment"])
+    assert recorded["libraries"]["torch"] == torch.__version__ and recorded["threads"] >= 1 and recorded["cpu"]
+    recorded["libraries"]["transformers"] = "4.0.0"
+    blob["environment"] = json.dumps(recorded)
+    older = tmp_path / "tiny.pt"
+    torch.save(blob, older)
+    out = _reproduce(built_tiny, tmp_path, os.environ.get("DISTILL_THREADS", "2"), str(older))
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    environment = [line for line in lines if line.startswith("environment")]
+    assert environment == [f"environment differs, so bit-identical weights are not expected: transformers "
+                           f"{recorded_version()} here, 4.0.0 recorded"]
+    verdict = next(i for i, line in enumerate(lines) if line.startswith(("bit-identical weights (", "weights differ")))
+    assert lines.index(environment[0]) < verdict
+
+
+def recorded_version():
+    from importlib.metadata import version
+
+    return version("transformers")
 
 
 def test_unknown_hash_is_one_line(built_tiny, tmp_path):

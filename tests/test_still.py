@@ -2,11 +2,9 @@
 import torch
 import yaml
 
-from distill.cuts import build_cuts
-from distill.keys import recipe_keys
-from distill.mash import build_mash
+from distill.build import Build
 from distill.recipe import load_recipe
-from distill.still import load_still, lr_at, train
+from distill.stages.still import lr_at, train
 from distill.store import Store
 from tests.conftest import tiny_recipe_data
 
@@ -14,24 +12,23 @@ from tests.conftest import tiny_recipe_data
 def _prepared(tmp_path, name):
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(tiny_recipe_data(), sort_keys=False))
-    recipe = load_recipe(path)
-    keys = recipe_keys(recipe)
-    store = Store(tmp_path / name)
-    build_mash(recipe, keys, store)
-    build_cuts(recipe, keys, store)
-    return recipe, keys, store
+    build = Build(load_recipe(path), Store(tmp_path / name))
+    build.run("mash")
+    build.run("cuts")
+    return build
 
 
 def test_resume_matches_uninterrupted_training(tmp_path):
-    recipe, keys, whole = _prepared(tmp_path, "whole")
-    history = train(recipe, keys, whole)
-    _, _, killed = _prepared(tmp_path, "killed")
-    assert train(recipe, keys, killed, stop_after_steps=5) == {"stopped_at_step": 5}
-    assert not killed.has("still", keys.still)
-    resumed = train(recipe, keys, killed)
+    whole = _prepared(tmp_path, "whole")
+    recipe = whole.recipe
+    history = train(whole)
+    killed = _prepared(tmp_path, "killed")
+    assert train(killed, stop_after_steps=5) == {"stopped_at_step": 5}
+    assert not killed.has("still")
+    resumed = train(killed)
     assert resumed["loss"] == history["loss"]
-    a, _, _ = load_still(keys, whole)
-    b, _, _ = load_still(keys, killed)
+    a, _, _ = whole.load("still")
+    b, _, _ = killed.load("still")
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(x, y), name
     assert len(history["eval_loss"]) == recipe["still"]["epochs"]

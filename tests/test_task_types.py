@@ -5,8 +5,7 @@ import json
 import pytest
 import yaml
 
-from distill.keys import recipe_keys
-from distill.mash import build_mash, load_mash
+from distill.build import Build
 from distill.recipe import load_recipe
 from distill.spirit import load_spirit
 from distill.store import Store
@@ -77,11 +76,10 @@ def test_builtin_teacher_answers_are_valid(tmp_path, name):
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(tiny(name, per_category=40), sort_keys=False))
     recipe = load_recipe(path)
-    keys = recipe_keys(recipe)
-    store = Store(tmp_path / "store")
-    build_mash(recipe, keys, store)
-    examples = load_mash(keys, store)
-    assert len(examples) == 40 * len(keys.shards)
+    build = Build(recipe, Store(tmp_path / "store"))
+    build.run("mash")
+    examples = build.load("mash")
+    assert len(examples) == 40 * len(build.keys.shards)
     task = recipe["task"]
     for ex in examples:
         text = ex["input"]["text"]
@@ -110,7 +108,7 @@ def test_tiny_build_pours_the_same_from_both_bottles(workspace, name):
     assert notes["proof"]["metric"] == {"intent": "macro-F1", "pii": "span-F1", "sql": "exact match (normalised SQL)"}[name]
     store = Store(workspace / "store")
     (cuts_key,) = store.keys("cuts")
-    heads = [json.loads(l) for l in (store.path("cuts", cuts_key) / "heads.jsonl").read_text().splitlines()]
+    heads = [json.loads(line) for line in (store.path("cuts", cuts_key) / "heads.jsonl").read_text().splitlines()]
     pt, onnx = load_spirit(cellar / f"{name}.pt"), load_spirit(cellar / f"{name}.onnx")
     assert [pt.predict_example(ex) for ex in heads] == [onnx.predict_example(ex) for ex in heads]
     text = heads[0]["input"]["text"]

@@ -28,7 +28,7 @@ def test_verify_passes_on_both_bottles(built_tiny):
     assert ("tiny.pt", "proof") in checks and ("tiny.onnx", "weights") in checks
     assert any(c["check"].startswith("agrees with") for c in report["checks"])
     table = run_cli("verify", "--store", str(built_tiny / "store"), str(cellar / "tiny.pt"))
-    assert table.returncode == 0 and "all 5 checks passed" in table.stdout
+    assert table.returncode == 0 and "all 6 checks passed" in table.stdout
 
 
 def _tampered_pt(built, tmp_path, change):
@@ -122,12 +122,12 @@ def test_a_default_added_to_the_schema_later_keeps_old_spirits_verifying(built_t
     after bottling (as bottle.gguf_types did) must not change its hash or its stage keys."""
     import copy
 
-    from distill import recipe as recipe_module
-    from distill.verify import verify
+    from distill.commands.verify import verify
+    from distill.recipe import schema as schema_module
 
-    newer = copy.deepcopy(recipe_module.schema())
+    newer = copy.deepcopy(schema_module.schema())
     newer["properties"]["still"]["properties"]["new_knob"] = {"type": "number", "default": 1.0}
-    monkeypatch.setattr(recipe_module, "schema", lambda: newer)
+    monkeypatch.setattr(schema_module, "schema", lambda: newer)
     checks = verify([built_tiny / "cellar" / "tiny" / "tiny.pt"], built_tiny / "store")
     assert all(c.ok for c in checks), [c for c in checks if not c.ok]
 
@@ -148,7 +148,7 @@ def test_resealed_gguf_with_a_changed_weight_fails(gguf_built, tmp_path):
     tool might) still fails, on the weights digest recorded at bottling."""
     from gguf import GGUFReader
 
-    from distill.integrity import UNSEALED, _seal_offset, gguf_entry_prefix, seal
+    from distill.formats.seal import UNSEALED, _seal_offset, gguf_entry_prefix, seal
 
     path = gguf_built / "cellar" / "tiny" / "tiny.gguf"
     largest = max(GGUFReader(str(path)).tensors, key=lambda t: t.n_bytes)
@@ -165,7 +165,7 @@ def test_resealed_gguf_with_a_changed_weight_fails(gguf_built, tmp_path):
 
 
 def test_only_lossy_bottles_may_disagree_and_only_within_their_budget():
-    from distill.verify import _agreement_check, proof_within_tolerance
+    from distill.commands.verify import _agreement_check, proof_within_tolerance
 
     assert proof_within_tolerance(0.9771, 0.9771, "f32") and not proof_within_tolerance(0.9733, 0.9771, "f32")
     assert proof_within_tolerance(0.9733, 0.9771, "q8_0") and not proof_within_tolerance(0.9695, 0.9771, "q8_0")

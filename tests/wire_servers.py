@@ -33,6 +33,8 @@ class WireServer:
     def __init__(self, latency_s=0.0, hang_s=2.0):
         self.faults, self.latency_s, self.hang_s = [], latency_s, hang_s
         self.requests, self.answered, self.lock, self.counter = [], [], threading.Lock(), 0
+        self.in_flight = self.max_in_flight = 0  # requests being served at once, and the most seen
+        self.credentials = []  # every request's key, as each SDK sends it (Authorization, x-api-key, x-goog-api-key)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
 
@@ -58,10 +60,22 @@ class WireServer:
                 pass
 
             def do_POST(self):
+                with server.lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._post()
+                finally:
+                    with server.lock:
+                        server.in_flight -= 1
+
+            def _post(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 digest = hashlib.sha256(body).hexdigest()
+                key = " ".join(self.headers.get(h, "") for h in ("Authorization", "x-api-key", "x-goog-api-key"))
                 with server.lock:
                     server.requests.append(digest)
+                    server.credentials.append(key)
                     fault = server.faults.pop(0) if server.faults else None
                     server.counter += 1
                     counter = server.counter

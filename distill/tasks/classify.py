@@ -4,11 +4,13 @@ The student is an encoder with a classification head over the first (<s>) positi
 import json
 
 from . import Rejected
+from .base import shows_nothing, unique_names
 from .common import normalised_text, phrasings_parsed, prf, slots, text_items
 
 PROOF_METRIC = "macro-F1"
 HEAD = "sequence"
 DEFAULT_ARCH = "bert"
+presented_categories = shows_nothing
 
 
 def labels(task: dict) -> list[str]:
@@ -25,18 +27,16 @@ def num_labels(task: dict) -> int:
 
 
 def check(task: dict):
-    names = set()
+    yield from unique_names(task["labels"], ["labels"], "label")
     for i, label in enumerate(task["labels"]):
-        if label["name"] in names:
-            yield ["labels", i, "name"], f"duplicate label '{label['name']}'"
-        names.add(label["name"])
         for p, pieces, problem in phrasings_parsed(label["phrasings"], ["labels", i, "phrasings"]):
             if problem:
                 yield problem
                 continue
             for name, _ in slots(pieces):
                 if name not in task.get("slots", {}):
-                    yield ["labels", i, "phrasings", p], f"slot {{{name}}} has no values in task.slots; valid: {', '.join(task.get('slots', {})) or 'none'}"
+                    valid = ", ".join(task.get("slots", {})) or "none"
+                    yield ["labels", i, "phrasings", p], f"slot {{{name}}} has no values in task.slots; valid: {valid}"
 
 
 def categories(task: dict):
@@ -130,6 +130,10 @@ def predict(spirit, text, context=None) -> dict:
 
     logits = spirit.forward(encode_text(spirit.tokenizer, text, spirit.max_length))
     return {"label": labels(spirit.recipe["task"])[int(logits.argmax())]}
+
+
+def text_budget(spirit, context=None) -> int:
+    return spirit.max_length - 2  # <s> text </s>
 
 
 def example_context(example):

@@ -53,6 +53,11 @@ def normalised_text(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
+def degrees(value: float) -> str:
+    """A proof in [0, 1] the way spirits people say it: 0.977 -> 97.7 -> "98°"."""
+    return f"{round(100 * value)}°"
+
+
 def prf(tp: int, fp: int, fn: int) -> dict:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0

@@ -6,11 +6,13 @@ import json
 import re
 
 from . import Rejected
+from .base import shows_nothing, unique_names
 from .common import normalised_text, phrasings_parsed, prf, slots, text_items
 
 PROOF_METRIC = "span-F1"
 HEAD = "token"
 DEFAULT_ARCH = "bert"
+presented_categories = shows_nothing
 
 # Text that looks like PII whatever the teacher said: flags unlabelled entities as tails.
 PII_PATTERNS = {
@@ -37,6 +39,7 @@ def num_labels(task: dict) -> int:
 
 
 def check(task: dict):
+    yield from unique_names(task["entity_types"], ["entity_types"], "entity type")
     names = types(task)
     for i, entity in enumerate(task["entity_types"]):
         for p, pieces, problem in phrasings_parsed(entity["phrasings"], ["entity_types", i, "phrasings"]):
@@ -148,19 +151,24 @@ def tokenizer_text(example, task) -> str:
     return input_text(example)
 
 
-def _token_spans(tokenizer, text, max_length):
-    """Token ids with their character ranges, whitespace trimmed; <s> and </s> around them."""
-    from ..student import BOS, EOS
-
+def _token_ranges(tokenizer, text):
+    """Token ids with their character ranges, whitespace trimmed from the front of each."""
     enc = tokenizer.encode(text, add_special_tokens=False)
     ranges = []
     for start, end in enc.offsets:
         while start < end and text[start].isspace():
             start += 1
         ranges.append((start, end))
+    return enc.ids, ranges
+
+
+def _token_spans(tokenizer, text, max_length):
+    """Token ids with their character ranges, whitespace trimmed; <s> and </s> around them."""
+    from ..student import BOS, EOS
+
+    ids, ranges = _token_ranges(tokenizer, text)
     keep = max_length - 2
-    ids = [tokenizer.token_to_id(BOS)] + enc.ids[:keep] + [tokenizer.token_to_id(EOS)]
-    return ids, ranges[:keep]
+    return [tokenizer.token_to_id(BOS)] + ids[:keep] + [tokenizer.token_to_id(EOS)], ranges[:keep]
 
 
 def encode(tokenizer, example, task, max_length):
@@ -224,11 +232,64 @@ def word_consistent_tags(text, ranges, logits, names):
     return out
 
 
+CHUNK_CHARS = 20_000  # a long text is tagged a piece at a time: memory stays flat for any length
+WINDOWS_PER_BATCH = 16
+
+
+def _chunks(text: str):
+    """(offset, piece) of at most about CHUNK_CHARS, cut at a line break or space where possible."""
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + CHUNK_CHARS)
+        if end < len(text):
+            cut = max(text.rfind("\n", start, end), text.rfind(" ", start, end))
+            end = cut + 1 if cut > start else end
+        yield start, text[start:end]
+        start = end
+
+
+def _window_logits(spirit, ids):
+    """Logits for every token of a text longer than the window: overlapping windows, each token
+    taken from the window where it sits farthest from an edge (a text that fits is one window)."""
+    import numpy as np
+
+    from ..student import BOS, EOS
+
+    width = spirit.max_length - 2
+    bos, eos = spirit.tokenizer.token_to_id(BOS), spirit.tokenizer.token_to_id(EOS)
+    if len(ids) <= width:
+        return spirit.forward([bos] + ids + [eos])[1:1 + len(ids)]
+    step = max(1, width * 3 // 4)
+    starts = list(range(0, len(ids) - width, step)) + [len(ids) - width]
+    margin = np.minimum(np.arange(width), np.arange(width)[::-1])  # distance from the window's edge
+    out, best = None, np.full(len(ids), -1)
+    for first in range(0, len(starts), WINDOWS_PER_BATCH):
+        group = starts[first:first + WINDOWS_PER_BATCH]
+        batch = spirit.forward_many([[bos] + ids[s:s + width] + [eos] for s in group])[:, 1:1 + width]
+        if out is None:
+            out = np.zeros((len(ids), batch.shape[-1]), dtype=np.float32)
+        for start, logits in zip(group, batch):
+            better = margin > best[start:start + width]
+            out[start:start + width][better] = logits[better]
+            best[start:start + width][better] = margin[better]
+    return out
+
+
 def predict(spirit, text, context=None):
-    ids, ranges = _token_spans(spirit.tokenizer, text, spirit.max_length)
-    logits = spirit.forward(ids)[1:1 + len(ranges)]
-    names = tags(spirit.recipe["task"])
-    return {"spans": decode_tags(text, ranges, word_consistent_tags(text, ranges, logits, names))}
+    """Spans over the whole text, however long: piece by piece, window by window."""
+    names, spans = tags(spirit.recipe["task"]), []
+    for offset, piece in _chunks(text):
+        ids, ranges = _token_ranges(spirit.tokenizer, piece)
+        if not ids:
+            continue
+        logits = _window_logits(spirit, ids)
+        for span in decode_tags(piece, ranges, word_consistent_tags(piece, ranges, logits, names)):
+            spans.append({**span, "start": span["start"] + offset, "end": span["end"] + offset})
+    return {"spans": spans}
+
+
+def text_budget(spirit, context=None):
+    return None  # reads all of any text (windows)
 
 
 def example_context(example):

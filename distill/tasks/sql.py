@@ -8,17 +8,26 @@ import re
 import sqlite3
 
 from . import Rejected
+from .base import no_head, shows_nothing, unique_names
 from .common import normalised_text, text_items
 
 PROOF_METRIC = "exact match (normalised SQL)"
 HEAD = "causal_lm"
 DEFAULT_ARCH = "llama"
 QUERY_KINDS = ["select", "filter", "aggregate", "join", "group_by", "order_limit"]
+presented_categories = shows_nothing
+output_names = no_head
+
+
+def num_labels(task: dict) -> int:
+    return 0
 
 
 def check(task: dict):
+    yield from unique_names(task["tables"], ["tables"], "table")
     tables = {t["name"]: {c["name"] for c in t["columns"]} for t in task["tables"]}
     for i, table in enumerate(task["tables"]):
+        yield from unique_names(table["columns"], ["tables", i, "columns"], "column")
         for j, column in enumerate(table["columns"]):
             ref = column.get("references")
             if ref:
@@ -221,6 +230,15 @@ def output_validator(text):
         return True
 
     return valid
+
+
+OUTPUT_RESERVE = 64  # tokens kept free for the query
+
+
+def text_budget(spirit, context=None) -> int:
+    from ..student import encode_prompt
+
+    return spirit.max_length - OUTPUT_RESERVE - len(encode_prompt(spirit.tokenizer, student_prompt(None, "")))
 
 
 def predict(spirit, text, context=None):

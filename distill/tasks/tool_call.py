@@ -7,12 +7,19 @@ import json
 import re
 
 from . import Rejected
+from .base import no_extra_notes, no_head, unique_names
 from .common import normalised_text, phrasings_parsed, slots, text_items
 
 PROOF_METRIC = "tool-name accuracy"
 HEAD = "causal_lm"
 DEFAULT_ARCH = "llama"
 SLOT_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+output_names = no_head
+extra_notes = no_extra_notes
+
+
+def num_labels(task: dict) -> int:
+    return 0
 
 
 # ---------------------------------------------------------------- phrasings
@@ -20,11 +27,8 @@ SLOT_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 def check(task: dict):
     """Catalog checks the schema cannot express; yields (field path, problem)."""
-    names = set()
+    yield from unique_names(task["tools"], ["tools"], "tool")
     for t, tool in enumerate(task["tools"]):
-        if tool["name"] in names:
-            yield ["tools", t, "name"], f"duplicate tool name '{tool['name']}'"
-        names.add(tool["name"])
         params = tool["parameters"]
         for pname, param in params.items():
             kind = param["type"]
@@ -232,6 +236,17 @@ def encode(tokenizer, example, task, max_length):
     return encode_example(tokenizer, prompt, student_target(example["target"]), max_length)
 
 
+OUTPUT_RESERVE = 48  # tokens kept free for the call
+
+
+def text_budget(spirit, context=None) -> int:
+    """What is left of the window for the request once the offered tools are written out."""
+    from ..student import encode_prompt
+
+    shown = context or [tool["name"] for tool in spirit.recipe["task"]["tools"]]
+    return spirit.max_length - OUTPUT_RESERVE - len(encode_prompt(spirit.tokenizer, student_prompt(shown, "")))
+
+
 def predict(spirit, text: str, context=None) -> dict:
     """Greedy, constrained to offered tools, their argument names and values found in the text."""
     from ..student import encode_prompt
@@ -239,12 +254,33 @@ def predict(spirit, text: str, context=None) -> dict:
     catalog = spirit.recipe["task"]["tools"]
     shown = context or [tool["name"] for tool in catalog]
     ids = encode_prompt(spirit.tokenizer, student_prompt(shown, text))
-    return parse_prediction(spirit.generate(ids, output_validator(shown, catalog, text)))
+    output = spirit.generate(ids, output_validator(shown, catalog, text), output_complete(shown))
+    return parse_prediction(output, shown)
 
 
-def parse_prediction(text: str) -> dict:
-    """Student output ' name {json args}' -> call dict; unparseable arguments keep the name."""
+def output_complete(shown: list[str]):
+    """Where decoding may stop: after an offered tool's whole name, its arguments closed."""
+
+    def complete(output: str) -> bool:
+        name, _, args = output.strip().partition(" ")
+        if name not in shown:
+            return False
+        if not args.strip():
+            return True
+        try:
+            return isinstance(json.loads(args), dict)
+        except ValueError:
+            return False
+
+    return complete
+
+
+def parse_prediction(text: str, shown=None) -> dict:
+    """Student output ' name {json args}' -> call dict; unparseable arguments keep the name. A
+    name that is not one of the offered tools (decoding ran out of room) is never returned."""
     name, _, args = text.strip().partition(" ")
+    if shown is not None and name not in shown:
+        return {"name": None, "arguments": None, "raw": text.strip()}
     try:
         arguments = json.loads(args) if args.strip() else {}
         if not isinstance(arguments, dict):

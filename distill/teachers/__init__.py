@@ -79,6 +79,21 @@ class Usage:
                 "teacher_models": sorted(self.models)}
 
 
+def endpoint(settings: dict) -> str:
+    """Where a teacher's requests, and the user's key with them, would go: "builtin" (nowhere),
+    the Recipe's teacher.base_url, or the provider's own API ("openai", "anthropic", "gemini")."""
+    if settings["provider"] == "builtin":
+        return "builtin"
+    return settings.get("base_url") or settings["provider"]
+
+
+def allowed_endpoints() -> set[str]:
+    """Endpoints the user allowed for Recipes they did not write: DISTILL_ALLOW_ENDPOINTS (comma-separated)."""
+    import os
+
+    return {e.strip() for e in os.environ.get("DISTILL_ALLOW_ENDPOINTS", "").split(",") if e.strip()}
+
+
 def make_teacher(settings: dict, seed: int):
     name = settings["provider"]
     try:
@@ -91,16 +106,20 @@ def make_teacher(settings: dict, seed: int):
 class TeacherClient:
     """Cache + retries + pace + concurrency around one provider. Answers come back in request order.
 
-    `on_answer(usage)` is called after every answer (fresh or cached) with the running totals."""
+    `on_answer(usage)` is called after every answer (fresh or cached) with the running totals.
+    `replay_only` (a sentence saying why) serves cached answers only: the provider is never
+    created, so no key is read and nothing is sent; a missing answer stops with that sentence."""
 
-    def __init__(self, settings: dict, seed: int, cache_dir=None, on_answer=None):
+    def __init__(self, settings: dict, seed: int, cache_dir=None, on_answer=None, replay_only: str | None = None):
         self.settings = settings
         self.seed = seed
-        self.teacher = make_teacher(settings, seed)  # a missing key fails here, before any request
+        self.replay_only = replay_only
+        # a missing key fails here, before any request
+        self.teacher = make_teacher(settings, seed) if not replay_only else None
         self.usage = Usage()
         self.on_answer = on_answer
         self._cache = None
-        if cache_dir is not None and getattr(self.teacher, "cacheable", True):
+        if cache_dir is not None and (replay_only or getattr(self.teacher, "cacheable", True)):
             from .cache import open_cache
 
             self._cache = open_cache(cache_dir)
@@ -115,7 +134,7 @@ class TeacherClient:
     def cache_key(self, request: dict) -> str:
         """The full request that determines the answer: provider, model, output-changing params,
         seed, prompt and sample index. Never a credential, never an operational setting."""
-        from ..recipe import output_fields
+        from ..recipe.schema import output_fields
 
         identity = {"version": CACHE_VERSION, "teacher": output_fields("teacher", self.settings),
                     "seed": self.seed, "request": request}
@@ -174,6 +193,10 @@ class TeacherClient:
         from .policy import backoff
         from .pricing import cost
 
+        if self.replay_only:
+            self._stop.set()
+            raise TeacherError(f"teacher {self.settings['provider']} at {endpoint(self.settings)}: an answer this "
+                               f"build needs is not in the teacher cache, and {self.replay_only}")
         attempts = int(self.settings.get("max_retries", 6)) + 1
         for attempt in range(attempts):
             self._pacer.wait(self._stop)

@@ -8,26 +8,28 @@ same proof. With another thread count, float reductions split differently, so we
 in the last bits and the proof must agree within REPRODUCE_TOLERANCE.
 """
 import json
-import os
 import tempfile
 from pathlib import Path
 
-from .errors import DistillError
-from .recipe import RECIPE_HASH_RE
+from ..errors import DistillError
+from ..provenance import differences, environment
+from ..recipe import RECIPE_HASH_RE
+from ..runtimes import threads
 
 REPRODUCE_TOLERANCE = 0.03  # 3 proof points across thread counts or platforms
 
 
 def _published(ref: str):
-    """(normalised recipe, weights digest or None, proof value) of a Spirit file or a recipe hash."""
-    from .cellar import cellar_root, find_recipe_by_hash, read_index
-    from .spirit import load_spirit
+    """(normalised recipe, weights digest or None, proof value, training environment or None)
+    of a Spirit file or a recipe hash."""
+    from ..cellar.index import cellar_root, find_recipe_by_hash, read_index
+    from ..spirit import load_spirit
 
     path = Path(ref)
     if path.exists():
         spirit = load_spirit(path)
         weights = json.loads(spirit.meta.get("digests", "{}")).get("weights")
-        return spirit.recipe, weights, spirit.proof["value"]
+        return spirit.recipe, weights, spirit.proof["value"], spirit.environment
     if not RECIPE_HASH_RE.match(ref):
         raise DistillError(f"{ref}: neither a Spirit file nor a 32-hex recipe hash")
     data = find_recipe_by_hash(ref)
@@ -39,15 +41,16 @@ def _published(ref: str):
                            "nor bottled in the store; give the Spirit file instead")
     entry = next(e for e in read_index()["spirits"].values() if e["recipe_hash"] == ref)
     pt = cellar_root() / entry["name"] / f"{entry['name']}.pt"
-    weights = None
+    weights, env = None, entry.get("environment")
     if pt.exists():
-        weights = json.loads(load_spirit(pt).meta.get("digests", "{}")).get("weights")
-    return data, weights, entry["proof"]["value"]
+        spirit = load_spirit(pt)
+        weights, env = json.loads(spirit.meta.get("digests", "{}")).get("weights"), spirit.environment
+    return data, weights, entry["proof"]["value"], env
 
 
 def _bottle_in_store(recipe_hash: str):
     """A bottle of this Recipe in the local store ($DISTILL_STORE), intact per its manifest, or None."""
-    from .store import Store
+    from ..store import Store
 
     store = Store()
     for key in store.keys("bottle"):
@@ -57,22 +60,24 @@ def _bottle_in_store(recipe_hash: str):
     return None
 
 
-def reproduce(ref: str, store_root=None, report=print) -> dict:
-    from .bottle import weights_digest
-    from .notes import load_notes
-    from .stages import Build
-    from .still import load_still
+def reproduce(ref: str, store_root=None, report=print, allow=()) -> dict:
+    from ..build import Build
+    from ..formats import weights_digest
 
-    data, published_weights, published_proof = _published(ref)
+    data, published_weights, published_proof, published_env = _published(ref)
     store_root = store_root or tempfile.mkdtemp(prefix="distill-reproduce-")
-    build = Build.from_data(data, store_root)
+    build = Build.from_data(data, store_root, allow)
+    found = differences(published_env, environment(threads()))
     report(f"reproducing {build.recipe.name} (recipe {build.recipe.hash}) in {Path(store_root).resolve()} "
-           f"with {os.environ.get('DISTILL_THREADS', os.cpu_count())} thread(s)")
+           f"with {threads()} thread(s)")
+    report("environment: same as the published Spirit's training" if not found
+           else "environment differs, so bit-identical weights are not expected: " + "; ".join(found))
     stages = build.build_through("notes", report=report)
-    model, _, _ = load_still(build.keys, build.store)
+    model, _, _ = build.load("still")
     weights = weights_digest(model.state_dict())
-    proof = load_notes(build.keys, build.store)["proof"]["value"]
-    result = {"recipe_hash": build.recipe.hash, "stages": stages, "weights_digest": weights,
+    proof = build.load("notes")["proof"]["value"]
+    result = {"recipe_hash": build.recipe.hash, "stages": stages, "environment_differences": found,
+              "weights_digest": weights,
               "published_weights_digest": published_weights, "bit_identical": weights == published_weights,
               "proof": proof, "published_proof": published_proof,
               "proof_within_tolerance": abs(proof - published_proof) <= REPRODUCE_TOLERANCE}

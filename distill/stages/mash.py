@@ -7,11 +7,11 @@ import json
 import math
 from collections import Counter
 
-from .hashing import canonical_json, digest
-from .keys import shard_section
-from .progress import bar, say
-from .tasks import Rejected, task_type
-from .teachers import TeacherClient, Usage
+from ..hashing import canonical_json, digest
+from ..keys import shard_section
+from ..progress import bar, say
+from ..tasks import Rejected, task_type
+from ..teachers import TeacherClient, Usage
 
 MAX_REQUEST_ROUNDS = 4  # how many waves to ask for when the teacher's answers keep being rejected
 
@@ -64,7 +64,7 @@ def build_shard(recipe, category, spec, client, progress) -> tuple[list[dict], d
         requests = [{**module.target_request(task, category, item, origin), "task": task["type"],
                      "sample": origin["sample"] * 1000 + origin["item"]} for item, origin in items]
         answers = client.ask_many(requests)
-        for (item, origin), answer in zip(items, answers):
+        for (item, _), answer in zip(items, answers):
             usage.add(answer)
             generated += 1
             try:
@@ -90,14 +90,20 @@ def build_shard(recipe, category, spec, client, progress) -> tuple[list[dict], d
     return examples, stats
 
 
-def build_mash(recipe, keys, store) -> dict:
+def is_built(build, _=None) -> bool:
+    return build.has("mash")
+
+
+def run(build, _=None) -> dict:
     """Build every missing shard; shards already in the store cost nothing."""
+    recipe, keys, store = build.recipe, build.keys, build.store
     task = recipe["task"]
     categories = task_type(task["type"]).categories(task)
     missing = [(name, spec) for name, spec in categories if not store.has("mash", keys.shards[name])]
     if not missing:
         return {"built": 0, "requests": 0}
-    client = TeacherClient(recipe["teacher"], recipe["seed"], cache_dir=store.teacher_cache)
+    client = TeacherClient(recipe["teacher"], recipe["seed"], cache_dir=store.teacher_cache,
+                           replay_only=build.teacher_replay_reason())
     total_requests = 0
     try:
         progress = bar(total=len(missing) * recipe["mash"]["examples_per_category"],
@@ -119,8 +125,10 @@ def build_mash(recipe, keys, store) -> dict:
     return {"built": len(missing), "requests": total_requests}
 
 
-def load_mash(keys, store) -> list[dict]:
+def load(build, category=None) -> list[dict]:
+    """Every example of the Mash (or of one category's shard), in catalog order."""
     examples = []
-    for key in keys.shards.values():
-        examples.extend(read_shard(store.get("mash", key) / "shard.jsonl"))
+    for name, key in build.keys.shards.items():
+        if category in (None, name):
+            examples.extend(read_shard(build.store.get("mash", key) / "shard.jsonl"))
     return examples

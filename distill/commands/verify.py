@@ -11,9 +11,11 @@ built-in teacher; cached responses for API teachers).
 import json
 from dataclasses import asdict, dataclass
 
-from .errors import DistillError
-from .hashing import digest
-from .recipe import recipe_hash
+from ..errors import DistillError
+from ..hashing import digest
+from ..provenance import differences, environment
+from ..recipe import recipe_hash
+from ..runtimes import threads
 
 # Proof points a bottle may differ from the trained model's proof on the same heads. Lossless
 # weights must give the same proof exactly (runtimes differ only in rounding, which has not
@@ -25,7 +27,7 @@ LOSSLESS = "f32"
 
 def weight_type(spirit) -> str:
     """f32 for .pt and .onnx; a .gguf's own type (f32, f16, q8_0, q4_0)."""
-    wtype = spirit.meta.get("gguf_type", LOSSLESS) if spirit.format == "gguf" else LOSSLESS
+    wtype = spirit.weight_type
     return wtype if wtype in PROOF_TOLERANCE_POINTS else LOSSLESS  # an unknown type gets no allowance
 
 
@@ -42,47 +44,41 @@ class Check:
 
 
 def _weights_check(spirit) -> tuple[bool, str]:
-    from .bottle import onnx_weights_digest, weights_digest
-
-    recorded = json.loads(spirit.meta.get("digests", "{}"))
-    if spirit.format == "pt":
-        actual, expected = weights_digest(spirit.runner.model.state_dict()), recorded.get("weights")
-    elif spirit.format == "onnx":
-        actual, expected = onnx_weights_digest(spirit.onnx_model), recorded.get("graph_weights")
-    elif spirit.format == "gguf":  # the tensors as stored (quantised blocks included)
-        from .gguf_bottle import stored_tensors_digest
-
-        actual, expected = stored_tensors_digest(spirit.gguf_reader), recorded.get("gguf_tensors")
-    else:  # a format added later fails clearly here until its weights digest is wired in
-        return False, f"distill verify cannot yet check the weights of a .{spirit.format} bottle"
+    actual, expected = spirit.weights_digest()
     if expected is None:
         return False, "no weights digest recorded"
     return actual == expected, "weights match the digest recorded at bottling" if actual == expected else \
         f"weights digest {actual} does not match the recorded {expected}: the weights were changed"
 
 
-def _heads(spirit, store_root):
-    from .cuts import load_cut
-    from .stages import Build
+def _heads(spirit, store_root, allow=()):
+    from ..build import Build
 
-    build = Build.from_data(spirit.recipe, store_root)
+    build = Build.from_data(spirit.recipe, store_root, allow)
     if build.recipe.hash != spirit.recipe_hash:
         raise DistillError("the embedded Recipe does not rebuild to the recorded hash")
     for stage in ("mash", "cuts"):
         if not build.is_built(stage):
             build.run(stage)
-    return load_cut(build.keys, build.store, "heads")
+    return build.load("cuts", "heads")
 
 
-def verify_file(path, store_root=None, heads_cache=None) -> tuple[list[Check], object, list]:
-    from .spirit import load_spirit
+def environment_check(name: str, spirit) -> Check:
+    """Informational: what differs from the machine that trained it (the proof tolerance still applies)."""
+    found = differences(spirit.environment, environment(threads()))
+    return Check(name, "environment", True, "same libraries, threads and CPU as at training" if not found
+                 else "differs from training: " + "; ".join(found))
+
+
+def verify_file(path, store_root=None, heads_cache=None, allow=()) -> tuple[list[Check], object, list]:
+    from ..spirit import load_spirit
 
     name = str(path)
     try:
         spirit = load_spirit(path)
     except DistillError as err:
         return [Check(name, "loads", False, str(err))], None, []
-    checks = [Check(name, "loads", True, f"loads in {spirit.runtime}")]
+    checks = [Check(name, "loads", True, f"loads in {spirit.runtime}"), environment_check(name, spirit)]
     actual_hash = recipe_hash(spirit.recipe)
     checks.append(Check(name, "recipe hash", actual_hash == spirit.recipe_hash,
                         "embedded Recipe re-hashes to the recorded hash" if actual_hash == spirit.recipe_hash else
@@ -98,7 +94,7 @@ def verify_file(path, store_root=None, heads_cache=None) -> tuple[list[Check], o
     heads_cache = {} if heads_cache is None else heads_cache
     try:
         if spirit.recipe_hash not in heads_cache:
-            heads_cache[spirit.recipe_hash] = _heads(spirit, store_root)
+            heads_cache[spirit.recipe_hash] = _heads(spirit, store_root, allow)
     except DistillError as err:  # e.g. an API teacher's heads with no cached responses: report, go on
         return checks + [Check(name, "proof", False, f"cannot rebuild the heads to re-measure: {err}")], spirit, []
     heads = heads_cache[spirit.recipe_hash]
@@ -116,11 +112,12 @@ def _proof_check(name, measured: float, recorded: float, wtype: str, heads: int)
                                     f"recorded {100 * recorded:.2f}° ({rule})")
 
 
-def verify(paths, store_root=None) -> list[Check]:
-    """All checks for all files, then agreement between bottles of the same Spirit."""
+def verify(paths, store_root=None, allow=()) -> list[Check]:
+    """All checks for all files, then agreement between bottles of the same Spirit. `allow`: teacher
+    endpoints the user lets receive a credential when heads must be rebuilt (none by default)."""
     checks, poured, heads_cache = [], {}, {}
     for path in paths:
-        file_checks, spirit, preds = verify_file(path, store_root, heads_cache)
+        file_checks, spirit, preds = verify_file(path, store_root, heads_cache, allow)
         checks += file_checks
         if preds:
             poured.setdefault(spirit.recipe_hash, []).append((str(path), weight_type(spirit), preds))

@@ -1,4 +1,4 @@
-"""Tasting each bottle: pour it on the heads right after bottling and say what the format cost.
+"""The Bottles table: each bottle poured on the heads right after bottling, and what its format cost.
 
 The trained model's own predictions (notes' predictions.jsonl) are what the .pt gives, so every
 bottle is compared with them: proof on the heads, the change in proof points, how many heads
@@ -8,9 +8,8 @@ got a different answer, and how fast it pours. The rows live in each bottle's st
 import statistics
 import time
 
-from .cuts import load_cut
-from .notes import degrees, load_predictions
 from .tasks import task_type
+from .tasks.common import degrees
 
 
 def pour_timed(spirit, examples) -> tuple[list, list[float], list[int]]:
@@ -43,14 +42,17 @@ def speed(seconds: list[float], tokens: list[int]) -> dict:
             "tokens_per_second": round(statistics.median(rates), 1) if rates else None}
 
 
-def taste(path, recipe, keys, store) -> dict:
+def taste(path, build) -> dict:
     """Load one bottle from its file and measure it on every head."""
-    from .spirit import load_spirit, threads
-    from .still import set_threads
+    import torch
 
-    set_threads()  # torch, like onnxruntime and llama.cpp, on DISTILL_THREADS threads
+    from .runtimes import threads
+    from .spirit import load_spirit
+
+    torch.set_num_threads(threads())  # torch, like onnxruntime and llama.cpp, on DISTILL_THREADS threads
+    recipe = build.recipe
     spirit = load_spirit(path)
-    heads, trained = load_cut(keys, store, "heads"), load_predictions(keys, store)
+    heads, trained = build.load("cuts", "heads"), build.load("notes", "predictions")
     preds, seconds, tokens = pour_timed(spirit, heads)
     proof = task_type(recipe["task"]["type"]).proof([ex["target"] for ex in heads], preds, recipe["task"])
     return {"runtime": spirit.runtime, "heads": len(heads), "proof": proof["value"],
@@ -59,11 +61,11 @@ def taste(path, recipe, keys, store) -> dict:
             "threads": threads()}
 
 
-def bottle_rows(recipe, keys, store, notes: dict) -> list[dict]:
+def bottle_rows(build, notes: dict) -> list[dict]:
     """One row per bottle of this Recipe present in the store, in the Recipe's order."""
     rows = []
-    for variant, key in keys.bottles.items():
-        manifest = store.manifest("bottle", key)
+    for variant, key in build.keys.bottles.items():
+        manifest = build.store.manifest("bottle", key)
         if not manifest or "tasting" not in manifest:
             continue
         tasting = manifest["tasting"]

@@ -18,10 +18,19 @@ llama.cpp computes the label logits itself. A token head is `cls.output` alone w
 
 Every file also carries the Spirit's strings as `distill.*` keys and an integrity seal.
 """
+import importlib.util
 import json
 import re
+from pathlib import Path
 
 import numpy as np
+
+from ..errors import DistillError
+from . import check_marker, first_line, json_field
+from .seal import SEAL_KEY, UNSEALED, check_sealed, gguf_entry_prefix, seal
+
+SUFFIX = ".gguf"
+RUNTIMES = ("auto", "torch", "llama.cpp")
 
 DECODER_ARCH = "llama"
 ENCODER_ARCH = "bert"
@@ -160,7 +169,7 @@ def _add_tensor(writer, name, array, ggml_name) -> str:
     """Quantise and add one tensor; returns its line for the stored-tensors digest."""
     import gguf
 
-    from .hashing import digest
+    from ..hashing import digest
 
     qtype = gguf.GGMLQuantizationType[ggml_name]
     data = gguf.quants.quantize(np.ascontiguousarray(array, dtype=np.float32), qtype)
@@ -212,7 +221,7 @@ def _add_bert_header(writer, config, gguf_type: str, labels: list[str]):
 
 def output_labels(config, meta: dict) -> list[str]:
     """The head's output names from the embedded Recipe (labels or BIO tags), else LABEL_i."""
-    from .tasks import task_type
+    from ..tasks import task_type
 
     names = task_type(meta["task_type"]).output_names(json.loads(meta["recipe"])["task"])
     return names if len(names) == config.num_labels else [config.id2label[i] for i in range(config.num_labels)]
@@ -241,14 +250,14 @@ def _add_tokenizer(writer, tokenizer, special: dict):
     writer.add_add_eos_token(False)
 
 
-def write_gguf(path, model, tokenizer, meta: dict, gguf_type: str):
+def write(path, model, tokenizer, meta: dict, options: dict):
     """Write, then seal, one GGUF Spirit of the given type (f32, f16, q8_0, q4_0)."""
     import gguf
 
-    from .hashing import digest
-    from .integrity import SEAL_KEY, UNSEALED, gguf_entry_prefix, seal
-    from .student import special_ids
+    from ..hashing import digest
+    from ..student import special_ids
 
+    gguf_type = options["type"]
     decoder = model.config.model_type == "llama"
     writer = gguf.GGUFWriter(str(path), DECODER_ARCH if decoder else ENCODER_ARCH)
     writer.add_name(meta["name"])
@@ -281,8 +290,8 @@ def read_strings(reader) -> dict:
 
 
 def stored_tensors_digest(reader) -> str:
-    """The digest of the tensors as stored, recomputed the way write_gguf recorded it."""
-    from .hashing import digest
+    """The digest of the tensors as stored, recomputed the way write() recorded it."""
+    from ..hashing import digest
 
     lines = [f"{t.name}:{t.tensor_type.name}:{tuple(reversed([int(d) for d in t.shape]))}:{digest(t.data.tobytes())}"
              for t in reader.tensors]
@@ -338,3 +347,75 @@ def type_counts(reader) -> dict:
     for t in reader.tensors:
         counts[t.tensor_type.name] = counts.get(t.tensor_type.name, 0) + 1
     return counts
+
+
+# ---------------------------------------------------------------- the format's registry functions
+
+
+def read(path: Path):
+    """(strings, GGUFReader) of a .gguf Spirit, checked byte for byte before gguf-py parses it."""
+    from gguf import GGUFReader
+
+    check_sealed(path, gguf_entry_prefix(), ".gguf")
+    try:
+        reader = GGUFReader(str(path))
+        meta = read_strings(reader)
+    except Exception as err:  # noqa: BLE001
+        raise DistillError(f"{path}: not a loadable .gguf Spirit ({first_line(err)})") from None
+    check_marker(path, meta, "distill.* keys")
+    return meta, reader
+
+
+def weights_digest(meta: dict, reader) -> tuple[str, str | None]:
+    """The tensors as stored, quantised blocks included."""
+    return stored_tensors_digest(reader), json.loads(meta.get("digests", "{}")).get("gguf_tensors")
+
+
+def weight_type(meta: dict) -> str:
+    return meta.get("gguf_type", "f32")
+
+
+def describe(path, meta: dict, reader) -> tuple[str, str]:
+    arch = architecture(reader)
+    types = ", ".join(f"{n} {name.lower()}" for name, n in sorted(type_counts(reader).items()))
+    runs = f"llama.cpp-ready, pre-tokenizer {PRE_TOKENIZER}" if arch in (DECODER_ARCH, ENCODER_ARCH) \
+        else "distill pour only (bottled before encoders were llama.cpp BERT files)"
+    return (f"gguf ({meta.get('gguf_type', '?')}; architecture {arch}; tensors: {types}; {runs})",
+            "sealed digest of the whole file verified")
+
+
+def choose_runtime(path: Path, runtime: str, arch: str) -> str:
+    """"auto" is llama.cpp when llama-cpp-python is installed (and can run the file), else torch."""
+    if runtime not in RUNTIMES:
+        raise DistillError(f"unknown GGUF runtime '{runtime}'; valid: {', '.join(RUNTIMES)}")
+    runnable = arch in (DECODER_ARCH, ENCODER_ARCH)  # not a layout-1 encoder ("distill-bert")
+    installed = importlib.util.find_spec("llama_cpp") is not None
+    if runtime == "auto":
+        return "llama.cpp" if runnable and installed else "torch"
+    if runtime == "llama.cpp" and not runnable:
+        raise DistillError(f"{path}: llama.cpp cannot run architecture '{arch}' (an encoder bottled before "
+                           "encoders became llama.cpp BERT files); use the torch runtime or bottle it again")
+    if runtime == "llama.cpp" and not installed:
+        raise DistillError("the llama.cpp runtime needs llama-cpp-python: pip install llama-cpp-python")
+    return runtime
+
+
+def open_runner(path, meta: dict, reader, runtime: str):
+    """llama.cpp itself, or torch over the dequantised weights (Q/K rows un-permuted)."""
+    config = json_field(path, meta, "config")
+    runtime = choose_runtime(path, runtime, architecture(reader))
+    if runtime == "llama.cpp":
+        from ..runtimes.llamacpp import runner_for
+
+        try:
+            return runner_for(path, meta, config, reader), runtime
+        except Exception as err:  # noqa: BLE001
+            raise DistillError(f"{path}: llama.cpp cannot load this Spirit ({first_line(err)})") from None
+    from ..runtimes.torch import model_from_state, runner_for
+    from ..student import model_from_config_json
+
+    try:
+        state = state_dict_from_gguf(reader, model_from_config_json(meta["config"]).config)
+    except Exception as err:  # noqa: BLE001
+        raise DistillError(f"{path}: damaged .gguf Spirit: cannot rebuild its weights ({first_line(err)})") from None
+    return runner_for(model_from_state(path, meta["config"], state)), "torch"

@@ -12,11 +12,10 @@ import json
 import random
 from collections import defaultdict
 
-from .hashing import canonical_json, digest
-from .keys import cuts_section
-from .mash import load_mash
-from .progress import say
-from .tasks import task_type
+from ..hashing import canonical_json, digest
+from ..keys import cuts_section
+from ..progress import say
+from ..tasks import task_type
 
 CUT_FILES = ("hearts.jsonl", "heads.jsonl", "tails.jsonl")
 
@@ -146,11 +145,13 @@ def split(examples: list[dict], recipe) -> dict:
 
 
 def _add_presented_categories(examples, recipe, module):
-    if not hasattr(module, "presented_categories"):
-        return
+    """What the student is shown beside each input (tool calling: the offered tools); task
+    types that show nothing return None and their examples stay as they are."""
     for ex in examples:
         rng = random.Random(int(ex["id"][:16], 16) ^ recipe["seed"])
-        ex["shown"] = module.presented_categories(ex, recipe["task"], rng, recipe["cuts"]["distractors"])
+        shown = module.presented_categories(ex, recipe["task"], rng, recipe["cuts"]["distractors"])
+        if shown is not None:
+            ex["shown"] = shown
 
 
 def _reason_kind(reason: str) -> str:
@@ -176,10 +177,15 @@ def read_jsonl(path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def build_cuts(recipe, keys, store) -> dict:
+def is_built(build, _=None) -> bool:
+    return build.has("cuts")
+
+
+def run(build, _=None) -> dict:
+    recipe, keys, store = build.recipe, build.keys, build.store
     if store.has("cuts", keys.cuts):
         return store.manifest("cuts", keys.cuts)["summary"]
-    examples = sorted(load_mash(keys, store), key=lambda ex: ex["id"])
+    examples = sorted(build.load("mash"), key=lambda ex: ex["id"])
     result = split(examples, recipe)
     with store.build("cuts", keys.cuts, section=cuts_section(recipe),
                      upstream={"mash": list(keys.shards.values())}) as out:
@@ -192,5 +198,8 @@ def build_cuts(recipe, keys, store) -> dict:
     return s
 
 
-def load_cut(keys, store, name: str) -> list[dict]:
-    return read_jsonl(store.get("cuts", keys.cuts) / f"{name}.jsonl")
+def load(build, name: str) -> list[dict]:
+    """One cut: "hearts", "heads" or "tails"."""
+    if f"{name}.jsonl" not in CUT_FILES:
+        raise ValueError(f"no cut named {name!r}; valid: hearts, heads, tails")
+    return read_jsonl(build.store.get("cuts", build.keys.cuts) / f"{name}.jsonl")

@@ -14,8 +14,8 @@ import struct
 import zipfile
 from pathlib import Path
 
-from .errors import DistillError
-from .hashing import digest
+from ..errors import DistillError
+from ..hashing import digest
 
 SEAL_KEY = "distill.integrity"
 UNSEALED = "0" * 32  # same length as an xxh3-128 hex digest, so sealing rewrites bytes in place
@@ -50,6 +50,11 @@ def seal(path: Path, prefix: bytes):
     with open(path, "r+b") as f:
         f.seek(at)
         f.write(data[at:at + 32])
+
+
+def has_seal(path: Path, prefix: bytes) -> bool:
+    with open(path, "rb") as f:
+        return prefix in f.read()
 
 
 def check_sealed(path: Path, prefix: bytes, kind: str):

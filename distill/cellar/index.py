@@ -1,10 +1,14 @@
-"""The Cellar: a folder of Spirits with an index (cellar/index.json) that lists each one."""
+"""The cellar index (cellar/index.json): one entry per Spirit, updated under a lock so that
+concurrent bottlings never lose each other's entries."""
+import contextlib
+import fcntl
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
-from .hashing import sha256_file
+from ..hashing import sha256_file
 
 
 def cellar_root() -> Path:
@@ -22,8 +26,34 @@ def read_index() -> dict:
         return {"spirits": {}}
 
 
+@contextlib.contextmanager
+def locked(path: Path):
+    """An exclusive lock beside `path` for a read-modify-write (released if the process dies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_json(path: Path, data: dict):
+    """Atomically, with a temp name of its own, readable by everyone (a cellar is shared)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
 def update_index(recipe, notes: dict, bottle_path: Path, fmt: str):
-    """Record (or refresh) one bottle of one Spirit; written atomically."""
+    """Record (or refresh) one bottle of one Spirit."""
+    with locked(index_path()):
+        _update_index(recipe, notes, bottle_path, fmt)
+
+
+def _update_index(recipe, notes: dict, bottle_path: Path, fmt: str):
     index = read_index()
     entry = index["spirits"].setdefault(recipe.name, {})
     entry.update({
@@ -37,11 +67,7 @@ def update_index(recipe, notes: dict, bottle_path: Path, fmt: str):
         bottles.clear()  # bottles of an older Recipe under this name are stale
     bottles[fmt] = {"file": bottle_path.name, "bytes": bottle_path.stat().st_size,
                     "sha256": sha256_file(bottle_path), "recipe_hash": recipe.hash}
-    path = index_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(index, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    write_json(index_path(), index)
 
 
 def find_recipe_by_hash(recipe_hash: str) -> dict | None:

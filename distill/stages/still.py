@@ -10,21 +10,21 @@ import os
 import random
 import time
 
-from .cuts import load_cut
-from .keys import still_section
-from .progress import bar, say
-from .student import build_model, model_config, parameter_count, special_ids, train_tokenizer
-from .tasks import task_type
+from ..checkpoints import Checkpoints
+from ..keys import still_section
+from ..progress import bar, say
+from ..provenance import environment
+from ..student import build_model, model_config, parameter_count, special_ids, train_tokenizer
+from ..tasks import task_type
 
-CHECKPOINT = "checkpoint.pt"
 
-
-def set_threads():
+def set_threads() -> int:
     """Training threads: DISTILL_THREADS, else every core. Results are bit-identical only at
     the same thread count (reductions are split differently)."""
     import torch
 
     torch.set_num_threads(int(os.environ.get("DISTILL_THREADS", os.cpu_count() or 1)))
+    return torch.get_num_threads()
 
 
 def encode_cut(module, task, tokenizer, examples, max_length):
@@ -98,26 +98,35 @@ def eval_loss(model, encoded, pad_id, batch_size=32):
     return total / max(1, count)
 
 
-def _save_checkpoint(path, model, optimizer, state):
+def _save_checkpoint(checkpoints, model, optimizer, state, run):
     import torch
 
-    tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": json.dumps(state),
-                "rng": torch.get_rng_state()}, tmp)
-    os.replace(tmp, path)
+    run["to_step"], run["seconds"] = state["step"], round(time.time() - run["_started"], 3)
+    state = {**state, "runs": state["runs"][:-1] + [{k: v for k, v in run.items() if not k.startswith("_")}]}
+    checkpoints.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": json.dumps(state),
+                      "rng": torch.get_rng_state()}, state["step"])
 
 
-def train(recipe, keys, store, stop_after_steps=None) -> dict:
+def _this_run(state, threads) -> dict:
+    """One entry per process that trained: a resumed run reports every run's threads and time."""
+    run = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "threads": threads,
+           "from_step": state["step"], "to_step": state["step"], "seconds": 0.0, "_started": time.time()}
+    state["runs"] = state.get("runs", []) + [run]
+    return run
+
+
+def train(build, stop_after_steps=None) -> dict:
     """Train (or resume) the student; publishes the still artifact when all epochs are done.
 
     stop_after_steps: end early after that many optimizer steps, leaving the checkpoint (used
     by tests to simulate a killed run)."""
     import torch
 
-    set_threads()
+    recipe, keys, store = build.recipe, build.keys, build.store
+    threads = set_threads()
     module = task_type(recipe["task"]["type"])
     student, settings, seed = recipe["student"], recipe["still"], recipe["seed"]
-    hearts, heads = load_cut(keys, store, "hearts"), load_cut(keys, store, "heads")
+    hearts, heads = build.load("cuts", "hearts"), build.load("cuts", "heads")
     work = store.work_dir("still", keys.still)
 
     task = recipe["task"]
@@ -125,22 +134,23 @@ def train(recipe, keys, store, stop_after_steps=None) -> dict:
     pad_id = special_ids(tokenizer)["pad"]
     train_set = encode_cut(module, task, tokenizer, hearts, student["max_length"])
     eval_set = encode_cut(module, task, tokenizer, heads, student["max_length"])
-    config = model_config(student, tokenizer, module.HEAD, getattr(module, "num_labels", lambda t: 0)(task))
+    config = model_config(student, tokenizer, module.HEAD, module.num_labels(task))
     model = build_model(config, seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], betas=(0.9, 0.95),
                                   weight_decay=settings["weight_decay"])
     steps_per_epoch = math.ceil(len(train_set) / settings["batch_size"])
     total_steps = steps_per_epoch * settings["epochs"]
     state = {"step": 0, "loss": [], "grad_norm": [], "lr": [], "eval_loss": [], "train_seconds": 0.0,
-             "train_positions": 0}
-    checkpoint = work / CHECKPOINT
-    if checkpoint.exists():
-        saved = torch.load(checkpoint, weights_only=True)  # our own file: tensors and a JSON string
+             "train_positions": 0, "runs": []}
+    checkpoints = Checkpoints(work)
+    saved = checkpoints.load_latest(f"still {recipe.name}")
+    if saved is not None:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         state = json.loads(saved["state"])
         torch.set_rng_state(saved["rng"])  # dropout continues exactly where it stopped
         say(f"still {recipe.name}: resuming from step {state['step']} of {total_steps}")
+    run = _this_run(state, threads)
 
     model.train()
     progress = bar(total=total_steps, desc=f"still {recipe.name}", unit="step")
@@ -168,45 +178,52 @@ def train(recipe, keys, store, stop_after_steps=None) -> dict:
             progress.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}", refresh=False)
             steps_this_run += 1
             if state["step"] % settings["checkpoint_every_steps"] == 0:
-                _save_checkpoint(checkpoint, model, optimizer, state)
+                _save_checkpoint(checkpoints, model, optimizer, state, run)
             if stop_after_steps is not None and steps_this_run >= stop_after_steps:
-                _save_checkpoint(checkpoint, model, optimizer, state)
+                _save_checkpoint(checkpoints, model, optimizer, state, run)
                 progress.close()
                 return {"stopped_at_step": state["step"]}
         state["eval_loss"].append(round(eval_loss(model, eval_set, pad_id), 5))
         progress.set_postfix(epoch=epoch + 1, val_loss=state["eval_loss"][-1], refresh=False)
-        _save_checkpoint(checkpoint, model, optimizer, state)
+        _save_checkpoint(checkpoints, model, optimizer, state, run)
     progress.close()
+    run["to_step"], run["seconds"] = state["step"], round(time.time() - run.pop("_started"), 3)
 
     history = {**state, "parameters": parameter_count(model), "steps_per_epoch": steps_per_epoch,
                "train_examples": len(train_set), "eval_examples": len(eval_set),
                "positions_per_second": round(state["train_positions"] / max(state["train_seconds"], 1e-9), 1),
-               "threads": torch.get_num_threads()}
+               "threads": threads, "environment": environment(threads)}
     with store.build("still", keys.still, section=still_section(recipe), upstream={"cuts": keys.cuts}) as out:
         torch.save(model.state_dict(), out / "model.pt")
         (out / "config.json").write_text(model.config.to_json_string())
         (out / "tokenizer.json").write_text(tokenizer.to_str())
         (out / "history.json").write_text(json.dumps(history))
         out.extra["summary"] = {k: history[k] for k in ("parameters", "train_examples", "positions_per_second")}
-    checkpoint.unlink(missing_ok=True)
+        out.extra["seconds"] = round(sum(r["seconds"] for r in state["runs"]), 3)  # every run, not just this one
+        out.extra["runs"] = state["runs"]
+    checkpoints.clear()
     say(f"still {recipe.name}: {history['parameters']:,} parameters, {state['step']} steps, "
         f"val_loss {state['eval_loss'][-1]:.4f}, {history['positions_per_second']:.0f} positions/s")
     return history
 
 
-def build_still(recipe, keys, store) -> dict:
-    if store.has("still", keys.still):
-        return store.manifest("still", keys.still)["summary"]
-    return train(recipe, keys, store)
+def is_built(build, _=None) -> bool:
+    return build.has("still")
 
 
-def load_still(keys, store):
+def run(build, _=None) -> dict:
+    if build.has("still"):
+        return build.store.manifest("still", build.keys.still)["summary"]
+    return train(build)
+
+
+def load(build, _=None):
     """(model, tokenizer, history) from a finished still artifact."""
     import torch
 
-    from .student import load_tokenizer, model_from_config_json
+    from ..student import load_tokenizer, model_from_config_json
 
-    folder = store.get("still", keys.still)
+    folder = build.store.get("still", build.keys.still)
     model = model_from_config_json((folder / "config.json").read_text())
     model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
     model.eval()

@@ -1,20 +1,15 @@
 """Tasting Notes: proof on heads, strengths and weaknesses with examples, the loss curve and
 sample predictions with verdicts. Published failures are the point: they make honesty cheap."""
+import html
 import json
 import random
 import time
 from collections import defaultdict
 
-from .cuts import load_cut
-from .keys import notes_section
-from .progress import bar, say
-from .spirit import spirit_from_model
-from .still import load_still
-from .tasks import task_type
-
-
-def degrees(value: float) -> str:
-    return f"{round(100 * value)}°"
+from ..keys import notes_section
+from ..progress import bar, say
+from ..tasks import task_type
+from ..tasks.common import degrees
 
 
 def predict_heads(spirit, heads, desc="proof") -> list[dict]:
@@ -73,21 +68,19 @@ def plot_loss(history, path):
     plt.close(fig)
 
 
-def _subset_proof(module, heads, preds, keep):
-    pairs = [(ex["target"], p) for ex, p in zip(heads, preds) if keep(ex)]
-    return module.proof([g for g, _ in pairs], [p for _, p in pairs])
-
-
 def _subset_proof(module, task, heads, preds, keep):
     pairs = [(ex["target"], p) for ex, p in zip(heads, preds) if keep(ex)]
     return module.proof([g for g, _ in pairs], [p for _, p in pairs], task)
 
 
-def evaluate(recipe, keys, store, folder) -> tuple[dict, list, dict]:
+def evaluate(build, folder) -> tuple[dict, list, dict]:
     """Predict every head with the trained student and assemble the Tasting Notes."""
+    from ..spirit import spirit_from_model  # numpy and the runtimes: only when notes are written
+
+    recipe = build.recipe
     module, task = task_type(recipe["task"]["type"]), recipe["task"]
-    model, tokenizer, history = load_still(keys, store)
-    heads, tails = load_cut(keys, store, "heads"), load_cut(keys, store, "tails")
+    model, tokenizer, history = build.load("still")
+    heads, tails = build.load("cuts", "heads"), build.load("cuts", "tails")
     spirit = spirit_from_model(model, tokenizer, recipe.data, recipe.hash)
     started = time.perf_counter()
     preds = predict_heads(spirit, heads, desc=f"notes {recipe.name}")
@@ -110,8 +103,7 @@ def evaluate(recipe, keys, store, folder) -> tuple[dict, list, dict]:
                        for name, r in ranked[:3] if r["failures"]],
         "samples": sample_predictions(module, heads, preds, verdicts, recipe["notes"]["samples"], recipe["seed"]),
         "tails": [{"input": module.input_text(ex), "target": ex["target"], "reason": ex["tail_reason"]} for ex in tails],
-        "task_details": module.extra_notes([module.input_text(ex) for ex in heads], golds, preds, task, folder)
-        if hasattr(module, "extra_notes") else {},
+        "task_details": module.extra_notes([module.input_text(ex) for ex in heads], golds, preds, task, folder),
         "training": {k2: history[k2] for k2 in ("parameters", "train_examples", "eval_examples", "steps_per_epoch",
                                                  "positions_per_second", "train_seconds", "threads")},
         "final_val_loss": history["eval_loss"][-1] if history["eval_loss"] else None,
@@ -120,13 +112,21 @@ def evaluate(recipe, keys, store, folder) -> tuple[dict, list, dict]:
     return notes, preds, history
 
 
+def md(value) -> str:
+    """Any text (inputs, predictions: anyone's words) as inert Markdown: HTML escaped, so a
+    Recipe or an input can never inject markup into notes.md or the Cellar; table-safe."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = html.escape(" ".join(text.split()), quote=False)
+    return text.replace("|", "\\|").replace("`", "&#96;").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
+
+
 def render_markdown(notes: dict) -> str:
     p = notes["proof"]
-    lines = [f"# Tasting Notes — {notes['recipe']}", "",
-             f"**Proof: {p['degrees']}** ({p['metric']} on {p['n']} held-out heads; recipe `{notes['recipe_hash']}`)", ""]
+    lines = [f"# Tasting Notes — {md(notes['recipe'])}", "",
+             f"**Proof: {p['degrees']}** ({md(p['metric'])} on {p['n']} held-out heads; recipe {notes['recipe_hash']})", ""]
     for key, value in p.items():
         if isinstance(value, float) and key != "value":
-            lines.append(f"- {key.replace('_', ' ').capitalize()}: {value:.1%}")
+            lines.append(f"- {md(key.replace('_', ' ').capitalize())}: {value:.1%}")
     for label, key in (("seen phrasings", "proof_seen_phrasings"), ("unseen phrasings (whole templates held out)", "proof_unseen_phrasings")):
         sub = notes[key]
         if sub["n"]:
@@ -137,26 +137,25 @@ def render_markdown(notes: dict) -> str:
               f"{t['positions_per_second']:.0f} training positions/s on {t['threads']} thread(s)", ""]
     lines += ["## Strengths", ""]
     for s in notes["strengths"]:
-        lines.append(f"- **{s['category']}** — exact {s['exact']:.0%}")
-        lines += [f"  - `{e['input']}` → `{json.dumps(e['predicted'], ensure_ascii=False)}`" for e in s["examples"]]
+        lines.append(f"- **{md(s['category'])}** — exact {s['exact']:.0%}")
+        lines += [f"  - {md(e['input'])} → {md(e['predicted'])}" for e in s["examples"]]
     lines += ["", "## Weaknesses", ""]
     if not notes["weaknesses"]:
         lines.append("- No failures on heads.")
     for w in notes["weaknesses"]:
-        lines.append(f"- **{w['category']}** — exact {w['exact']:.0%}")
-        lines += [f"  - `{e['input']}`: gold `{json.dumps(e['gold'], ensure_ascii=False)}`, got "
-                  f"`{json.dumps(e['predicted'], ensure_ascii=False)}` ({e['verdict']})" for e in w["examples"]]
+        lines.append(f"- **{md(w['category'])}** — exact {w['exact']:.0%}")
+        lines += [f"  - {md(e['input'])}: gold {md(e['gold'])}, got {md(e['predicted'])} ({md(e['verdict'])})"
+                  for e in w["examples"]]
     lines += ["", "## Per category", "", "| category | n | fully correct |", "|---|---|---|"]
-    lines += [f"| {name} | {r['n']} | {r['exact']:.0%} |" for name, r in notes["per_category"].items()]
+    lines += [f"| {md(name)} | {r['n']} | {r['exact']:.0%} |" for name, r in notes["per_category"].items()]
     lines += _task_details_markdown(notes.get("task_details", {}))
     lines += ["", "## Loss curve", "", "![loss curve](loss.png)", "",
               f"Final val loss: {notes['final_val_loss']}", "", "## Sample predictions", "",
               "| input | gold | predicted | verdict |", "|---|---|---|---|"]
     for s in notes["samples"]:
-        cell = lambda v: json.dumps(v, ensure_ascii=False).replace("|", "\\|")  # noqa: E731
-        lines.append(f"| {s['input'].replace('|', '/')} | `{cell(s['gold'])}` | `{cell(s['predicted'])}` | {s['verdict']} |")
+        lines.append(f"| {md(s['input'])} | {md(s['gold'])} | {md(s['predicted'])} | {md(s['verdict'])} |")
     lines += ["", f"## Tails ({len(notes['tails'])} flagged, kept out of training)", ""]
-    lines += [f"- `{t['input']}` — {t['reason']}" for t in notes["tails"][:20]]
+    lines += [f"- {md(t['input'])} — {md(t['reason'])}" for t in notes["tails"][:20]]
     if len(notes["tails"]) > 20:
         lines.append(f"- … and {len(notes['tails']) - 20} more in notes.json")
     return "\n".join(lines) + "\n"
@@ -168,25 +167,30 @@ def _task_details_markdown(details: dict) -> list[str]:
     for key, title in (("per_label", "Per label"), ("per_type", "Per entity type")):
         if details.get(key):
             lines += ["", f"## {title}", "", "| name | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-            lines += [f"| {name} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1']:.2f} | {r['support']} |"
+            lines += [f"| {md(name)} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1']:.2f} | {r['support']} |"
                       for name, r in details[key].items()]
     if details.get("per_clause_kind"):
         lines += ["", "## Per clause kind", "", "| clause | n | execution accuracy |", "|---|---|---|"]
-        lines += [f"| {name} | {r['n']} | {r['execution_accuracy']:.0%} |" for name, r in details["per_clause_kind"].items()]
+        lines += [f"| {md(name)} | {r['n']} | {r['execution_accuracy']:.0%} |" for name, r in details["per_clause_kind"].items()]
     for key, title in (("missed_examples", "Missed spans"), ("spurious_examples", "Spurious spans")):
         if details.get(key):
-            lines += ["", f"## {title}", ""] + [f"- `{e['span']}` ({e['type']}) in “{e['text']}”" for e in details[key]]
+            lines += ["", f"## {title}", ""] + [f"- {md(e['span'])} ({md(e['type'])}) in “{md(e['text'])}”" for e in details[key]]
     for picture in details.get("pictures", []):
-        lines += ["", f"![{picture}]({picture})"]
+        lines += ["", f"![{md(picture)}]({picture})"]
     return lines
 
 
-def build_notes(recipe, keys, store) -> dict:
+def is_built(build, _=None) -> bool:
+    return build.has("notes")
+
+
+def run(build, _=None) -> dict:
+    recipe, keys, store = build.recipe, build.keys, build.store
     if store.has("notes", keys.notes):
         return store.manifest("notes", keys.notes)["summary"]
     with store.build("notes", keys.notes, section=notes_section(recipe),
                      upstream={"still": keys.still, "cuts": keys.cuts}) as out:
-        notes, preds, history = evaluate(recipe, keys, store, out.folder)
+        notes, preds, history = evaluate(build, out.folder)
         (out / "notes.json").write_text(json.dumps(notes, indent=2, ensure_ascii=False))
         (out / "notes.md").write_text(render_markdown(notes))
         (out / "predictions.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in preds))
@@ -199,10 +203,12 @@ def build_notes(recipe, keys, store) -> dict:
     return store.manifest("notes", keys.notes)["summary"]
 
 
-def load_notes(keys, store) -> dict:
-    return json.loads((store.get("notes", keys.notes) / "notes.json").read_text())
-
-
-def load_predictions(keys, store) -> list[dict]:
-    folder = store.get("notes", keys.notes)
-    return [json.loads(line) for line in (folder / "predictions.jsonl").read_text().splitlines() if line]
+def load(build, part: str = "notes"):
+    """"notes" (notes.json as a dict), "predictions" (the trained model's answer per head) or
+    "folder" (the artifact's folder: notes.md, loss.png and task pictures)."""
+    folder = build.store.get("notes", build.keys.notes)
+    if part == "folder":
+        return folder
+    if part == "predictions":
+        return [json.loads(line) for line in (folder / "predictions.jsonl").read_text().splitlines() if line]
+    return json.loads((folder / "notes.json").read_text())

@@ -8,9 +8,17 @@ Hugging Face Optimum and onnxruntime-genai:
 
 so each new token costs one short step instead of re-running the whole sequence. An
 encoder maps (input_ids, attention_mask) -> logits. Both reuse the trained model's own modules,
-so the graph holds exactly its weights.
+so the graph holds exactly its weights. The file is sealed (seal.py) after it is written.
 """
 import json
+from pathlib import Path
+
+from ..errors import DistillError
+from ..hashing import digest
+from . import check_marker, first_line
+from .seal import SEAL_KEY, UNSEALED, check_sealed, has_seal, onnx_entry_prefix, seal
+
+SUFFIX = ".onnx"
 
 CACHE_INPUT = "past_key_values.{layer}.{kind}"
 CACHE_OUTPUT = "present.{layer}.{kind}"
@@ -130,12 +138,20 @@ def export_encoder(model, opset: int):
                    ["logits"], ({**dims}, {**dims}))
 
 
-def write_onnx(path, model, meta: dict, opset: int, graph_weights_digest):
+def graph_weights_digest(model_proto) -> str:
+    """Digest of an ONNX graph's initializers: the weights as that runtime will read them."""
+    from onnx import numpy_helper
+
+    parts = [f"{init.name}:{digest(numpy_helper.to_array(init).tobytes())}"
+             for init in sorted(model_proto.graph.initializer, key=lambda i: i.name)]
+    return digest("\n".join(parts).encode())
+
+
+def write(path, model, tokenizer, meta: dict, options: dict):
     """Export, attach the Spirit's strings as distill.* metadata, check, save and seal."""
     import onnx
 
-    from .integrity import SEAL_KEY, UNSEALED, onnx_entry_prefix, seal
-
+    opset = options["onnx_opset"]
     decoder = model.config.model_type == "llama"
     graph = export_decoder(model, opset) if decoder else export_encoder(model, opset)
     digests = {**json.loads(meta["digests"]), "graph_weights": graph_weights_digest(graph)}
@@ -147,3 +163,47 @@ def write_onnx(path, model, meta: dict, opset: int, graph_weights_digest):
     onnx.checker.check_model(graph, full_check=True)
     onnx.save_model(graph, str(path))
     seal(path, onnx_entry_prefix())
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read(path: Path):
+    """(strings, ModelProto) of an .onnx Spirit; a sealed file is checked byte for byte first."""
+    import onnx
+
+    sealed = has_seal(path, onnx_entry_prefix())
+    if sealed:
+        check_sealed(path, onnx_entry_prefix(), ".onnx")
+    try:
+        model = onnx.load(str(path))
+        onnx.checker.check_model(model)
+    except Exception as err:  # noqa: BLE001
+        raise DistillError(f"{path}: not a loadable .onnx Spirit ({first_line(err)})") from None
+    meta = {p.key.removeprefix("distill."): p.value for p in model.metadata_props if p.key.startswith("distill.")}
+    check_marker(path, meta, "metadata")
+    if not sealed and meta.get("version", "1") != "1":  # sealed since version 2: a lost seal means a cut-off file
+        raise DistillError(f"{path}: corrupted .onnx Spirit: its integrity seal is missing (truncated?)")
+    return meta, model
+
+
+def weights_digest(meta: dict, model_proto) -> tuple[str, str | None]:
+    return graph_weights_digest(model_proto), json.loads(meta.get("digests", "{}")).get("graph_weights")
+
+
+def weight_type(meta: dict) -> str:
+    return "f32"
+
+
+def describe(path, meta: dict, model_proto) -> tuple[str, str]:
+    cache = meta.get("onnx_cache", "none")
+    cache_text = "with KV cache (past_key_values)" if cache == "past_key_values" else "no KV cache"
+    line = f"onnx (opset {meta.get('onnx_opset', '?')}, {len(model_proto.graph.node)} nodes, {cache_text})"
+    sealed = SEAL_KEY in {p.key for p in model_proto.metadata_props}
+    return line, "sealed digest of the whole file verified" if sealed else "no seal (bottled before Spirit version 2)"
+
+
+def open_runner(path, meta: dict, model_proto, runtime: str):
+    from ..runtimes.onnxruntime import OnnxRunner, session
+
+    return OnnxRunner(session(path, model_proto)), "onnxruntime"

@@ -5,7 +5,7 @@ import html
 import json
 from pathlib import Path
 
-from .cellar import cellar_root, human_count, read_index
+from .index import cellar_root, human_count, read_index
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left}
@@ -32,6 +32,10 @@ window.addEventListener('load', () => {
   document.body.dataset.imagesOk = String(images.every(i => i.complete && i.naturalWidth > 0));
 });
 """
+
+
+def _json(value) -> str:
+    return html.escape(json.dumps(value, ensure_ascii=False))
 
 
 def _page(title, body, script=""):
@@ -67,7 +71,7 @@ def _spirit_page(spirit, notes, pictures, names_by_hash) -> str:
     sections = []
     for key, title in (("strengths", "Strengths"), ("weaknesses", "Weaknesses")):
         items = "".join(f"<li><b>{html.escape(s['category'])}</b> — {s['exact']:.0%} fully correct<ul>"
-                        + "".join(f"<li><code>{html.escape(e['input'])}</code> → <code>{html.escape(json.dumps(e['predicted'], ensure_ascii=False))}</code></li>"
+                        + "".join(f"<li><code>{html.escape(e['input'])}</code> → <code>{_json(e['predicted'])}</code></li>"
                                   for e in s["examples"]) + "</ul></li>" for s in notes.get(key, []))
         sections.append(f"<h2>{title}</h2><ul>{items or '<li>none</li>'}</ul>")
     samples = "".join(f"<tr><td>{html.escape(s['input'])}</td><td><code>{html.escape(json.dumps(s['gold'], ensure_ascii=False))}</code></td>"

@@ -1,0 +1,51 @@
+"""What a training run depended on besides its inputs: library versions, threads, device, CPU.
+
+Bit-identical reproduction is promised only when these match, so the Still records them, every
+Spirit embeds them, and `distill reproduce` / `distill verify` name any difference first.
+"""
+import platform
+
+LIBRARIES = ("torch", "transformers", "tokenizers", "numpy")
+
+
+def cpu_kind() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def library_versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
+def environment(threads: int, device: str = "cpu") -> dict:
+    return {"libraries": library_versions(), "threads": threads, "device": device, "cpu": cpu_kind(),
+            "python": platform.python_version(), "os": f"{platform.system()} {platform.machine()}"}
+
+
+def differences(recorded: dict | None, current: dict) -> list[str]:
+    """One phrase per difference that can change the weights ("torch 2.13.0 here, 2.12.1 recorded")."""
+    if not recorded:
+        return ["the Spirit records no training environment (bottled before it was recorded)"]
+    out = []
+    for name, version in current.get("libraries", {}).items():
+        was = recorded.get("libraries", {}).get(name)
+        if was != version:
+            out.append(f"{name} {version} here, {was or 'unrecorded'} recorded")
+    for field in ("threads", "device", "cpu"):
+        if recorded.get(field) != current.get(field):
+            out.append(f"{field} {current.get(field)} here, {recorded.get(field)} recorded")
+    return out

@@ -1,0 +1,120 @@
+"""Recipes: load YAML, resolve forks, validate against the schema, fill defaults, hash.
+
+A normalised Recipe is standalone: forks are merged in, every default is written out, so
+two spellings of the same Recipe have the same hash and the same stage keys.
+"""
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import RecipeError
+from ..hashing import stage_key
+from . import schema
+from .forks import INHERITED_EXCEPT, RECIPE_HASH_RE, deep_merge, resolve_parent
+from .schema import field_path, fill_defaults, line_for, validate
+from .yamlfile import read_yaml
+
+__all__ = ["RECIPE_HASH_RE", "Recipe", "load_recipe", "load_recipes", "recipe_hash"]
+# Fields that describe a Recipe without changing what it builds stay out of its hash.
+UNHASHED_FIELDS = ("description", "parent")
+
+
+@dataclass
+class Recipe:
+    """A normalised Recipe: `data` is a full standalone dict with defaults filled in."""
+
+    name: str
+    path: Path
+    data: dict
+    parent: str | None = None
+    sources: list = field(default_factory=list, repr=False)  # parent files it was merged from
+    _lines: dict | None = field(default=None, repr=False)
+    # Where a Recipe's teacher endpoint was named by someone else: "embedded" for a Recipe read
+    # from a Spirit or cellar index, or the fork parent's hash when teacher.base_url came from
+    # it. Such an endpoint never receives a credential unless the user allows it (teachers/).
+    foreign: str | None = None
+
+    @property
+    def hash(self) -> str:
+        return recipe_hash(self.data)
+
+    @property
+    def lines(self) -> dict:
+        """Field path -> line in the file, for error messages (re-read when it came from a cache)."""
+        if self._lines is None:
+            self._lines = read_yaml(self.path)[1] if self.path.is_file() else {}
+        return self._lines
+
+    def __getitem__(self, section):
+        return self.data[section]
+
+
+def recipe_hash(data: dict) -> str:
+    hashed = {k: v for k, v in data.items() if k not in UNHASHED_FIELDS}
+    return stage_key("recipe", hashed)
+
+
+def normalise(raw: dict, path: Path, lines: dict) -> dict:
+    """Validate, fill defaults and run the task type's own catalog checks."""
+    from ..tasks import task_type
+
+    validate(raw, path, lines)
+    data = fill_defaults(copy.deepcopy(raw), schema.schema())
+    data.pop("fork", None)
+    module = task_type(data["task"]["type"])
+    if data["student"]["arch"] == "auto":
+        data["student"]["arch"] = module.DEFAULT_ARCH
+    for parts, problem in module.check(data["task"]):
+        full = ["task"] + list(parts)
+        raise RecipeError(path, line_for(lines, full), field_path(full), problem)
+    return data
+
+
+def load_recipe(path, _seen=None) -> Recipe:
+    """Load, fork-resolve, validate and normalise one Recipe file."""
+    path = Path(path)
+    seen = set(_seen or ()) | {path.resolve()}
+    raw, lines = read_yaml(path)
+    raw.setdefault("name", path.stem)
+    parent_hash, sources, foreign = None, [], None
+    if "fork" in raw:
+        parent_data, parent_hash, sources = resolve_parent(path, lines, raw["fork"], load_recipe, seen)
+        foreign = _inherited_endpoint(raw, parent_data, parent_hash)
+        child = {k: v for k, v in raw.items() if k != "fork"}
+        raw = deep_merge({k: v for k, v in parent_data.items() if k not in INHERITED_EXCEPT}, child)
+    data = normalise(raw, path, lines)
+    if parent_hash:
+        data["parent"] = parent_hash
+    return Recipe(name=data["name"], path=path, data=data, parent=parent_hash, sources=sources, _lines=lines,
+                  foreign=foreign)
+
+
+def _inherited_endpoint(child: dict, parent: dict, parent_hash: str) -> str | None:
+    """A fork by hash that keeps its parent's teacher.base_url: that endpoint was named by a
+    cellar index, not by the user (a sibling file the user keeps is the user's own)."""
+    if not RECIPE_HASH_RE.match(str(child.get("fork"))):
+        return None
+    own = child.get("teacher", {}) if isinstance(child.get("teacher"), dict) else {}
+    inherited = (parent.get("teacher") or {}).get("base_url")
+    return parent_hash if inherited and "base_url" not in own else None
+
+
+def load_recipes(folder, cache=None) -> tuple[list[Recipe], list[RecipeError]]:
+    """Every *.yaml in a folder, sorted by name, and one error per file that does not load:
+    one broken Recipe never hides the others. `cache` (a RecipeCache) skips unchanged files."""
+    recipes, errors, names = [], [], {}
+    for path in sorted(Path(folder).glob("*.yaml")):
+        try:
+            recipe = cache.load(path, load_recipe) if cache is not None else load_recipe(path)
+        except RecipeError as err:
+            errors.append(err)
+            continue
+        if recipe.name in names:
+            errors.append(RecipeError(recipe.path, line_for(recipe.lines, ["name"]), "name",
+                                      f"'{recipe.name}' is also the name of {names[recipe.name]}; names must be unique"))
+            continue
+        names[recipe.name] = recipe.path
+        recipes.append(recipe)
+    if cache is not None:
+        cache.save()
+    return recipes, errors

@@ -1,0 +1,60 @@
+"""Forks: a Recipe that names a parent (a Recipe in the same folder, or a published recipe hash)
+and overrides some of its fields. The result is a full, standalone Recipe.
+
+A parent named by hash comes from a cellar index: it is data written by someone else, so it is
+validated like any Recipe and never trusted with a credential (see teachers/).
+"""
+import copy
+import re
+from pathlib import Path
+
+from ..errors import RecipeError
+from .schema import line_for
+
+RECIPE_HASH_RE = re.compile(r"^[0-9a-f]{32}$")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+INHERITED_EXCEPT = ("name", "description", "parent")
+
+
+def deep_merge(parent: dict, child: dict) -> dict:
+    """Child overrides parent; mappings merge recursively, lists and scalars replace."""
+    merged = copy.deepcopy(parent)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _fork_error(path, lines, problem):
+    return RecipeError(path, line_for(lines, ["fork"]), "fork", problem)
+
+
+def resolve_parent(path: Path, lines: dict, ref, load, seen) -> tuple[dict, str, list[Path]]:
+    """(parent's normalised data, parent's recipe hash, files it was read from).
+
+    `load(parent_path, seen)` loads a sibling Recipe (passed in to avoid an import cycle)."""
+    if not isinstance(ref, str) or not ref:
+        raise _fork_error(path, lines, 'must be a recipe name or a recipe hash; quote a hash that YAML reads '
+                                       'as a number: fork: "0123..."')
+    if RECIPE_HASH_RE.match(ref):
+        from ..cellar.index import find_recipe_by_hash, index_path
+
+        data = find_recipe_by_hash(ref)
+        if data is None:
+            raise _fork_error(path, lines, f"no published Recipe with hash {ref} in the cellar index; "
+                                           "build or fetch it first")
+        return data, ref, [index_path()]
+    if not NAME_RE.match(ref):
+        raise _fork_error(path, lines, f"{ref!r} is neither a recipe name (lowercase letters, digits, dashes: "
+                                       "a file in the same folder) nor a 32-hex recipe hash")
+    parent_path = path.with_name(f"{ref}.yaml")
+    if not parent_path.exists():
+        siblings = sorted(p.stem for p in path.parent.glob("*.yaml") if p != path)
+        raise _fork_error(path, lines, f"parent recipe '{ref}' not found (no {parent_path}); "
+                                       f"valid: {', '.join(siblings) or 'none'}")
+    if parent_path.resolve() in seen:
+        raise _fork_error(path, lines, f"fork cycle through '{ref}'")
+    parent = load(parent_path, seen)
+    return parent.data, parent.hash, [parent_path, *parent.sources]
