@@ -57,7 +57,9 @@ class Spirit:
 
     @property
     def max_length(self) -> int:
-        return self.config.get("max_position_embeddings", 512)
+        """The window the student was trained on (a pretrained base's positions may reach further)."""
+        positions = self.config.get("max_position_embeddings", 512)
+        return min(positions, self.recipe.get("student", {}).get("max_length", positions))
 
     @property
     def weight_type(self) -> str:

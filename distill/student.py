@@ -1,8 +1,12 @@
-"""The student: a tokenizer trained on hearts only, and a small transformer built from scratch."""
+"""The student: its tokenizer and its transformer. From scratch (student.init: scratch), the
+tokenizer is a byte-level BPE trained on the hearts only and the model is sized by the Recipe;
+from a pretrained base (bases.py), both are the base's, with a new head for the task."""
 import json
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
 SPECIAL_TOKENS = [PAD, BOS, EOS]
+# A BERT base's WordPiece tokenizer names the same roles [PAD], [CLS], [SEP]
+SPECIAL_ROLES = {"pad": (PAD, "[PAD]"), "bos": (BOS, "[CLS]"), "eos": (EOS, "[SEP]")}
 
 
 def train_tokenizer(texts, vocab_size: int):
@@ -29,11 +33,16 @@ def load_tokenizer(tokenizer_json: str):
 
 
 def special_ids(tokenizer) -> dict:
-    return {name: tokenizer.token_to_id(tok) for name, tok in (("pad", PAD), ("bos", BOS), ("eos", EOS))}
+    """pad, bos and eos ids, whichever naming the tokenizer uses (<s> ... or [CLS] ...)."""
+    found = {}
+    for role, names in SPECIAL_ROLES.items():
+        ids = [tokenizer.token_to_id(name) for name in names]
+        found[role] = next((i for i in ids if i is not None), None)
+    return found
 
 
 def encode_prompt(tokenizer, prompt: str) -> list[int]:
-    return [tokenizer.token_to_id(BOS)] + tokenizer.encode(prompt, add_special_tokens=False).ids
+    return [special_ids(tokenizer)["bos"]] + tokenizer.encode(prompt, add_special_tokens=False).ids
 
 
 def encode_example(tokenizer, prompt: str, target: str, max_length: int):
@@ -46,9 +55,10 @@ def encode_example(tokenizer, prompt: str, target: str, max_length: int):
 
 
 def encode_text(tokenizer, text: str, max_length: int) -> list[int]:
-    """Encoder input: <s> text </s>, truncated."""
+    """Encoder input: <s> text </s> (or [CLS] text [SEP]), truncated."""
     ids = tokenizer.encode(text, add_special_tokens=False).ids[: max_length - 2]
-    return [tokenizer.token_to_id(BOS)] + ids + [tokenizer.token_to_id(EOS)]
+    special = special_ids(tokenizer)
+    return [special["bos"]] + ids + [special["eos"]]
 
 
 ENCODER_HEADS = {"sequence": "BertForSequenceClassification", "token": "BertForTokenClassification"}
@@ -85,6 +95,39 @@ def _model_class(config):
     if config.model_type == "llama":
         return transformers.LlamaForCausalLM
     return getattr(transformers, (config.architectures or ["BertForSequenceClassification"])[0])
+
+
+def make_student(student: dict, head: str, num_labels: int, seed: int, texts, recipe_dir):
+    """(model, tokenizer) for the Still: from scratch, or grown from the Recipe's base."""
+    from .bases import is_scratch, resolve
+    from .errors import DistillError
+
+    if is_scratch(student.get("init", "scratch")):
+        tokenizer = train_tokenizer(texts, student["vocab_size"])
+        return build_model(model_config(student, tokenizer, head, num_labels), seed), tokenizer
+    base = resolve(student["init"], recipe_dir)
+    if base.digest != student.get("init_digest"):
+        raise DistillError(f"student.init: the weights of '{student['init']}' are not the ones this Recipe was read "
+                           f"with ({base.digest} now, {student.get('init_digest')} then); reinstall that base or "
+                           "re-read the Recipe")
+    return student_from_base(base, head, num_labels, seed), base.tokenizer()
+
+
+def student_from_base(base, head: str, num_labels: int, seed: int):
+    """A task model grown from a pretrained base: the base's encoder weights, a new head (seeded)."""
+    from transformers import BertConfig
+
+    if head not in ENCODER_HEADS:
+        raise ValueError(f"a pretrained {base.arch} base serves classification or tagging, not '{head}'")
+    settings = {k: v for k, v in base.config.items() if not k.startswith("_") and k not in ("architectures",)}
+    config = BertConfig(**{**settings, "num_labels": num_labels, "architectures": [ENCODER_HEADS[head]]})
+    model = build_model(config, seed)
+    state = {k: v for k, v in base.state_dict().items() if not k.endswith("position_ids")}
+    missing, unexpected = model.bert.load_state_dict(state, strict=False)
+    # a base without a pooler (sentence-transformers drops it) keeps the seeded one build_model made
+    if unexpected or any(not k.startswith("pooler.") for k in missing):
+        raise ValueError(f"the base's weights do not fit a BERT encoder (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return model
 
 
 def build_model(config, seed: int):

@@ -12,7 +12,7 @@ from distill.store import Store
 from distill.tasks import classify, ner, sql
 from tests.conftest import ROOT, run_cli, run_doit
 
-TINY_STUDENT = {"hidden_size": 32, "layers": 1, "heads": 2, "kv_heads": 2, "intermediate_size": 64, "vocab_size": 400}
+TINY_STUDENT = {"init": "scratch", "hidden_size": 32, "layers": 1, "heads": 2, "kv_heads": 2, "intermediate_size": 64, "vocab_size": 400}
 
 
 def tiny(name, per_category=30, **task_overrides):

@@ -64,10 +64,38 @@ def normalise(raw: dict, path: Path, lines: dict) -> dict:
     module = task_type(data["task"]["type"])
     if data["student"]["arch"] == "auto":
         data["student"]["arch"] = module.DEFAULT_ARCH
+    _grow_from_base(data["student"], module, path, lines)
     for parts, problem in module.check(data["task"]):
         full = ["task"] + list(parts)
         raise RecipeError(path, line_for(lines, full), field_path(full), problem)
     return data
+
+
+def _grow_from_base(student: dict, module, path: Path, lines: dict):
+    """student.init: a pretrained base decides the architecture, sizes and tokenizer, and its
+    weights digest is written into the Recipe (so it is a Still-key input)."""
+    from ..bases import is_scratch, resolve
+    from ..errors import DistillError
+
+    if student["init"] == "auto":
+        student["init"] = module.DEFAULT_INIT
+    student.pop("init_digest", None)
+    if is_scratch(student["init"]):
+        return
+    where = line_for(lines, ["student", "init"])
+    try:
+        base = resolve(student["init"], path.parent)
+        config, arch = base.config, base.arch
+    except DistillError as err:
+        raise RecipeError(path, where, None, str(err)) from None
+    wanted = module.DEFAULT_ARCH
+    if arch != wanted:
+        raise RecipeError(path, where, "student.init", f"'{student['init']}' is a {arch} model; a {module.HEAD} "
+                                                         f"student needs a {wanted} base (or init: scratch)")
+    student.update(arch=arch, hidden_size=config["hidden_size"], layers=config["num_hidden_layers"],
+                   heads=config["num_attention_heads"], intermediate_size=config["intermediate_size"],
+                   vocab_size=config["vocab_size"], max_length=min(student["max_length"], config["max_position_embeddings"]),
+                   init_digest=base.digest)
 
 
 def load_recipe(path, _seen=None) -> Recipe:
@@ -85,6 +113,10 @@ def load_recipe(path, _seen=None) -> Recipe:
     data = normalise(raw, path, lines)
     if parent_hash:
         data["parent"] = parent_hash
+    if data["student"].get("init_digest"):  # the cache re-reads this Recipe if its base is reinstalled
+        from ..bases import resolve
+
+        sources = [*sources, resolve(data["student"]["init"], path.parent).folder / "config.json"]
     return Recipe(name=data["name"], path=path, data=data, parent=parent_hash, sources=sources, _lines=lines,
                   foreign=foreign)
 

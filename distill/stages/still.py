@@ -14,7 +14,7 @@ from ..checkpoints import Checkpoints
 from ..keys import still_section
 from ..progress import bar, say
 from ..provenance import environment
-from ..student import build_model, model_config, parameter_count, special_ids, train_tokenizer
+from ..student import make_student, parameter_count, special_ids
 from ..tasks import task_type
 
 
@@ -130,12 +130,11 @@ def train(build, stop_after_steps=None) -> dict:
     work = store.work_dir("still", keys.still)
 
     task = recipe["task"]
-    tokenizer = train_tokenizer((module.tokenizer_text(ex, task) for ex in hearts), student["vocab_size"])
+    model, tokenizer = make_student(student, module.HEAD, module.num_labels(task), seed,
+                                    (module.tokenizer_text(ex, task) for ex in hearts), recipe.path.parent)
     pad_id = special_ids(tokenizer)["pad"]
     train_set = encode_cut(module, task, tokenizer, hearts, student["max_length"])
     eval_set = encode_cut(module, task, tokenizer, heads, student["max_length"])
-    config = model_config(student, tokenizer, module.HEAD, module.num_labels(task))
-    model = build_model(config, seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], betas=(0.9, 0.95),
                                   weight_decay=settings["weight_decay"])
     steps_per_epoch = math.ceil(len(train_set) / settings["batch_size"])

@@ -8,6 +8,7 @@ class TaskType(Protocol):
     PROOF_METRIC: str  # what the headline proof measures ("macro-F1")
     HEAD: str  # the student's head: "causal_lm" (decoder), "sequence" or "token" (encoder)
     DEFAULT_ARCH: str  # "llama" or "bert", for student.arch: auto
+    DEFAULT_INIT: str  # "scratch" or a packaged base, for student.init: auto
 
     # the Recipe's catalog
     def check(self, task: dict): ...  # yields (field path under task, problem) for what the schema cannot say

@@ -10,6 +10,7 @@ from .common import normalised_text, phrasings_parsed, prf, slots, text_items
 PROOF_METRIC = "macro-F1"
 HEAD = "sequence"
 DEFAULT_ARCH = "bert"
+DEFAULT_INIT = "minilm-l6"  # student.init: auto
 presented_categories = shows_nothing
 
 

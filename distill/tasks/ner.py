@@ -12,6 +12,7 @@ from .common import normalised_text, phrasings_parsed, prf, slots, text_items
 PROOF_METRIC = "span-F1"
 HEAD = "token"
 DEFAULT_ARCH = "bert"
+DEFAULT_INIT = "minilm-l6"  # student.init: auto
 presented_categories = shows_nothing
 
 # Text that looks like PII whatever the teacher said: flags unlabelled entities as tails.
@@ -164,11 +165,11 @@ def _token_ranges(tokenizer, text):
 
 def _token_spans(tokenizer, text, max_length):
     """Token ids with their character ranges, whitespace trimmed; <s> and </s> around them."""
-    from ..student import BOS, EOS
+    from ..student import special_ids
 
     ids, ranges = _token_ranges(tokenizer, text)
-    keep = max_length - 2
-    return [tokenizer.token_to_id(BOS)] + ids[:keep] + [tokenizer.token_to_id(EOS)], ranges[:keep]
+    keep, special = max_length - 2, special_ids(tokenizer)
+    return [special["bos"]] + ids[:keep] + [special["eos"]], ranges[:keep]
 
 
 def encode(tokenizer, example, task, max_length):
@@ -253,10 +254,11 @@ def _window_logits(spirit, ids):
     taken from the window where it sits farthest from an edge (a text that fits is one window)."""
     import numpy as np
 
-    from ..student import BOS, EOS
+    from ..student import special_ids
 
     width = spirit.max_length - 2
-    bos, eos = spirit.tokenizer.token_to_id(BOS), spirit.tokenizer.token_to_id(EOS)
+    special = special_ids(spirit.tokenizer)
+    bos, eos = special["bos"], special["eos"]
     if len(ids) <= width:
         return spirit.forward([bos] + ids + [eos])[1:1 + len(ids)]
     step = max(1, width * 3 // 4)

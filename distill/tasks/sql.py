@@ -14,6 +14,7 @@ from .common import normalised_text, text_items
 PROOF_METRIC = "exact match (normalised SQL)"
 HEAD = "causal_lm"
 DEFAULT_ARCH = "llama"
+DEFAULT_INIT = "scratch"  # student.init: auto
 QUERY_KINDS = ["select", "filter", "aggregate", "join", "group_by", "order_limit"]
 presented_categories = shows_nothing
 output_names = no_head

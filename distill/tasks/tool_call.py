@@ -13,6 +13,7 @@ from .common import normalised_text, phrasings_parsed, slots, text_items
 PROOF_METRIC = "tool-name accuracy"
 HEAD = "causal_lm"
 DEFAULT_ARCH = "llama"
+DEFAULT_INIT = "scratch"  # student.init: auto
 SLOT_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 output_names = no_head
 extra_notes = no_extra_notes
