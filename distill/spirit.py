@@ -48,6 +48,7 @@ class Spirit:
         self.proof = json_field(where, meta, "proof")
         self.config = json_field(where, meta, "config")
         self.environment = json_field(where, meta, "environment", default={}) or None
+        self.field_proof = json_field(where, meta, "field_proof", default={}) or None
         self.recipe_hash = meta["recipe_hash"]
         if not isinstance(self.recipe, dict) or not isinstance(self.recipe.get("task"), dict):
             raise DistillError(f"{where}: damaged Spirit metadata 'recipe' (not a Recipe)")
@@ -66,6 +67,13 @@ class Spirit:
         """f32 for .pt and .onnx; a .gguf's own type (f32, f16, q8_0, q4_0)."""
         return format_module(self.format).weight_type(self.meta) if self.path else "f32"
 
+    def field_examples(self) -> list[dict]:
+        """The field set the Spirit was measured on at bottling (real text), if it has one."""
+        rows = json_field(self.path, self.meta, "field", default=[]) or []
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and "input" in r and "target" in r for r in rows):
+            raise DistillError(f"{self.path}: damaged Spirit metadata 'field' (not a list of examples)")
+        return rows
+
     def weights_digest(self) -> tuple[str, str | None]:
         """(digest of the weights as this runtime reads them, the digest recorded at bottling)."""
         return format_module(self.format).weights_digest(self.meta, self.payload)
@@ -77,7 +85,16 @@ class Spirit:
             return choose(logits, self.tokenizer.decode(out_ids), self.pieces, valid, self.eos_id, complete)
 
         budget = max(1, self.max_length - len(prompt_ids))
-        return self.tokenizer.decode(self.runner.generate(prompt_ids, budget, self.eos_id, pick))
+        out_ids = self.runner.generate(prompt_ids, budget, self.eos_id, pick)
+        text = self.tokenizer.decode(out_ids)
+        if complete is None or complete(text):
+            return text
+        # the window ran out before a whole answer: keep the longest whole answer on the way
+        for end in range(len(out_ids) - 1, 0, -1):
+            shorter = self.tokenizer.decode(out_ids[:end])
+            if complete(shorter):
+                return shorter
+        return text
 
     def forward(self, ids: list[int]):
         """Encoder Spirits: logits for one input (labels, or tokens x tags), as numpy."""

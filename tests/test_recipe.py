@@ -1,4 +1,6 @@
 """Recipe validation and forks: one clear line naming file, line and field; never a traceback."""
+import shutil
+
 import pytest
 import yaml
 
@@ -24,6 +26,7 @@ def _write_broken(folder, case):
         data["task"]["tools"][0]["phrasings"][0] = "weather in {town}"
         text = yaml.safe_dump(data, sort_keys=False)
     (folder / "needle.yaml").write_text((ROOT / "recipes" / "needle.yaml").read_text())
+    shutil.copytree(ROOT / "recipes" / "field", folder / "field")  # needle's proof.field, relative to it
     path = folder / "x.yaml"
     path.write_text(text)
     return path

@@ -21,6 +21,7 @@ def tiny(name, per_category=30, **task_overrides):
     data["student"] = {**data["student"], **TINY_STUDENT}
     data["still"] = {"epochs": 2, "batch_size": 16, "lr": 0.003}
     data["task"].update(task_overrides)
+    data["proof"] = {"field": str(ROOT / "recipes" / "field" / f"{name}.dev.jsonl")}  # a copy elsewhere keeps it
     return data
 
 

@@ -59,7 +59,8 @@ def _update_index(recipe, notes: dict, bottle_path: Path, fmt: str):
     entry.update({
         "name": recipe.name, "recipe_hash": recipe.hash, "parent": recipe.parent,
         "task_type": recipe["task"]["type"], "teacher": f"{recipe['teacher']['provider']}/{recipe['teacher']['model']}",
-        "proof": notes["proof"], "parameters": notes["training"]["parameters"],
+        "proof": notes["proof"], "field_proof": notes.get("field_proof"), "parameters": notes["training"]["parameters"],
+        "environment": notes.get("environment"),
         "recipe": recipe.data, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     })
     bottles = entry.setdefault("bottles", {})
@@ -87,9 +88,10 @@ def listing() -> str:
     rows = sorted(read_index()["spirits"].values(), key=lambda e: e["name"])
     if not rows:
         return f"the cellar at {cellar_root()} is empty; build a Spirit with `doit bottle:<name>-onnx`"
-    lines = [f"{'name':<16} {'task':<10} {'proof':>6}  {'params':>7}  {'recipe hash':<32}  bottles"]
+    lines = [f"{'name':<16} {'task':<10} {'proof':>6} {'field':>6}  {'params':>7}  {'recipe hash':<32}  bottles"]
     for e in rows:
         bottles = ", ".join(f"{fmt} {b['bytes'] / 1e6:.1f}MB" for fmt, b in sorted(e["bottles"].items()))
-        lines.append(f"{e['name']:<16} {e['task_type']:<10} {e['proof']['degrees']:>6}  "
+        field = (e.get("field_proof") or {}).get("degrees", "—")
+        lines.append(f"{e['name']:<16} {e['task_type']:<10} {e['proof']['degrees']:>6} {field:>6}  "
                      f"{human_count(e['parameters']):>7}  {e['recipe_hash']:<32}  {bottles}")
     return "\n".join(lines)

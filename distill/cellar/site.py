@@ -43,18 +43,33 @@ def _page(title, body, script=""):
             f"<style>{STYLE}</style></head><body>{body}<script>{IMAGES_SCRIPT}{script}</script></body></html>\n")
 
 
+def _field_cell(spirit) -> str:
+    f = spirit.get("field_proof")
+    return f"{f['degrees']} <small>on {f['n']} real examples</small>" if f else "<small>no field set</small>"
+
+
+def _proofs_line(spirit) -> str:
+    """Both proofs, labelled: real text first when the Spirit was measured on a field set."""
+    p, f = spirit["proof"], spirit.get("field_proof")
+    heads = f"heads {p['degrees']} <small>{html.escape(p['metric'])} on {p['n']} synthetic held-out examples</small>"
+    if not f:
+        return heads
+    return f"field {f['degrees']} <small>on {f['n']} real examples</small> · {heads}"
+
+
 def _index_page(spirits) -> str:
     tasks = sorted({s["task_type"] for s in spirits})
     options = "".join(f"<option value='{t}'>{t}</option>" for t in tasks)
     rows = "".join(
         f"<tr data-task='{s['task_type']}' data-proof='{s['proof']['value']:.6f}'>"
         f"<td><a href='{s['name']}.html'>{html.escape(s['name'])}</a></td><td>{s['task_type']}</td>"
-        f"<td>{s['proof']['degrees']} <small>{html.escape(s['proof']['metric'])}</small></td>"
+        f"<td>{s['proof']['degrees']} <small>{html.escape(s['proof']['metric'])}</small></td><td>{_field_cell(s)}</td>"
         f"<td>{human_count(s['parameters'])}</td><td>{html.escape(s['teacher'])}</td>"
         f"<td><code>{s['recipe_hash'][:12]}</code></td><td>{s['built'][:10]}</td></tr>" for s in spirits)
     body = (f"<h1>The Cellar</h1><p>{len(spirits)} Spirit(s). Click <em>proof</em> to sort.</p>"
             f"<label>Task type <select id=task><option value=''>all</option>{options}</select></label>"
-            "<table id=spirits><thead><tr><th>Spirit</th><th>task</th><th id=by-proof class=sort>proof</th>"
+            "<table id=spirits><thead><tr><th>Spirit</th><th>task</th><th id=by-proof class=sort>proof (heads)</th>"
+            "<th>field proof (real text)</th>"
             f"<th>parameters</th><th>teacher</th><th>recipe</th><th>built</th></tr></thead><tbody>{rows}</tbody></table>")
     return _page("The Cellar", body, INDEX_SCRIPT)
 
@@ -79,8 +94,7 @@ def _spirit_page(spirit, notes, pictures, names_by_hash) -> str:
                       for s in notes.get("samples", []))
     images = "".join(f"<p><img src='../{name}/{html.escape(p)}' alt='{html.escape(p)}'></p>" for p in pictures)
     body = (f"<p><a href='index.html'>← the Cellar</a></p><h1>{html.escape(name)}</h1>"
-            f"<p class=proof>{spirit['proof']['degrees']} <small>{html.escape(spirit['proof']['metric'])} on "
-            f"{spirit['proof']['n']} heads</small></p><p>Recipe <code>{spirit['recipe_hash']}</code>, {lineage}; "
+            f"<p class=proof>{_proofs_line(spirit)}</p><p>Recipe <code>{spirit['recipe_hash']}</code>, {lineage}; "
             f"teacher {html.escape(spirit['teacher'])}; {spirit['parameters']:,} parameters.</p>"
             f"<h2>Bottles</h2><table><tr><th>format</th><th>download</th><th>size</th><th>sha256</th></tr>{bottles}</table>"
             f"<h2>Loss curve</h2>{images}" + "".join(sections)

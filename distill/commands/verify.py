@@ -101,7 +101,21 @@ def verify_file(path, store_root=None, heads_cache=None, allow=()) -> tuple[list
     preds = [spirit.predict_example(ex) for ex in heads]
     measured = spirit.task.proof([ex["target"] for ex in heads], preds, spirit.recipe["task"])["value"]
     checks.append(_proof_check(name, measured, spirit.proof["value"], weight_type(spirit), len(heads)))
+    if spirit.field_proof:
+        checks.append(_field_check(name, spirit))
     return checks, spirit, preds
+
+
+def _field_check(name, spirit) -> Check:
+    """The field proof re-measured on the real examples the Spirit carries."""
+    try:
+        examples = spirit.field_examples()
+    except DistillError as err:
+        return Check(name, "field proof", False, str(err))
+    preds = [spirit.predict_example(ex) for ex in examples]
+    measured = spirit.task.proof([ex["target"] for ex in examples], preds, spirit.recipe["task"])["value"]
+    check = _proof_check(name, measured, spirit.field_proof["value"], weight_type(spirit), len(examples))
+    return Check(name, "field proof", check.ok, check.detail.replace("heads", "real field examples"))
 
 
 def _proof_check(name, measured: float, recorded: float, wtype: str, heads: int) -> Check:

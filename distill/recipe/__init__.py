@@ -65,10 +65,29 @@ def normalise(raw: dict, path: Path, lines: dict) -> dict:
     if data["student"]["arch"] == "auto":
         data["student"]["arch"] = module.DEFAULT_ARCH
     _grow_from_base(data["student"], module, path, lines)
+    if data["student"]["arch"] not in module.HEADS:
+        raise RecipeError(path, line_for(lines, ["student", "arch"]), "student.arch",
+                          f"a {data['task']['type']} student can be {' or '.join(module.HEADS)}, not {data['student']['arch']}")
     for parts, problem in module.check(data["task"]):
         full = ["task"] + list(parts)
         raise RecipeError(path, line_for(lines, full), field_path(full), problem)
     return data
+
+
+def _read_field_set(data: dict, path: Path, lines: dict) -> list[Path]:
+    """proof.field: checked row by row now (one line if malformed), its digest written into the
+    Recipe so the notes key covers it. Returns the file, for the parsed-Recipe cache."""
+    from .. import field
+    from ..tasks import task_type
+
+    proof = data.get("proof") or {}
+    proof.pop("field_digest", None)
+    if not proof.get("field"):
+        return []
+    at = field.field_path(path, proof["field"])
+    rows = field.read_rows(at, path, task_type(data["task"]["type"]), data["task"])
+    proof["field_digest"] = field.rows_digest(rows)
+    return [at]
 
 
 def _grow_from_base(student: dict, module, path: Path, lines: dict):
@@ -88,10 +107,9 @@ def _grow_from_base(student: dict, module, path: Path, lines: dict):
         config, arch = base.config, base.arch
     except DistillError as err:
         raise RecipeError(path, where, None, str(err)) from None
-    wanted = module.DEFAULT_ARCH
-    if arch != wanted:
-        raise RecipeError(path, where, "student.init", f"'{student['init']}' is a {arch} model; a {module.HEAD} "
-                                                         f"student needs a {wanted} base (or init: scratch)")
+    if arch not in module.HEADS:
+        raise RecipeError(path, where, "student.init", f"'{student['init']}' is a {arch} model; this task's student "
+                                                         f"can be {' or '.join(module.HEADS)} (or init: scratch)")
     student.update(arch=arch, hidden_size=config["hidden_size"], layers=config["num_hidden_layers"],
                    heads=config["num_attention_heads"], intermediate_size=config["intermediate_size"],
                    vocab_size=config["vocab_size"], max_length=min(student["max_length"], config["max_position_embeddings"]),
@@ -113,6 +131,7 @@ def load_recipe(path, _seen=None) -> Recipe:
     data = normalise(raw, path, lines)
     if parent_hash:
         data["parent"] = parent_hash
+    sources = [*sources, *_read_field_set(data, path, lines)]
     if data["student"].get("init_digest"):  # the cache re-reads this Recipe if its base is reinstalled
         from ..bases import resolve
 

@@ -104,12 +104,52 @@ def evaluate(build, folder) -> tuple[dict, list, dict]:
         "samples": sample_predictions(module, heads, preds, verdicts, recipe["notes"]["samples"], recipe["seed"]),
         "tails": [{"input": module.input_text(ex), "target": ex["target"], "reason": ex["tail_reason"]} for ex in tails],
         "task_details": module.extra_notes([module.input_text(ex) for ex in heads], golds, preds, task, folder),
-        "training": {k2: history[k2] for k2 in ("parameters", "train_examples", "eval_examples", "steps_per_epoch",
-                                                 "positions_per_second", "train_seconds", "threads")},
+        "training": {k2: history.get(k2) for k2 in ("parameters", "train_examples", "eval_examples", "steps_per_epoch",
+                                                     "positions_per_second", "train_seconds", "threads", "at_window_end")},
+        "environment": history.get("environment"),
+        "window": recipe["student"]["max_length"],
         "final_val_loss": history["eval_loss"][-1] if history["eval_loss"] else None,
         "pour_seconds_per_example": round(seconds / max(1, len(heads)), 4),
     }
+    notes["distinctness"] = distinctness(module, build.load("cuts", "hearts"), heads)
+    notes.update(field_notes(build, spirit, module, task, k))
+    if notes.get("field_failures"):  # what real users would see fail comes first
+        notes["weaknesses"].insert(0, {"category": "field set (real text)", "exact": notes["field_proof"]["correct_share"],
+                                       "examples": notes["field_failures"][:k]})
     return notes, preds, history
+
+
+def distinctness(module, hearts, heads) -> dict:
+    """How little the Mash repeats itself: distinct word 3-grams over all n-grams of its inputs,
+    and the share of heads whose wording (values aside) no heart has."""
+    from ..tasks.common import normalised_text
+
+    grams, seen = [], set()
+    for ex in hearts + heads:
+        words = normalised_text(module.input_text(ex)).split()
+        grams += [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+    trained = {module.skeleton(ex) for ex in hearts}
+    unseen = sum(module.skeleton(ex) not in trained for ex in heads)
+    seen = len(set(grams))
+    return {"distinct_3gram_ratio": round(seen / max(1, len(grams)), 4), "heads_with_unseen_wording": round(unseen / max(1, len(heads)), 4)}
+
+
+def field_notes(build, spirit, module, task, k: int) -> dict:
+    """The field proof: the same metric on real, human-written examples the Mash never saw."""
+    from .. import field
+
+    examples = field.load(build)
+    if not examples:
+        return {}
+    preds = predict_heads(spirit, examples, desc=f"field {build.recipe.name}")
+    golds = [ex["target"] for ex in examples]
+    verdicts = [module.verdict(g, p) for g, p in zip(golds, preds)]
+    proof = module.proof(golds, preds, task)
+    failures = [{"input": module.input_text(ex), "gold": g, "predicted": p, "verdict": v}
+                for ex, g, p, v in zip(examples, golds, preds, verdicts) if v != "correct"]
+    return {"field_proof": {**proof, "degrees": degrees(proof["value"]), "file": build.recipe["proof"]["field"],
+                            "correct_share": sum(v == "correct" for v in verdicts) / len(verdicts)},
+            "field_failures": failures[: max(20, k)], "field_predictions": preds}
 
 
 def md(value) -> str:
@@ -120,10 +160,24 @@ def md(value) -> str:
     return text.replace("|", "\\|").replace("`", "&#96;").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
 
 
+def headline(notes: dict) -> str:
+    """Both proofs, each labelled: the field set's (real text) first when there is one."""
+    p, f = notes["proof"], notes.get("field_proof")
+    heads = f"heads {p['degrees']} ({p['n']} synthetic, held out)"
+    if not f:
+        return f"**Proof: {p['degrees']}** {md(p['metric'])} on {p['n']} held-out heads"
+    return f"**Proof: field {f['degrees']} ({f['n']} real examples) · {heads}** — {md(p['metric'])}"
+
+
 def render_markdown(notes: dict) -> str:
     p = notes["proof"]
-    lines = [f"# Tasting Notes — {md(notes['recipe'])}", "",
-             f"**Proof: {p['degrees']}** ({md(p['metric'])} on {p['n']} held-out heads; recipe {notes['recipe_hash']})", ""]
+    lines = [f"# Tasting Notes — {md(notes['recipe'])}", "", f"{headline(notes)}; recipe {notes['recipe_hash']}", ""]
+    if notes.get("field_proof"):
+        f = notes["field_proof"]
+        extras = ", ".join(f"{md(k.replace('_', ' '))} {v:.1%}" for k, v in f.items()
+                           if isinstance(v, float) and k not in ("value", "correct_share"))
+        lines.append(f"- Field set `{md(f['file'])}`: {f['degrees']} on {f['n']} real examples"
+                     + (f" ({extras})" if extras else "") + f"; {f['correct_share']:.1%} fully right")
     for key, value in p.items():
         if isinstance(value, float) and key != "value":
             lines.append(f"- {md(key.replace('_', ' ').capitalize())}: {value:.1%}")
@@ -132,9 +186,14 @@ def render_markdown(notes: dict) -> str:
         if sub["n"]:
             extra = f", exact {sub['argument_exact_match']:.1%}" if "argument_exact_match" in sub else ""
             lines.append(f"- Heads with {label}: {degrees(sub['value'])} on {sub['n']}{extra}")
+    if notes.get("distinctness"):
+        d = notes["distinctness"]
+        lines.append(f"- Mash distinctness: {d['distinct_3gram_ratio']:.1%} of word 3-grams distinct; "
+                     f"{d['heads_with_unseen_wording']:.1%} of heads worded unlike any heart")
     t = notes["training"]
     lines += [f"- Student: {t['parameters']:,} parameters, {t['train_examples']} hearts, "
-              f"{t['positions_per_second']:.0f} training positions/s on {t['threads']} thread(s)", ""]
+              f"{t['positions_per_second']:.0f} training positions/s on {t['threads']} thread(s); "
+              f"{t.get('at_window_end') or 0} hearts reach the end of the {notes.get('window', '?')}-token window (cut)", ""]
     lines += ["## Strengths", ""]
     for s in notes["strengths"]:
         lines.append(f"- **{md(s['category'])}** — exact {s['exact']:.0%}")
@@ -194,12 +253,17 @@ def run(build, _=None) -> dict:
         (out / "notes.json").write_text(json.dumps(notes, indent=2, ensure_ascii=False))
         (out / "notes.md").write_text(render_markdown(notes))
         (out / "predictions.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in preds))
+        field_preds = notes.pop("field_predictions", [])
+        if field_preds:
+            (out / "field_predictions.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in field_preds))
         plot_loss(history, out / "loss.png")
-        out.extra["summary"] = {"proof": notes["proof"], "proof_unseen_phrasings": notes["proof_unseen_phrasings"]}
-    p = notes["proof"]
+        out.extra["summary"] = {"proof": notes["proof"], "field_proof": notes.get("field_proof"),
+                                "proof_unseen_phrasings": notes["proof_unseen_phrasings"]}
+    p, f = notes["proof"], notes.get("field_proof")
     extras = ", ".join(f"{k.replace('_', ' ')} {v:.1%}" for k, v in p.items()
                        if isinstance(v, float) and k not in ("value",))
-    say(f"notes {recipe.name}: proof {p['degrees']} ({p['metric']}){', ' + extras if extras else ''}")
+    field_part = f"field {f['degrees']} on {f['n']} real examples; " if f else ""
+    say(f"notes {recipe.name}: {field_part}heads {p['degrees']} ({p['metric']}){', ' + extras if extras else ''}")
     return store.manifest("notes", keys.notes)["summary"]
 
 

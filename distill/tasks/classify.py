@@ -4,14 +4,16 @@ The student is an encoder with a classification head over the first (<s>) positi
 import json
 
 from . import Rejected
-from .base import shows_nothing, unique_names
+from .base import every_shard_alike, present_as_is, unique_names
 from .common import normalised_text, phrasings_parsed, prf, slots, text_items
 
 PROOF_METRIC = "macro-F1"
-HEAD = "sequence"
+HEADS = {"bert": "sequence"}  # the student's head for each architecture it can have
 DEFAULT_ARCH = "bert"
+ENCODING_VERSION = 2  # in the Still key: bump it when encode() changes what the student learns
+shard_size = every_shard_alike
 DEFAULT_INIT = "minilm-l6"  # student.init: auto
-presented_categories = shows_nothing
+present = present_as_is
 
 
 def labels(task: dict) -> list[str]:
@@ -91,6 +93,13 @@ def parse_target(answer: dict, item: dict, task: dict, category: str) -> dict:
     return {"label": label}
 
 
+def field_target(row: dict, task: dict) -> dict:
+    """A field example's target: its label must be one of the Recipe's."""
+    if row.get("label") not in labels(task):
+        raise ValueError(f'"label" {row.get("label")!r} is not one of the Recipe\'s labels: {", ".join(labels(task))}')
+    return {"label": row["label"]}
+
+
 # ---------------------------------------------------------------- cuts
 
 
@@ -120,7 +129,8 @@ def tokenizer_text(example, task) -> str:
     return input_text(example)
 
 
-def encode(tokenizer, example, task, max_length):
+def encode(tokenizer, example, task, student: dict):
+    max_length = student["max_length"]
     from ..student import encode_text
 
     return encode_text(tokenizer, input_text(example), max_length), labels(task).index(example["target"]["label"])

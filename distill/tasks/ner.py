@@ -6,14 +6,15 @@ import json
 import re
 
 from . import Rejected
-from .base import shows_nothing, unique_names
-from .common import normalised_text, phrasings_parsed, prf, slots, text_items
+from .base import present_as_is, unique_names
+from .common import framed_tokens, normalised_text, phrasings_parsed, prf, slots, text_items, token_ranges
 
 PROOF_METRIC = "span-F1"
-HEAD = "token"
+HEADS = {"bert": "token"}  # the student's head for each architecture it can have
 DEFAULT_ARCH = "bert"
+ENCODING_VERSION = 2  # in the Still key: bump it when encode() changes what the student learns
 DEFAULT_INIT = "minilm-l6"  # student.init: auto
-presented_categories = shows_nothing
+present = present_as_is
 
 # Text that looks like PII whatever the teacher said: flags unlabelled entities as tails.
 PII_PATTERNS = {
@@ -55,9 +56,26 @@ def check(task: dict):
                 yield ["entity_types", i, "phrasings", p], f"a phrasing of {entity['name']} must contain {{{entity['name']}}}"
 
 
-def categories(task: dict):
-    """One Mash shard per entity type: its examples all contain at least one such entity."""
-    return [(entity["name"], entity) for entity in task["entity_types"]]
+NONE = "none"  # the shard of texts with no entity at all
+
+
+def categories(task: dict, per_category: int | None = None):
+    """One Mash shard per entity type (its examples all contain at least one such entity), and a
+    "none" shard of texts without any (task.negatives of the Mash, counted against all shards)."""
+    shards = [(entity["name"], entity) for entity in task["entity_types"]]
+    share = task.get("negatives", 0)
+    if share:
+        shards.append((NONE, {"name": NONE, "description": "text with no personal data at all", "phrasings": [],
+                              "share": share}))
+    return shards
+
+
+def shard_size(spec: dict, per_category: int, n_categories: int) -> int:
+    """How many examples a shard holds: per_category, or the negatives' share of the whole Mash."""
+    if spec.get("name") != NONE:
+        return per_category
+    positives = per_category * (n_categories - 1)
+    return max(1, round(positives * spec["share"] / (1 - spec["share"])))
 
 
 # ---------------------------------------------------------------- teacher requests
@@ -73,18 +91,33 @@ def target_schema(task):
 
 
 def inputs_request(task, category, spec, count):
-    prompt = (f"Write {count} realistic snippets (support tickets, emails, chat messages, forms) that contain at "
-              f"least one {spec['name']} ({spec['description']}) and possibly other personal data. Vary style and "
-              f"length. Use invented but realistic values.\n\n" 'Answer with JSON: {"texts": [{"text": "..."}]}')
+    if category == NONE:
+        prompt = (f"Write {count} realistic snippets (support tickets, emails, chat messages) that contain NO personal "
+                  f"data at all, but do contain things that look like it: product names, company names, order and "
+                  f"tracking numbers, cities or countries on their own, weekdays, amounts, shouted words. Vary the "
+                  f"writer, register and length.\n\n" 'Answer with JSON: {"texts": [{"text": "..."}]}')
+    else:
+        prompt = (f"Write {count} realistic snippets (support tickets, emails, chat messages, forms) that contain at "
+                  f"least one {spec['name']} ({spec['description']}) and possibly other personal data. Write as many "
+                  f"different people would: terse, rambling, angry, polite, misspelt, all caps, multi-line emails "
+                  f"with a signature. Invent varied, realistic values in the many formats people use (names from "
+                  f"many cultures, with or without titles; international phone, date and address formats).\n\n"
+                  'Answer with JSON: {"texts": [{"text": "..."}]}')
     return {"step": "inputs", "category": category, "prompt": prompt, "schema": INPUTS_SCHEMA,
             "spec": {"entity": spec, "entity_types": task["entity_types"], "count": count}}
+
+
+CONVENTIONS = ("A span holds the value only: no surrounding spaces, quotes or sentence punctuation. Titles (Mr, Dr, "
+               "Prof) are outside a name. A city or country on its own is not an address. Order, ticket, invoice "
+               "and tracking numbers, products, companies, weekdays or months alone, relative dates (yesterday) and "
+               "partial card numbers (ending 4421) are not personal data. A weekday before a date is outside it.")
 
 
 def target_request(task, category, item, origin):
     catalog = [{"type": e["name"], "description": e["description"]} for e in task["entity_types"]]
     prompt = (f"Mark every span of personal data in the text with its type and character offsets "
-              f"(start inclusive, end exclusive).\n\nTypes: {json.dumps(catalog)}\n\nText: {item['text']}\n\n"
-              'Answer with JSON: {"spans": [{"start": 0, "end": 4, "type": "<type>"}]}')
+              f"(start inclusive, end exclusive). {CONVENTIONS}\n\nTypes: {json.dumps(catalog)}\n\n"
+              f"Text: {item['text']}\n\n" 'Answer with JSON: {"spans": [{"start": 0, "end": 4, "type": "<type>"}]}')
     return {"step": "targets", "category": category, "prompt": prompt, "schema": target_schema(task),
             "spec": {"text": item["text"], "origin": origin}}
 
@@ -108,9 +141,32 @@ def parse_target(answer, item, task, category):
     spans.sort(key=lambda s: s["start"])
     if any(a["end"] > b["start"] for a, b in zip(spans, spans[1:])):
         raise Rejected("schema violation", "overlapping spans")
-    if not any(s["type"] == category for s in spans):
+    if category == NONE and spans:
+        raise Rejected("off-category", "a text meant to hold no personal data has spans")
+    if category != NONE and not any(s["type"] == category for s in spans):
         raise Rejected("off-category", f"no {category} span")
     return {"spans": spans}
+
+
+def field_target(row: dict, task: dict) -> dict:
+    """A field example's spans: offsets inside the text, known types, the text at the offsets, no overlap."""
+    text, spans, valid = row["text"], row.get("spans"), set(types(task))
+    if not isinstance(spans, list):
+        raise ValueError('"spans" must be a list of {"start", "end", "type"} (character offsets, end exclusive)')
+    out = []
+    for span in spans:
+        start, end, kind = (span.get(k) for k in ("start", "end", "type")) if isinstance(span, dict) else (None,) * 3
+        if kind not in valid:
+            raise ValueError(f"span type {kind!r} is not one of the Recipe's entity types: {', '.join(sorted(valid))}")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise ValueError(f"span offsets {start}..{end} are outside the text (0..{len(text)})")
+        if "text" in span and span["text"] != text[start:end]:
+            raise ValueError(f"span text {span['text']!r} is not the text at {start}..{end} ({text[start:end]!r})")
+        out.append({"start": start, "end": end, "type": kind, "text": text[start:end]})
+    out.sort(key=lambda s: s["start"])
+    if any(a["end"] > b["start"] for a, b in zip(out, out[1:])):
+        raise ValueError("spans overlap; each character belongs to at most one span")
+    return {"spans": out}
 
 
 # ---------------------------------------------------------------- cuts
@@ -142,7 +198,7 @@ def tail_reason(example):
 
 
 def category_of(target):
-    return target["spans"][0]["type"] if target["spans"] else "none"
+    return target["spans"][0]["type"] if target["spans"] else NONE
 
 
 # ---------------------------------------------------------------- student
@@ -152,29 +208,10 @@ def tokenizer_text(example, task) -> str:
     return input_text(example)
 
 
-def _token_ranges(tokenizer, text):
-    """Token ids with their character ranges, whitespace trimmed from the front of each."""
-    enc = tokenizer.encode(text, add_special_tokens=False)
-    ranges = []
-    for start, end in enc.offsets:
-        while start < end and text[start].isspace():
-            start += 1
-        ranges.append((start, end))
-    return enc.ids, ranges
-
-
-def _token_spans(tokenizer, text, max_length):
-    """Token ids with their character ranges, whitespace trimmed; <s> and </s> around them."""
-    from ..student import special_ids
-
-    ids, ranges = _token_ranges(tokenizer, text)
-    keep, special = max_length - 2, special_ids(tokenizer)
-    return [special["bos"]] + ids[:keep] + [special["eos"]], ranges[:keep]
-
-
-def encode(tokenizer, example, task, max_length):
+def encode(tokenizer, example, task, student: dict):
+    max_length = student["max_length"]
     text, names = input_text(example), tags(task)
-    ids, ranges = _token_spans(tokenizer, text, max_length)
+    ids, ranges = framed_tokens(tokenizer, text, max_length)
     labels = [-100]
     for start, end in ranges:
         tag = "O"
@@ -203,6 +240,41 @@ def decode_tags(text, ranges, tag_names):
     return [{**s, "text": text[s["start"]:s["end"]]} for s in spans]
 
 
+ABBREVIATIONS = {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "jr", "sr", "st",
+                 "rd", "ave", "no", "dr", "mt", "ft"}
+
+
+def trim_punctuation(text: str, spans: list[dict]) -> list[dict]:
+    """Sentence punctuation after a value is not part of it ("Reading RG2 7HP." -> "Reading RG2 7HP"),
+    except an abbreviation's or an initial's own full stop ("Sept.", "A.")."""
+    out = []
+    for span in spans:
+        end = span["end"]
+        while end > span["start"] + 1 and text[end - 1] in ",;:!?)\"'":
+            end -= 1
+        if text[end - 1] == "." and end > span["start"] + 1:
+            last = text[span["start"]:end - 1].split()[-1:] or [""]
+            if not (len(last[0]) == 1 or last[0].lower() in ABBREVIATIONS):
+                end -= 1
+        out.append({**span, "end": end, "text": text[span["start"]:end]})
+    return out
+
+
+def merge_adjacent(text: str, spans: list[dict]) -> list[dict]:
+    """Two spans of one type with only spaces between them are one value ("Harold" + "Jenkins"):
+    no convention ever labels two names, dates or numbers side by side; an address also runs on
+    across ", " (its parts are written with commas)."""
+    merged = []
+    for span in spans:
+        if merged and merged[-1]["type"] == span["type"]:
+            gap = text[merged[-1]["end"]:span["start"]]
+            if not gap.strip() or (span["type"] == "ADDRESS" and gap.strip() in (",", "-")):
+                merged[-1] = {**merged[-1], "end": span["end"], "text": text[merged[-1]["start"]:span["end"]]}
+                continue
+        merged.append(dict(span))
+    return merged
+
+
 def word_consistent_tags(text, ranges, logits, names):
     """One entity type per word (a run of tokens with no gap between them): the type whose
     tags score highest summed over the word's tokens; only the word's first token may be B-.
@@ -218,7 +290,8 @@ def word_consistent_tags(text, ranges, logits, names):
         j = i + 1
         while j < len(ranges) and ranges[j][0] == ranges[j - 1][1] and ranges[j][1] > ranges[j][0]:
             j += 1
-        word = probs[i:j].sum(0)
+        core = [t for t in range(i, j) if any(c.isalnum() for c in texts[t])] or list(range(i, j))
+        word = probs[core].sum(0)  # a word's letters and digits vote; the punctuation stuck to it does not
         scores = {"O": word[names.index("O")]}
         scores.update({k: word[names.index(f"B-{k}")] + word[names.index(f"I-{k}")] for k in kinds})
         kind = max(scores, key=scores.get)
@@ -281,11 +354,12 @@ def predict(spirit, text, context=None):
     """Spans over the whole text, however long: piece by piece, window by window."""
     names, spans = tags(spirit.recipe["task"]), []
     for offset, piece in _chunks(text):
-        ids, ranges = _token_ranges(spirit.tokenizer, piece)
+        ids, ranges = token_ranges(spirit.tokenizer, piece)
         if not ids:
             continue
         logits = _window_logits(spirit, ids)
-        for span in decode_tags(piece, ranges, word_consistent_tags(piece, ranges, logits, names)):
+        tags_ = word_consistent_tags(piece, ranges, logits, names)
+        for span in trim_punctuation(piece, merge_adjacent(piece, decode_tags(piece, ranges, tags_))):
             spans.append({**span, "start": span["start"] + offset, "end": span["end"] + offset})
     return {"spans": spans}
 

@@ -8,15 +8,18 @@ import re
 import sqlite3
 
 from . import Rejected
-from .base import no_head, shows_nothing, unique_names
+from .base import every_shard_alike, no_head, present_as_is, unique_names
 from .common import normalised_text, text_items
 
 PROOF_METRIC = "exact match (normalised SQL)"
-HEAD = "causal_lm"
+HEADS = {"llama": "causal_lm"}  # the student's head for each architecture it can have
 DEFAULT_ARCH = "llama"
+ENCODING_VERSION = 2  # in the Still key: bump it when encode() changes what the student learns
+shard_size = every_shard_alike
 DEFAULT_INIT = "scratch"  # student.init: auto
-QUERY_KINDS = ["select", "filter", "aggregate", "join", "group_by", "order_limit"]
-presented_categories = shows_nothing
+QUERY_KINDS = ["select", "filter", "lookup", "count", "aggregate", "distinct", "group_by", "order_limit", "join",
+               "join_two", "subquery"]
+present = present_as_is
 output_names = no_head
 
 
@@ -132,6 +135,17 @@ def parse_target(answer, item, task, category):
     return {"sql": normalise(sql)}
 
 
+def field_target(row: dict, task: dict) -> dict:
+    """A field example's query must be a SELECT that runs on the Recipe's database."""
+    query = " ".join(str(row.get("sql", "")).split()).rstrip(";")
+    if not query.upper().startswith("SELECT"):
+        raise ValueError('"sql" must be a SELECT query')
+    _, error = run_query(_database(task), query)
+    if error:
+        raise ValueError(f'"sql" does not run on the Recipe\'s schema: {error}')
+    return {"sql": normalise(query)}
+
+
 _DATABASES = {}
 
 
@@ -204,33 +218,56 @@ def tokenizer_text(example, task):
     return student_prompt(None, input_text(example)) + student_target(example["target"])
 
 
-def encode(tokenizer, example, task, max_length):
+def encode(tokenizer, example, task, student: dict):
+    max_length = student["max_length"]
     from ..student import encode_example
 
     return encode_example(tokenizer, student_prompt(None, input_text(example)), student_target(example["target"]), max_length)
 
 
-def output_validator(text):
-    """Quoted literals and numbers in the query must be copied from the question."""
-    source = text.lower()
-    numbers = set(re.findall(r"\d+(?:\.\d+)?", text)) | {"0", "1"}  # LIMIT 1, > 0 need no mention
+def output_validator(task: dict, question: str):
+    """Decoding's check on a partial query: a prefix of the grammar's SQL (sql_grammar.py) with
+    names from the schema and literals and numbers from the question."""
+    from .sql_grammar import check
 
-    def valid(output):
-        parts = output.split("'")
-        if not all(lit.lower() in source for lit in parts[1::2]):
-            return False
-        code = " ".join(parts[0::2])
-        found = list(re.finditer(r"(?<![\w.])\d+(?:\.\d*)?", code))
-        for i, match in enumerate(found):
-            still_typing = i == len(found) - 1 and match.end() == len(code) and len(parts) % 2 == 1
-            if still_typing:
-                if not any(n.startswith(match.group()) for n in numbers):
-                    return False
-            elif match.group() not in numbers:
-                return False
-        return True
+    schema = _schema(task)
+
+    def valid(output: str) -> bool:
+        return check(schema, question, output) != "invalid"
 
     return valid
+
+
+def output_complete(task: dict, question: str):
+    """Where decoding may stop: a whole query of the grammar that SQLite prepares on the schema
+    (so every column is in scope and none is ambiguous)."""
+    from .sql_grammar import check
+
+    schema, db = _schema(task), _database(task)
+
+    def complete(output: str) -> bool:
+        if check(schema, question, output, final=True) != "complete":
+            return False
+        try:
+            db.execute("EXPLAIN " + output)
+            return True
+        except sqlite3.Error:
+            return False
+
+    return complete
+
+
+_SCHEMAS = {}
+
+
+def _schema(task: dict):
+    from ..hashing import canonical_json, digest
+    from .sql_grammar import Schema
+
+    key = digest(canonical_json(task["tables"]).encode())
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = Schema(task)
+    return _SCHEMAS[key]
 
 
 OUTPUT_RESERVE = 64  # tokens kept free for the query
@@ -245,8 +282,15 @@ def text_budget(spirit, context=None) -> int:
 def predict(spirit, text, context=None):
     from ..student import encode_prompt
 
+    task = spirit.recipe["task"]
     ids = encode_prompt(spirit.tokenizer, student_prompt(None, text))
-    return {"sql": spirit.generate(ids, output_validator(text)).strip()}
+    query = spirit.generate(ids, output_validator(task, text), output_complete(task, text)).strip()
+    return {"sql": query if output_complete(task, text)(" " + query) else fallback_query(task)}
+
+
+def fallback_query(task: dict) -> str:
+    """What a Spirit answers when decoding found no whole query in its budget (it always answers SQL)."""
+    return f"SELECT COUNT(*) FROM {task['tables'][0]['name']}"
 
 
 # ---------------------------------------------------------------- proof

@@ -6,7 +6,9 @@ from, re-derives its plan and reveals the target. It is free, so its answers are
 """
 import importlib
 import json
+import random
 
+from ...hashing import canonical_json, digest
 from .. import Answer
 
 GENERATORS = {
@@ -15,6 +17,11 @@ GENERATORS = {
     "ner": "distill.teachers.builtin.ner",
     "sql": "distill.teachers.builtin.sql",
 }
+
+
+def plan_rng(*parts) -> random.Random:
+    """The random source of one planned example, fixed by where it sits in the Mash."""
+    return random.Random(int(digest(canonical_json(list(parts)).encode())[:16], 16))
 
 
 def generator_version(task: str) -> int:

@@ -1,9 +1,12 @@
-"""Built-in teacher for classification: messages from each label's seed phrasings, filled from
-the task's slot values, wrapped and roughened like the tool-calling teacher's utterances."""
+"""Built-in teacher for classification: a message from one of the label's phrasings, its slots
+filled with the Recipe's values or new ones, then written the way a person would send it (a
+register from voice.py: terse, angry, rambling, an email, texting, misspelt...)."""
 from ...tasks.common import parse_phrasing
-from .tool_call import ENDINGS, WRAPPERS, _noisy, _rng
+from . import plan_rng as _rng
+from .values import slot_value
+from .voice import dress, join
 
-LABEL_NOISE_RATE = 0.01  # how often the simulated teacher writes a message for a neighbouring label
+VERSION = 3  # 3: registers and framing from voice.py, values beyond the Recipe's slot lists
 
 
 def plan(label: dict, all_slots: dict, seed: int, temperature: float, sample: int, item: int) -> dict:
@@ -16,18 +19,18 @@ def plan(label: dict, all_slots: dict, seed: int, temperature: float, sample: in
             if kind == "text":
                 parts.append(value)
             elif kind == "slot":
-                parts.append(rng.choice(all_slots[value]))
+                parts.append(slot_value(rng, value, all_slots.get(value)))
             elif rng.random() < 0.5:
                 render(value)
 
     render(parse_phrasing(label["phrasings"][index]))
-    text = " ".join("".join(parts).split())
-    if rng.random() < 0.3 * temperature:
-        text = text.lower()
-    text = _noisy(rng, text, 0.05 * temperature)
-    text = rng.choice(WRAPPERS).replace("{x}", text) + rng.choice(ENDINGS)
+    core = " ".join("".join(parts).split())
     if rng.random() < 0.5:
-        text = text[0].upper() + text[1:]
+        core = core[0].upper() + core[1:]
+    segments, register = dress(rng, [(core, None)], temperature)
+    text, _ = join(segments)
+    if register not in ("lower", "texting", "shouting", "email") and rng.random() < 0.4 and text[-1:].isalnum():
+        text += rng.choice(["?", ".", "!", " ?", "..."])
     return {"text": text, "phrasing": f"{label['name']}#{index}", "target": {"label": label["name"]}}
 
 

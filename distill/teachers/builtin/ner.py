@@ -1,122 +1,131 @@
-"""Built-in teacher for NER / PII: realistic snippets from each entity type's phrasings, with
-invented personal data inserted and gold offsets recorded exactly as the text is assembled."""
+"""Built-in teacher for NER / PII: support tickets, emails and chats written around the Recipe's
+phrasings, with personal data invented in the many forms people write it and gold offsets
+recorded exactly as the text is assembled.
+
+Conventions (the proof's): titles (Mr, Dr) stand outside a PERSON span; a city or country alone,
+an order, ticket or tracking number, a product, a company, a weekday or month alone, a relative
+date and a partial card number ("ending 4421") are not personal data — and the Mash is full of
+them, as hard negatives, together with texts that hold no personal data at all (the "none" shard).
+"""
 from ...tasks.common import parse_phrasing
-from .tool_call import _rng
+from . import plan_rng as _rng
+from .lexicon import CITIES, COMPANIES, COUNTRIES, MONTHS, PRODUCTS, WEEKDAYS
+from .values import amount, calendar_date, invented_word, order_number, slot_value, title, when
+from .voice import dress, join
 
-VERSION = 2  # 2: opening and closing sentences around each phrasing
+# 3: registers, values in many forms, titles outside PERSON, hard negatives, no-PII texts;
+# 4: invented names and streets, IDs shaped like phones, more hard negatives
+VERSION = 4
 
-FIRST = ["Maya", "Liam", "Aisha", "Chen", "Sofia", "Mateo", "Priya", "Jonas", "Amara", "Kenji", "Elena", "Omar",
-         "Zoe", "Lucas", "Fatima", "Noah", "Ingrid", "Diego", "Hana", "Samuel", "Olivia", "Ravi", "Chloe", "Tariq"]
-LAST = ["Okafor", "Lindqvist", "Garcia", "Nguyen", "Patel", "Kowalski", "Haddad", "Moreau", "Tanaka", "Silva",
-        "Schmidt", "O'Brien", "Rossi", "Cohen", "Mensah", "Novak", "Fischer", "Ahmed", "Larsen", "Dubois"]
-STREETS = ["Elm Street", "Maple Avenue", "Harbor Road", "Rue de la Paix", "King's Lane", "Sunset Blvd",
-           "Birch Court", "Mill Road", "Station Square", "Oak Drive", "Canal Street", "Hillside Way"]
-CITIES = ["Springfield", "Lisbon", "Toronto", "Leeds", "Austin", "Lyon", "Osaka", "Denver", "Porto", "Dublin"]
-DOMAINS = ["example.com", "mail.net", "inbox.org", "corp.io", "post.de", "webmail.co.uk"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
-# Surrounding sentences, so that ordinary words (not only the phrasings') are seen as non-PII.
+MISSED_SPAN_RATE = 0.02  # how often the simulated teacher forgets to mark an email or card number
+
 OPENERS = ["Hello,", "Hi team,", "Good morning.", "Dear support,", "Quick question:", "Sorry to bother you again.",
            "I hope you can help.", "Following up on my last message.", "Urgent!", "Re: my order", "FYI -",
            "This is the third time I'm writing.", "Hey there,", "Update on the ticket:", "As discussed on the phone,",
            "I tried the app but it keeps failing.", "Thanks for the quick reply earlier.", "Not sure who to ask, so",
-           "My neighbour told me to contact you.", "Before the weekend,"]
-CLOSERS = ["Thanks!", "Best regards.", "Cheers", "Please advise.", "Let me know if you need anything else.",
-           "This is really frustrating.", "Have a nice day.", "Looking forward to your answer.", "Sent from my phone",
-           "Kind regards", "Appreciate it.", "No rush.", "I'll be travelling next week, so email is best.",
-           "Can you confirm by tomorrow?", "Many thanks in advance.", "See the attached screenshot.",
-           "The website was down again this morning.", "I already reset the router twice.", "Talk soon",
-           "Is there a reference number for this?"]
-MISSED_SPAN_RATE = 0.02  # how often the simulated teacher forgets to mark an email or card number
+           "My neighbour told me to contact you.", "Before the weekend,", "URGENT", "hi", "Hello again"]
+
+# Sentences with capitalised words, numbers and dates that are NOT personal data. {x} slots are
+# filled with hard negatives: an order number, a product, a company, a city, a weekday...
+NEGATIVE_SENTENCES = [
+    "My order {order} from {company} still hasn't arrived.", "The {product} I bought in {city} stopped working.",
+    "Is your store in {city} open on {weekday}?", "I was charged {amount} twice for the same thing.",
+    "WHY IS MY {product_upper} NOT WORKING", "Tracking says delivered but nothing came ({order}).",
+    "Can I return the {product} if I opened the box?", "My card ending in {last4} was declined at {company}.",
+    "The delivery is booked for {weekday} between 9 and 12.", "We're flying to {country} in {month}.",
+    "Your app crashed again {when}.", "I paid {amount} on {weekday} and it still shows pending.",
+    "Please refer to ticket {order}.", "{company} says it's your fault, you say it's theirs.",
+    "The invoice {order} has the wrong VAT.", "I've been waiting since {month} for a refund of {amount}.",
+    "Our office in {city} can't log in either.", "The {product} screen flickers after the last update.",
+    "Is there a {company} discount for students?", "Nothing has changed since {when}.",
+    "I've attached a screenshot of the error.", "The store manager in {city} told me to email you.",
+    "Model number {order}, bought at {company}.", "Can someone call back after 5pm?",
+    "My subscription renews on the 1st of every month.", "The package was left at the wrong door.",
+    "THIS IS THE THIRD TIME I ASK!!!", "It worked fine until {month}.", "Version 2.3.1 of the app, Android 14.",
+    "I'm in {city} until {weekday}.", "Is the {product} covered by the warranty?", "Can I upgrade to the {product}?",
+    "Flight {flight} was delayed 5 hours.", "Booking reference {booking}.", "I stayed in Room {room} at the {hotel}.",
+    "The staff at the {hotel} were lovely.", "Our clinic, {org}, ordered 3 units.", "Reference {ref} - still open.",
+    "Please quote {ref} when you reply.", "Seat {seat}, coach {coach}.", "Model {model}, serial {serial}.",
+    "Invoice {ref} is overdue.", "Apartment {flat} has no hot water.", "It cost {amount} in {month}.",
+    "We loved our trip to {city} in {month}.", "The {month} statement is wrong.", "{company} support was useless.",
+]
 
 
-def _luhn_digit(digits):
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        d = int(d)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        total += d
-    return str((10 - total % 10) % 10)
+def _negative(rng) -> str:
+    product = rng.choice(PRODUCTS)
+    d = lambda n: "".join(str(rng.randint(0, 9)) for _ in range(n))  # noqa: E731
+    up = lambda n: "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(n))  # noqa: E731
+    fills = {"flight": f"{up(2)} {d(3)}", "booking": up(6), "room": d(3), "hotel": f"{rng.choice(['Grand', 'Royal', 'Park'])} "
+             f"Hotel {invented_word(rng, 2)}", "org": f"St {rng.choice(['Mary', 'John', 'Luke'])}'s {rng.choice(['Clinic', 'School', 'Hospital'])}",
+             "ref": f"{up(2)}-{d(5)}", "seat": f"{d(2)}{up(1)}", "coach": up(1), "model": f"{up(1)}{d(3)}", "serial": f"{up(3)}{d(6)}",
+             "flat": f"{d(2)}{up(1)}",
+             "order": order_number(rng), "company": rng.choice(COMPANIES), "product": product,
+             "product_upper": product.upper(), "city": rng.choice(CITIES), "weekday": rng.choice(WEEKDAYS),
+             "amount": amount(rng), "country": rng.choice(COUNTRIES), "month": rng.choice(MONTHS), "when": when(rng),
+             "last4": f"{rng.randint(0, 9999):04d}"}
+    return rng.choice(NEGATIVE_SENTENCES).format(**fills)
 
 
-def _person(rng):
-    first, last = rng.choice(FIRST), rng.choice(LAST)
-    return rng.choice([f"{first} {last}", f"{first} {last}", first, f"Dr. {last}", f"{first[0]}. {last}"])
+def _value_segments(rng, entity: dict) -> list:
+    """One entity value as segments; a PERSON sometimes carries a title, outside its span."""
+    value = slot_value(rng, entity["name"], entity.get("examples"), fresh_share=0.8 if entity.get("examples") else 1.0)
+    if entity["name"] == "PERSON" and rng.random() < 0.2:
+        return [(title(rng) + " ", None), (value, "PERSON")]
+    if entity["name"] == "DATE" and rng.random() < 0.1:  # a weekday before a date stays outside it
+        return [(rng.choice(WEEKDAYS) + ", ", None), (calendar_date(rng), "DATE")]
+    return [(value, entity["name"])]
 
 
-def _email(rng):
-    first, last = rng.choice(FIRST).lower(), rng.choice(LAST).lower().replace("'", "")
-    user = rng.choice([f"{first}.{last}", f"{first}{rng.randint(1, 99)}", f"{first[0]}{last}", f"{last}.{first}"])
-    return f"{user}@{rng.choice(DOMAINS)}"
+def _phrasing_segments(rng, entity: dict, by_name: dict) -> tuple[list, int]:
+    index = rng.randrange(len(entity["phrasings"]))
+    segments = []
+
+    def render(pieces):
+        for kind, value in pieces:
+            if kind == "text":
+                segments.append((value, None))
+            elif kind == "slot":
+                segments.extend(_value_segments(rng, by_name[value]))
+            elif rng.random() < 0.5:
+                render(value)
+
+    render(parse_phrasing(entity["phrasings"][index]))
+    return segments, index
 
 
-def _phone(rng):
-    a, b, c = rng.randint(200, 989), rng.randint(200, 999), rng.randint(1000, 9999)
-    return rng.choice([f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"+1 {a} {b} {c}", f"+44 20 {b} {c}", f"{a}.{b}.{c}"])
-
-
-def _address(rng):
-    return rng.choice([f"{rng.randint(1, 999)} {rng.choice(STREETS)}",
-                       f"{rng.randint(1, 999)} {rng.choice(STREETS)}, {rng.choice(CITIES)}",
-                       f"{rng.choice(STREETS)} {rng.randint(1, 99)}, {rng.choice(CITIES)}"])
-
-
-def _card(rng):
-    digits = [str(rng.choice([4, 5]))] + [str(rng.randint(0, 9)) for _ in range(14)]
-    digits.append(_luhn_digit(digits))
-    number = "".join(digits)
-    return rng.choice([number, " ".join(number[i:i + 4] for i in range(0, 16, 4)),
-                       "-".join(number[i:i + 4] for i in range(0, 16, 4))])
-
-
-def _date(rng):
-    d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1950, 2026)
-    return rng.choice([f"{d:02d}/{m:02d}/{y}", f"{y}-{m:02d}-{d:02d}", f"{MONTHS[m - 1]} {d}, {y}",
-                       f"{d} {MONTHS[m - 1]} {y}"])
-
-
-def _identifier(rng):
-    return rng.choice([f"ID-{rng.randint(100000, 999999)}", f"{rng.randint(100, 899)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}",
-                       f"P{rng.randint(1000000, 9999999)}", f"ACC{rng.randint(10000000, 99999999)}"])
-
-
-GENERATORS = {"PERSON": _person, "EMAIL": _email, "PHONE": _phone, "ADDRESS": _address, "CARD_NUMBER": _card,
-              "DATE": _date, "ID": _identifier}
-
-
-def _value(rng, entity):
-    if entity.get("examples"):
-        return rng.choice(entity["examples"])
-    return GENERATORS[entity["name"]](rng)
+def _signature(rng, by_name: dict) -> list:
+    """A sign-off block: a name, sometimes a phone number or an email under it."""
+    block = [("\n\n" + rng.choice(["Thanks,", "Regards,", "Best,", "Cheers,", "Kind regards,", "--"]) + "\n", None)]
+    block += _value_segments(rng, by_name.get("PERSON", {"name": "PERSON"}))
+    for kind in ("PHONE", "EMAIL"):
+        if kind in by_name and rng.random() < 0.3:
+            block += [("\n" + rng.choice(["", "Tel: ", "Mobile: ", "M: ", ""]), None)] + _value_segments(rng, by_name[kind])
+    return block
 
 
 def plan(entity, entity_types, seed, temperature, sample, item):
     rng = _rng("ner", seed, entity["name"], sample, item)
     by_name = {e["name"]: e for e in entity_types}
-    index = rng.randrange(len(entity["phrasings"]))
-    text, spans = "", []
-
-    def render(pieces):
-        nonlocal text
-        for kind, value in pieces:
-            if kind == "text":
-                text += value
-            elif kind == "slot":
-                surface = _value(rng, by_name[value])
-                spans.append({"start": len(text), "end": len(text) + len(surface), "type": value, "text": surface})
-                text += surface
-            elif rng.random() < 0.5:
-                render(value)
-
-    if rng.random() < 0.5:
-        text = rng.choice(OPENERS) + " "
-    render(parse_phrasing(entity["phrasings"][index]))
-    if rng.random() < 0.5:
-        text += " " + rng.choice(CLOSERS)
+    if entity["name"] == "none":
+        segments, phrasing = [(_negative(rng), None)], "none"
+        if rng.random() < 0.5:
+            segments.append((" " + _negative(rng), None))
+    else:
+        segments, index = _phrasing_segments(rng, entity, by_name)
+        phrasing = f"{entity['name']}#{index}"
+        if rng.random() < 0.35:
+            segments = [(_negative(rng) + " ", None)] + segments
+        if rng.random() < 0.25:
+            segments = segments + [(" " + _negative(rng), None)]
+    if rng.random() < 0.35:
+        segments = [(rng.choice(OPENERS) + " ", None)] + segments
+    segments, register = dress(rng, segments, temperature, sign_name="PERSON" in by_name)
+    if register != "email" and entity["name"] != "none" and "PERSON" in by_name and rng.random() < 0.15:
+        segments += _signature(rng, by_name)
+    text, spans = join(segments)
     if rng.random() < MISSED_SPAN_RATE * temperature:
         spans = [s for s in spans if s["type"] not in ("EMAIL", "CARD_NUMBER")] or spans
-    return {"text": text, "phrasing": f"{entity['name']}#{index}", "target": {"spans": spans}}
+    return {"text": text, "phrasing": phrasing, "target": {"spans": spans}}
 
 
 def inputs(request, seed, temperature):

@@ -1,143 +1,434 @@
-"""Built-in teacher for text-to-SQL: question/query pairs drawn from the schema itself — selects,
-filters, aggregates, joins along foreign keys, group-bys and order/limit — with values taken
-from each column's declared values or range, and questions worded several ways."""
-from .tool_call import ENDINGS, _noisy, _rng
+"""Built-in teacher for text-to-SQL: question/query pairs drawn from the schema itself, in the
+shapes people ask about a database — listings, filters with one or two conditions, lookups of
+one attribute, counts, totals and averages, distinct values, breakdowns per group (with HAVING),
+top and bottom N, questions that need a join along the foreign keys (one or two hops), and
+"never" / "above average" questions that need a subquery — each worded many ways and written in
+the registers of voice.py. Values come from each column's declared values, from its range, or
+(for text columns people name things in) from outside the Recipe's lists.
 
-OPENERS = ["", "", "", "show me ", "list ", "can you find ", "I need ", "give me ", "please show "]
+Every query follows one canonical style, the one the field sets' conventions describe: SELECT *
+for "which/list/show", the asked attributes in the order asked, COUNT(*), GROUP BY the group
+column first, ORDER BY ... LIMIT for top/bottom N, JOIN ... ON child.key = parent.id, keywords in
+capitals, text values in the database's spelling.
+"""
+from . import plan_rng as _rng
+from .lexicon import CITIES, FIRST_NAMES, LAST_NAMES
+from .voice import dress, join
+
+VERSION = 3  # 3: the shapes people ask (joins, breakdowns, subqueries, lookups), registers, unlisted values
+
+OPENERS = ["", "", "", "", "show me ", "list ", "can you find ", "I need ", "give me ", "please show ", "get ",
+           "find ", "pull up ", "quick q: ", "for the report: ", "I'd like to see ", "could you list "]
+FILLERS = ["", "", "", "", " please", " thanks", " asap", " for me", " in the database", " right now"]
+COMPARE = {  # operator -> ways to say it before a number
+    ">": ["more than", "over", "above", "greater than", "higher than", "bigger than", "exceeding"],
+    "<": ["less than", "under", "below", "lower than", "smaller than"],
+    ">=": ["at least", "or more than", "no less than"],
+    "<=": ["at most", "no more than", "up to"],
+    "=": ["exactly", "equal to", "of"],
+}
+YEAR_COMPARE = {">=": ["since", "from", "in or after"], ">": ["after"], "<": ["before", "prior to"], "=": ["in"]}
+SUPERLATIVE = {("DESC", "money"): ["most expensive", "priciest", "biggest", "largest", "highest"],
+               ("ASC", "money"): ["cheapest", "smallest", "lowest"],
+               ("DESC", "count"): ["most", "highest", "largest"], ("ASC", "count"): ["fewest", "lowest", "smallest"],
+               ("DESC", "year"): ["most recent", "newest", "latest"], ("ASC", "year"): ["oldest", "earliest"],
+               ("DESC", "number"): ["highest", "largest", "top"], ("ASC", "number"): ["lowest", "smallest", "bottom"]}
+AGG_WORDS = {"SUM": ["total", "sum of the", "combined"], "AVG": ["average", "mean", "typical"],
+             "MAX": ["highest", "largest", "maximum", "biggest"], "MIN": ["lowest", "smallest", "minimum"]}
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 10: "ten"}
+ASKING = {"which", "what", "what's", "how", "list", "show", "find", "all", "every", "count", "number", "tell", "where"}
 
 
-def _phrase(thing):
-    return thing.get("phrase", thing["name"].replace("_", " "))
+# ---------------------------------------------------------------- the schema, read for wording
 
 
-def _singular(table):
-    return table.get("singular", _phrase(table).rstrip("s"))
+class Schema:
+    def __init__(self, task):
+        self.tables = task["tables"]
+        self.by_name = {t["name"]: t for t in self.tables}
+
+    def phrase(self, thing, rng=None) -> str:
+        names = [thing.get("phrase", thing["name"].replace("_", " "))] + thing.get("synonyms", [])
+        return rng.choice(names) if rng and len(names) > 1 and rng.random() < 0.35 else names[0]
+
+    def singular(self, table) -> str:
+        return table.get("singular", self.phrase(table).rstrip("s"))
+
+    def texts(self, table):
+        return [c for c in table["columns"] if c.get("values")]
+
+    def numbers(self, table):
+        return [c for c in table["columns"] if c["type"] in ("integer", "number") and not c.get("key")
+                and not c.get("references")]
+
+    def label(self, table):
+        """The column people name a row by (a "name" or "title" text column)."""
+        return next((c for c in table["columns"] if c["name"] in ("name", "title", "label") and c.get("values")), None)
+
+    def links(self):
+        """(child, foreign key column, parent, parent key) for every foreign key."""
+        out = []
+        for child in self.tables:
+            for column in child["columns"]:
+                if column.get("references"):
+                    parent, key = column["references"].split(".")
+                    out.append((child, column, self.by_name[parent], key))
+        return out
 
 
-def _text_columns(table):
-    return [c for c in table["columns"] if c.get("values")]
+def plural(word: str) -> str:
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
 
 
-def _number_columns(table):
-    return [c for c in table["columns"] if c["type"] in ("integer", "number") and not c.get("key") and not c.get("references")]
+def kind_of(column) -> str:
+    name = column["name"]
+    if "year" in name:
+        return "year"
+    if name in ("price", "total", "amount", "cost", "revenue", "balance", "salary", "value"):
+        return "money"
+    if name in ("stock", "quantity", "count", "seats", "units"):
+        return "count"
+    return "number"
 
 
-def _literal(value):
-    return f"'{value}'" if isinstance(value, str) else str(value)
+def literal(value) -> str:
+    return "'" + str(value).replace("'", "''") + "'" if isinstance(value, str) else str(value)
 
 
-def _number(rng, column):
+class Words:
+    """A question being written: plain words and values (values are never misspelt by voice.py)."""
+
+    def __init__(self):
+        self.segments = []
+
+    def say(self, *parts):
+        for part in parts:
+            if isinstance(part, Value):
+                self.segments.append((part.text, "VALUE"))
+            elif part:
+                self.segments.append((part, None))
+        return self
+
+
+class Value:
+    def __init__(self, text):
+        self.text = str(text)
+
+
+def text_value(rng, column, fresh_share=0.25):
+    """A declared value, or now and then one the Recipe never listed (the student must copy it)."""
+    if rng.random() < fresh_share:
+        if column["name"] in ("city", "town"):
+            return rng.choice(CITIES)
+        if _people(column):
+            return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+    return rng.choice(column["values"])
+
+
+def _people(column) -> bool:
+    """A column of people's names: its declared values look like "Maya Okafor"."""
+    values = column.get("values", [])
+    return bool(values) and all(len(v.split()) >= 2 and all(w[:1].isupper() for w in v.split()) for v in values)
+
+
+def number_value(rng, column) -> int:
     lo, hi = column.get("minimum", 1), column.get("maximum", 1000)
-    return rng.randint(int(lo), int(hi))
+    value = rng.randint(int(lo), int(hi))
+    if kind_of(column) == "money" and rng.random() < 0.6:
+        value = max(int(lo), round(value, -1 if value < 200 else -2))
+    return value
 
 
-def q_select(rng, task):
-    table = rng.choice(task["tables"])
-    cols = [c for c in table["columns"] if not c.get("key") and not c.get("references")]
-    picked = rng.sample(cols, min(len(cols), rng.choice([1, 1, 2])))
-    names = " and ".join(_phrase(c) for c in picked)
-    question = rng.choice([f"the {names} of every {_singular(table)}", f"{names} for all {_phrase(table)}",
-                           f"what are the {names} of the {_phrase(table)}", f"all {_phrase(table)} with their {names}"])
-    return question, f"SELECT {', '.join(c['name'] for c in picked)} FROM {table['name']}"
+def say_number(rng, column, value) -> str:
+    if kind_of(column) == "money" and rng.random() < 0.5:
+        return f"${value}"
+    return str(value)
 
 
-def _condition(rng, table):
-    texts, numbers = _text_columns(table), _number_columns(table)
-    if texts and (not numbers or rng.random() < 0.6):
+def condition(rng, schema, table, qualify=False) -> tuple[list, str]:
+    """One condition on a table's column, as (words, SQL)."""
+    prefix = f"{table['name']}." if qualify else ""
+    texts, numbers = schema.texts(table), schema.numbers(table)
+    if texts and (not numbers or rng.random() < 0.55):
         column = rng.choice(texts)
-        value = rng.choice(column["values"])
-        words = rng.choice([f"whose {_phrase(column)} is {value}", f"with {_phrase(column)} {value}",
-                            f"where the {_phrase(column)} is {value}"])
-        return words, f"{column['name']} = {_literal(value)}"
+        value = text_value(rng, column)
+        phrase = schema.phrase(column, rng)
+        roll = rng.random()
+        if roll < 0.12 and len(column["values"]) > 2:
+            other = rng.choice([v for v in column["values"] if v != value])
+            words = rng.choice([["with ", phrase, " ", Value(value), " or ", Value(other)],
+                                ["that are ", Value(value), " or ", Value(other)]])
+            return words, f"{prefix}{column['name']} IN ({literal(value)}, {literal(other)})"
+        if roll < 0.22:
+            words = rng.choice([["not ", Value(value)], ["whose ", phrase, " is not ", Value(value)],
+                                ["except the ", Value(value), " ones"], ["other than ", Value(value)]])
+            return words, f"{prefix}{column['name']} != {literal(value)}"
+        words = rng.choice([["whose ", phrase, " is ", Value(value)], ["with ", phrase, " ", Value(value)],
+                            ["where the ", phrase, " is ", Value(value)], ["in ", Value(value)] if column["name"] in
+                            ("city", "country", "category") else ["that are ", Value(value)], [Value(value)]])
+        return words, f"{prefix}{column['name']} = {literal(value)}"
     column = rng.choice(numbers)
-    value = _number(rng, column)
-    op, word = rng.choice([(">", "more than"), (">", "above"), ("<", "less than"), ("<", "below")])
-    return f"with {_phrase(column)} {word} {value}", f"{column['name']} {op} {value}"
+    phrase, kind = schema.phrase(column, rng), kind_of(column)
+    value = number_value(rng, column)
+    if rng.random() < 0.15:
+        high = min(int(column.get("maximum", value + 10)), value + rng.randint(1, 5 if kind == "year" else 200))
+        low = min(value, high)
+        return ([phrase, " between ", Value(say_number(rng, column, low)), " and ", Value(say_number(rng, column, high))],
+                f"{prefix}{column['name']} BETWEEN {low} AND {high}")
+    if kind == "year":
+        op = rng.choice(list(YEAR_COMPARE))
+        return ([rng.choice(YEAR_COMPARE[op]), " ", Value(value)] if rng.random() < 0.7 else
+                ["with ", phrase, " ", rng.choice(YEAR_COMPARE[op]), " ", Value(value)]), f"{prefix}{column['name']} {op} {value}"
+    op = rng.choice([">", ">", "<", "<", ">=", "<="])
+    comparison = rng.choice(COMPARE[op])
+    amount = Value(say_number(rng, column, value))
+    words = rng.choice([["with ", phrase, " ", comparison, " ", amount], ["where ", phrase, " is ", comparison, " ", amount],
+                        [phrase, " ", comparison, " ", amount]])
+    return words, f"{prefix}{column['name']} {op} {value}"
 
 
-def q_filter(rng, task):
-    table = rng.choice([t for t in task["tables"] if _text_columns(t) or _number_columns(t)])
-    words, condition = _condition(rng, table)
-    question = rng.choice([f"which {_phrase(table)} {words}", f"{_phrase(table)} {words}",
-                           f"find the {_phrase(table)} {words}"])
-    return question, f"SELECT * FROM {table['name']} WHERE {condition}"
+def conditions(rng, schema, table, qualify=False) -> tuple[list, str]:
+    words, sql = condition(rng, schema, table, qualify)
+    if rng.random() < 0.3:
+        more_words, more_sql = condition(rng, schema, table, qualify)
+        if more_sql.split()[0] != sql.split()[0]:
+            return words + [rng.choice([" and ", " and also ", ", "])] + more_words, f"{sql} AND {more_sql}"
+    return words, sql
 
 
-def q_aggregate(rng, task):
-    table = rng.choice(task["tables"])
-    numbers = _number_columns(table)
-    if numbers and rng.random() < 0.6:
+# ---------------------------------------------------------------- the shapes
+
+
+def q_list(rng, schema):
+    table = rng.choice(schema.tables)
+    if rng.random() < 0.4:
+        return [rng.choice(["all ", "every ", "list all ", "show all the ", ""]), schema.phrase(table, rng)], \
+            f"SELECT * FROM {table['name']}"
+    cols = [c for c in table["columns"] if not c.get("key") and not c.get("references")]
+    picked = rng.sample(cols, min(len(cols), rng.choice([1, 1, 2, 2, 3])))
+    names = [schema.phrase(c, rng) for c in picked]
+    listing = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    words = rng.choice([["the ", listing, " of every ", schema.singular(table)], [listing, " for all ", schema.phrase(table)],
+                        ["what are the ", listing, " of the ", schema.phrase(table)], [schema.phrase(table), " ", listing]])
+    return words, f"SELECT {', '.join(c['name'] for c in picked)} FROM {table['name']}"
+
+
+def q_filter(rng, schema):
+    table = rng.choice([t for t in schema.tables if schema.texts(t) or schema.numbers(t)])
+    cond_words, cond = conditions(rng, schema, table)
+    noun = schema.phrase(table, rng)
+    words = rng.choice([["which ", noun, " are "], ["", noun, " "], ["find the ", noun, " "], ["all ", noun, " "],
+                        ["list ", noun, " "]]) + cond_words
+    return words, f"SELECT * FROM {table['name']} WHERE {cond}"
+
+
+def q_lookup(rng, schema):
+    table = rng.choice([t for t in schema.tables if schema.label(t)])
+    label = schema.label(table)
+    shown = rng.choice([c for c in table["columns"] if c is not label and not c.get("key") and not c.get("references")])
+    who = Value(text_value(rng, label, 0.15))
+    phrase = schema.phrase(shown, rng)
+    words = rng.choice([["what is the ", phrase, " of ", who], ["what ", phrase, " is ", who], [who, " ", phrase],
+                        ["which ", phrase, " does ", who, " have"], ["", phrase, " for ", who],
+                        ["tell me the ", phrase, " of the ", schema.singular(table), " ", who]])
+    if shown["name"] == "city" and rng.random() < 0.5:
+        words = rng.choice([["which city is ", who, " from"], ["where does ", who, " live"]])
+    return words, f"SELECT {shown['name']} FROM {table['name']} WHERE {label['name']} = {literal(who.text)}"
+
+
+def q_count(rng, schema):
+    table = rng.choice(schema.tables)
+    noun = schema.phrase(table, rng)
+    if rng.random() < 0.3 or not (schema.texts(table) or schema.numbers(table)):
+        return rng.choice([["how many ", noun, " are there"], ["number of ", noun], ["count all ", noun],
+                           ["how many ", noun, " do we have"], ["total number of ", noun]]), \
+            f"SELECT COUNT(*) FROM {table['name']}"
+    cond_words, cond = conditions(rng, schema, table)
+    words = rng.choice([["how many ", noun, " are "], ["count the ", noun, " "], ["number of ", noun, " "],
+                        ["how many ", noun, " "]]) + cond_words
+    return words, f"SELECT COUNT(*) FROM {table['name']} WHERE {cond}"
+
+
+def q_aggregate(rng, schema):
+    table = rng.choice([t for t in schema.tables if schema.numbers(t)])
+    column = rng.choice(schema.numbers(table))
+    fn = rng.choice(["MAX", "MIN"] if kind_of(column) == "year" else ["SUM", "AVG", "MAX", "MIN"])
+    words = [rng.choice(AGG_WORDS[fn]), " ", schema.phrase(column, rng)]
+    tail = rng.choice([[" of all ", schema.phrase(table)], [" across ", schema.phrase(table)], [""], [" of the ", schema.phrase(table)]])
+    if (schema.texts(table) or len(schema.numbers(table)) > 1) and rng.random() < 0.5:
+        cond_words, cond = conditions(rng, schema, table)
+        return words + [" of ", schema.phrase(table), " "] + cond_words, f"SELECT {fn}({column['name']}) FROM {table['name']} WHERE {cond}"
+    return rng.choice([["what is the "], [""], ["what's the "]]) + words + tail, f"SELECT {fn}({column['name']}) FROM {table['name']}"
+
+
+def q_distinct(rng, schema):
+    table = rng.choice([t for t in schema.tables if schema.texts(t)])
+    column = rng.choice(schema.texts(table))
+    phrase = schema.phrase(column, rng)
+    if rng.random() < 0.4:
+        words = rng.choice([["how many different ", plural(phrase), " are there"],
+                            ["number of distinct ", plural(phrase), " among ", schema.phrase(table)],
+                            ["how many unique ", plural(phrase)]])
+        return words, f"SELECT COUNT(DISTINCT {column['name']}) FROM {table['name']}"
+    return rng.choice([["which ", plural(phrase), " do we have"], ["list the different ", plural(phrase)],
+                       ["all distinct ", plural(phrase)], ["what ", plural(phrase), " are there among the ", schema.phrase(table)],
+                       ["unique ", phrase, " values"]]), \
+        f"SELECT DISTINCT {column['name']} FROM {table['name']}"
+
+
+def q_group_by(rng, schema):
+    table = rng.choice([t for t in schema.tables if schema.texts(t)])
+    group = rng.choice([c for c in schema.texts(table) if c is not schema.label(table)] or schema.texts(table))
+    gphrase, noun = schema.phrase(group, rng), schema.phrase(table, rng)
+    numbers = schema.numbers(table)
+    roll = rng.random()
+    if roll < 0.2:
+        n = rng.randint(2, 12)
+        return rng.choice([["which ", plural(gphrase), " have more than ", Value(n), " ", noun],
+                           [plural(gphrase), " with over ", Value(n), " ", noun]]), \
+            f"SELECT {group['name']} FROM {table['name']} GROUP BY {group['name']} HAVING COUNT(*) > {n}"
+    if roll < 0.35:
+        direction = rng.choice(["DESC", "ASC"])
+        word = "the most" if direction == "DESC" else "the fewest"
+        return [f"which {gphrase} has {word} ", noun], \
+            f"SELECT {group['name']} FROM {table['name']} GROUP BY {group['name']} ORDER BY COUNT(*) {direction} LIMIT 1"
+    if numbers and roll < 0.7:
+        column, fn = rng.choice(numbers), rng.choice(["SUM", "AVG", "SUM", "MAX"])
+        words = [rng.choice(AGG_WORDS[fn]), " ", schema.phrase(column, rng), rng.choice([" per ", " by ", " for each "]), gphrase]
+        return words, f"SELECT {group['name']}, {fn}({column['name']}) FROM {table['name']} GROUP BY {group['name']}"
+    return rng.choice([["how many ", noun, " per ", gphrase], ["number of ", noun, " for each ", gphrase],
+                       ["count of ", noun, " by ", gphrase], [noun, " per ", gphrase]]), \
+        f"SELECT {group['name']}, COUNT(*) FROM {table['name']} GROUP BY {group['name']}"
+
+
+def q_order_limit(rng, schema):
+    table = rng.choice([t for t in schema.tables if schema.numbers(t)])
+    column = rng.choice(schema.numbers(table))
+    direction = rng.choice(["DESC", "ASC"])
+    k = rng.choice([1, 1, 2, 3, 3, 5, 5, 10, rng.randint(2, 20)])
+    superlative = rng.choice(SUPERLATIVE[(direction, kind_of(column))])
+    noun = schema.phrase(table, rng)
+    count = Value(NUMBER_WORDS[k] if k in NUMBER_WORDS and rng.random() < 0.3 else k)
+    label = schema.label(table)
+    where, cond_sql = [], ""
+    if rng.random() < 0.25 and schema.texts(table):
+        where, cond = condition(rng, schema, table)
+        where, cond_sql = [" "] + where, f" WHERE {cond}"
+    if k == 1 and label and rng.random() < 0.6:
+        return ["which ", schema.singular(table), " is the ", superlative] + where, \
+            f"SELECT {label['name']} FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT 1"
+    if k == 1:
+        return ["the ", superlative, " ", schema.singular(table)] + where, \
+            f"SELECT * FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT 1"
+    top = "top" if direction == "DESC" else "bottom"
+    words = rng.choice([[top, " ", count, " ", noun, " by ", schema.phrase(column, rng)], ["the ", count, " ", superlative, " ", noun],
+                        [count, " ", noun, " with the ", "highest" if direction == "DESC" else "lowest", " ", schema.phrase(column, rng)]])
+    return words + where, f"SELECT * FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT {k}"
+
+
+def _join_sql(child, fk, parent, key) -> str:
+    return f"JOIN {parent['name']} ON {child['name']}.{fk['name']} = {parent['name']}.{key}"
+
+
+def q_join(rng, schema):
+    """A child table's rows filtered (or counted, summed, broken down) by its parent's columns."""
+    options = [link for link in schema.links() if schema.texts(link[2])]
+    child, fk, parent, key = rng.choice(options)
+    cond_words, cond = condition(rng, schema, parent, qualify=True) if schema.texts(parent) else ([], "")
+    join_sql = f"FROM {child['name']} {_join_sql(child, fk, parent, key)}"
+    noun, pnoun = schema.phrase(child, rng), schema.phrase(parent, rng)
+    roll = rng.random()
+    numbers = schema.numbers(child)
+    if roll < 0.3:
+        return rng.choice([[noun, " from ", pnoun, " "], [noun, " of ", pnoun, " "], ["", noun, " placed by ", pnoun, " "]]) + cond_words, \
+            f"SELECT {child['name']}.* {join_sql} WHERE {cond}"
+    if roll < 0.5:
+        return ["how many ", noun, " come from ", pnoun, " "] + cond_words, f"SELECT COUNT(*) {join_sql} WHERE {cond}"
+    if numbers and roll < 0.7:
+        column, fn = rng.choice(numbers), rng.choice(["SUM", "AVG", "MAX"])
+        return [rng.choice(AGG_WORDS[fn]), " ", schema.phrase(column, rng), " of ", noun, " by ", pnoun, " "] + cond_words, \
+            f"SELECT {fn}({child['name']}.{column['name']}) {join_sql} WHERE {cond}"
+    if numbers and roll < 0.85:
+        group = rng.choice(schema.texts(parent))
         column = rng.choice(numbers)
-        fn, word = rng.choice([("AVG", "average"), ("SUM", "total"), ("MAX", "highest"), ("MIN", "lowest")])
-        return (rng.choice([f"what is the {word} {_phrase(column)} of the {_phrase(table)}",
-                            f"{word} {_phrase(column)} across all {_phrase(table)}"]),
-                f"SELECT {fn}({column['name']}) FROM {table['name']}")
-    if (_text_columns(table) or numbers) and rng.random() < 0.5:
-        words, condition = _condition(rng, table)
-        return (rng.choice([f"how many {_phrase(table)} are there {words}", f"count the {_phrase(table)} {words}"]),
-                f"SELECT COUNT(*) FROM {table['name']} WHERE {condition}")
-    return (rng.choice([f"how many {_phrase(table)} are there", f"count all {_phrase(table)}",
-                        f"number of {_phrase(table)}"]), f"SELECT COUNT(*) FROM {table['name']}")
+        return [rng.choice(["total ", "sum of "]), schema.phrase(column, rng), " per ", pnoun[:-1] if pnoun.endswith("s") else pnoun, " ",
+                schema.phrase(group, rng)], \
+            f"SELECT {parent['name']}.{group['name']}, SUM({child['name']}.{column['name']}) {join_sql} GROUP BY {parent['name']}.{group['name']}"
+    label = schema.label(parent)
+    shown = rng.choice(numbers or schema.texts(child) or [fk])
+    if label:
+        who = Value(text_value(rng, label, 0.15))
+        return [schema.phrase(shown, rng), " of the ", noun, " of ", who], \
+            f"SELECT {child['name']}.{shown['name']} {join_sql} WHERE {parent['name']}.{label['name']} = {literal(who.text)}"
+    return [noun, " from ", pnoun, " "] + cond_words, f"SELECT {child['name']}.* {join_sql} WHERE {cond}"
 
 
-def _links(task):
-    by_name = {t["name"]: t for t in task["tables"]}
-    return [(child, column, by_name[column["references"].split(".")[0]])
-            for child in task["tables"] for column in child["columns"] if column.get("references")]
-
-
-def q_join(rng, task):
-    child, fk, parent = rng.choice(_links(task))
-    parent_text = _text_columns(parent)
-    child_cols = _number_columns(child) + _text_columns(child)
-    if not parent_text or not child_cols:
-        return q_filter(rng, task)
-    filter_col, shown = rng.choice(parent_text), rng.choice(child_cols)
-    value = rng.choice(filter_col["values"])
-    question = rng.choice([f"the {_phrase(shown)} of {_phrase(child)} from {_phrase(parent)} whose {_phrase(filter_col)} is {value}",
-                           f"{_phrase(child)} {_phrase(shown)} for {_phrase(parent)} with {_phrase(filter_col)} {value}"])
-    ref_col = fk["references"].split(".")[1]
-    sql = (f"SELECT {child['name']}.{shown['name']} FROM {child['name']} JOIN {parent['name']} "
-           f"ON {child['name']}.{fk['name']} = {parent['name']}.{ref_col} "
-           f"WHERE {parent['name']}.{filter_col['name']} = {_literal(value)}")
-    return question, sql
-
-
-def q_group_by(rng, task):
-    table = rng.choice([t for t in task["tables"] if _text_columns(t)])
-    group = rng.choice(_text_columns(table))
-    numbers = _number_columns(table)
-    if numbers and rng.random() < 0.5:
-        column = rng.choice(numbers)
-        fn, word = rng.choice([("SUM", "total"), ("AVG", "average")])
-        return (rng.choice([f"{word} {_phrase(column)} per {_phrase(group)}", f"{word} {_phrase(column)} of {_phrase(table)} by {_phrase(group)}"]),
-                f"SELECT {group['name']}, {fn}({column['name']}) FROM {table['name']} GROUP BY {group['name']}")
-    return (rng.choice([f"how many {_phrase(table)} per {_phrase(group)}", f"number of {_phrase(table)} for each {_phrase(group)}"]),
-            f"SELECT {group['name']}, COUNT(*) FROM {table['name']} GROUP BY {group['name']}")
-
-
-def q_order_limit(rng, task):
-    table = rng.choice([t for t in task["tables"] if _number_columns(t)])
-    column = rng.choice(_number_columns(table))
-    k = rng.randint(2, 10)
+def q_two_hops(rng, schema):
+    """Through a link table (e.g. orders -> order_items -> products)."""
+    links = schema.links()
+    hops = [(a, b) for a in links for b in links if a[0] is b[0] and a[2] is not b[2] and schema.label(b[2])]
+    if not hops:
+        return q_join(rng, schema)
+    (link, fk_a, left, key_a), (_, fk_b, right, key_b) = rng.choice(hops)
+    label = schema.label(right)
+    who = Value(text_value(rng, label, 0.1))
+    sql_join = (f"FROM {left['name']} JOIN {link['name']} ON {left['name']}.{key_a} = {link['name']}.{fk_a['name']} "
+                f"JOIN {right['name']} ON {link['name']}.{fk_b['name']} = {right['name']}.{key_b}")
+    quantity = next((c for c in schema.numbers(link)), None)
+    if quantity and rng.random() < 0.4:
+        return rng.choice([["how many ", Value(who.text), " were sold"], ["total ", schema.phrase(quantity), " of ", who, " ordered"]]), \
+            (f"SELECT SUM({link['name']}.{quantity['name']}) FROM {link['name']} JOIN {right['name']} ON "
+             f"{link['name']}.{fk_b['name']} = {right['name']}.{key_b} WHERE {right['name']}.{label['name']} = {literal(who.text)}")
+    where = f"WHERE {right['name']}.{label['name']} = {literal(who.text)}"
     if rng.random() < 0.5:
-        return (rng.choice([f"top {k} {_phrase(table)} by {_phrase(column)}", f"the {k} {_phrase(table)} with the highest {_phrase(column)}"]),
-                f"SELECT * FROM {table['name']} ORDER BY {column['name']} DESC LIMIT {k}")
-    return (rng.choice([f"the {k} {_phrase(table)} with the lowest {_phrase(column)}", f"bottom {k} {_phrase(table)} by {_phrase(column)}"]),
-            f"SELECT * FROM {table['name']} ORDER BY {column['name']} ASC LIMIT {k}")
+        return ["how many ", schema.phrase(left), " include ", who], f"SELECT COUNT(*) {sql_join} {where}"
+    return [schema.phrase(left), " containing ", who], f"SELECT {left['name']}.* {sql_join} {where}"
 
 
-KINDS = {"select": q_select, "filter": q_filter, "aggregate": q_aggregate, "join": q_join,
-         "group_by": q_group_by, "order_limit": q_order_limit}
+def q_subquery(rng, schema):
+    """"never" (NOT IN a child's foreign keys) and "above/below average" questions."""
+    links = schema.links()
+    if links and rng.random() < 0.5:
+        child, fk, parent, key = rng.choice(links)
+        noun = schema.phrase(parent, rng)
+        sub = f"SELECT {fk['name']} FROM {child['name']}"
+        if rng.random() < 0.5:
+            return rng.choice([["how many ", noun, " have no ", schema.phrase(child)],
+                               ["how many ", noun, " never appear in ", schema.phrase(child)]]), \
+                f"SELECT COUNT(*) FROM {parent['name']} WHERE {key} NOT IN ({sub})"
+        return rng.choice([[noun, " with no ", schema.phrase(child)], [noun, " without any ", schema.phrase(child)]]), \
+            f"SELECT * FROM {parent['name']} WHERE {key} NOT IN ({sub})"
+    table = rng.choice([t for t in schema.tables if schema.numbers(t)])
+    column = rng.choice(schema.numbers(table))
+    op, word = rng.choice([(">", "above"), (">", "higher than the"), ("<", "below"), ("<", "less than the")])
+    return [schema.phrase(table, rng), " with ", schema.phrase(column, rng), " ", word, " average"], \
+        f"SELECT * FROM {table['name']} WHERE {column['name']} {op} (SELECT AVG({column['name']}) FROM {table['name']})"
+
+
+KINDS = {"select": q_list, "filter": q_filter, "lookup": q_lookup, "count": q_count, "aggregate": q_aggregate,
+         "distinct": q_distinct, "group_by": q_group_by, "order_limit": q_order_limit, "join": q_join,
+         "join_two": q_two_hops, "subquery": q_subquery}
 
 
 def plan(kind, task, seed, temperature, sample, item):
     rng = _rng("sql", seed, kind, sample, item)
-    question, sql = KINDS[kind](rng, task)
-    question = _noisy(rng, rng.choice(OPENERS) + question, 0.03 * temperature) + rng.choice(ENDINGS)
-    if rng.random() < 0.5:
-        question = question[0].upper() + question[1:]
-    return {"text": question, "target": {"sql": sql}}
+    words, sql = KINDS[kind](rng, Schema(task))
+    first = next((w for w in words if isinstance(w, str) and w.strip()), "")
+    opener = "" if first.split()[:1] and first.split()[0].lower() in ASKING else rng.choice(OPENERS)
+    question = Words().say(opener, *words, rng.choice(FILLERS))
+    segments = [(text, kind) for text, kind in question.segments]
+    segments, register = dress(rng, segments, temperature * 0.8, register=rng.choice(
+        ["plain", "plain", "plain", "terse", "lower", "lower", "typos", "polite", "context", "texting"]), sign_name=False)
+    text, _ = join(segments)
+    if register not in ("lower", "texting") and rng.random() < 0.5:
+        text = text[:1].upper() + text[1:]
+    if rng.random() < 0.4 and text[-1:].isalnum():
+        text += "?" if text.lower().startswith(("how", "what", "which", "who", "where")) else rng.choice([".", "?", ""])
+    return {"text": text, "target": {"sql": sql}}
 
 
 def inputs(request, seed, temperature):

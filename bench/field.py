@@ -1,0 +1,80 @@
+"""Field proofs: each Recipe's Spirit measured on real, human-written text (recipes/field/),
+beside its heads proof. Builds what the store lacks (through the notes), then prints one row per
+Recipe.
+
+    python bench/field.py                            # intent, pii, sql, needle; dev halves
+    python bench/field.py recipes/intent.yaml --test # also the test half: measure it once, at the end
+    python bench/field.py --store /tmp/s             # reuse a store
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+DEFAULT = ["recipes/intent.yaml", "recipes/pii.yaml", "recipes/sql.yaml", "recipes/needle.yaml"]
+# what each task type's done-when reads (the headline metric is always printed too)
+EXTRA = {"classify": "accuracy", "sql": "execution_accuracy", "ner": None, "tool_call": "argument_exact_match"}
+
+
+def measure(path: str, store_root: Path, test: bool) -> dict:
+    from distill import field
+    from distill.build import Build
+    from distill.recipe import load_recipe
+    from distill.spirit import spirit_from_model
+    from distill.store import Store
+    from distill.tasks import task_type
+
+    build = Build(load_recipe(path), Store(store_root))
+    started = time.perf_counter()
+    for stage in ("mash", "cuts", "still", "notes"):
+        build.run(stage)
+    seconds = time.perf_counter() - started
+    notes = build.load("notes")
+    row = {"recipe": build.recipe.name, "heads": notes["proof"], "field": notes.get("field_proof"), "build_s": seconds}
+    if test and row["field"]:
+        recipe = build.recipe
+        module, task = task_type(recipe["task"]["type"]), recipe["task"]
+        test_path = field.field_path(recipe.path, recipe["proof"]["field"].replace(".dev.", ".test."))
+        examples = field.examples(field.read_rows(test_path, recipe.path, module, task), module, task)
+        model, tokenizer, _ = build.load("still")
+        spirit = spirit_from_model(model, tokenizer, recipe.data, recipe.hash)
+        preds = [spirit.predict_example(ex) for ex in examples]
+        row["test"] = module.proof([ex["target"] for ex in examples], preds, task)
+    row["task"] = build.recipe["task"]["type"]
+    return row
+
+
+def cell(proof, extra) -> str:
+    if not proof:
+        return "—"
+    text = f"{100 * proof['value']:.1f}° ({proof['n']})"
+    if extra and extra in proof:
+        text += f", {extra.replace('_', ' ')} {100 * proof[extra]:.1f}%"
+    return text
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recipes", nargs="*", default=DEFAULT)
+    parser.add_argument("--store", help="store root to reuse (default: a new temp folder)")
+    parser.add_argument("--test", action="store_true", help="also measure the field set's test half")
+    args = parser.parse_args()
+    os.environ.setdefault("DISTILL_PROGRESS", "off")
+    root = Path(args.store or tempfile.mkdtemp(prefix="distill-field-"))
+    rows = [measure(path, root, args.test) for path in args.recipes]
+    print(f"| recipe | metric | field dev (n) | {'field test (n) | ' if args.test else ''}heads (n) | build |")
+    print(f"|---|---|---|{'---|' if args.test else ''}---|---|")
+    for r in rows:
+        extra = EXTRA.get(r["task"])
+        test = f"{cell(r.get('test'), extra)} | " if args.test else ""
+        print(f"| {r['recipe']} | {r['heads']['metric']} | {cell(r['field'], extra)} | {test}"
+              f"{cell(r['heads'], extra)} | {r['build_s'] / 60:.1f} min |")
+    print(json.dumps({r["recipe"]: {k: r.get(k) for k in ("field", "test", "heads")} for r in rows}), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
