@@ -109,6 +109,18 @@ def _inputs(args):
     return [line.decode("utf-8", "replace").strip() for line in sys.stdin.buffer if line.strip()]
 
 
+def _today(value: str | None):
+    """--today: the day relative dates are read against ("tomorrow", "next Friday"); default: today."""
+    import datetime as dt
+
+    if value is None:
+        return dt.date.today().isoformat()
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise DistillError(f"--today {value!r}: give a date as YYYY-MM-DD") from None
+
+
 def cmd_pour(args):
     from .spirit import load_spirit
 
@@ -119,13 +131,14 @@ def cmd_pour(args):
     if args.tools and task["type"] != "tool_call":
         raise DistillError(f"{args.spirit}: --tools needs a tool-calling Spirit, this one is {task['type']}")
     shown = _tools_from_file(args.tools, [t["name"] for t in task["tools"]]) if args.tools else None
+    context = {"tools": shown, "today": _today(args.today)} if task["type"] == "tool_call" else shown
     for text in _inputs(args):
-        text, note = spirit.prepare(text, shown)
+        text, note = spirit.prepare(text, context)
         if not text.strip():
             raise DistillError("an input is empty; give the text to pour as an argument or one per line on stdin")
         if note:
             print(f"distill: warning: {note}", file=sys.stderr)
-        prediction = spirit.predict(text, shown)
+        prediction = spirit.predict(text, context)
         if args.redact:
             from .tasks.ner import redact
 
@@ -209,6 +222,7 @@ def main(argv=None):
     p.add_argument("text", nargs="*", help="inputs (default: one per line on stdin)")
     p.add_argument("--tools", help="JSON/YAML list of tools to offer instead of the Recipe's catalog")
     p.add_argument("--redact", action="store_true", help="NER Spirits: print the text with spans replaced by [TYPE]")
+    p.add_argument("--today", help="tool-calling Spirits: the day 'tomorrow' or 'next Friday' is counted from (YYYY-MM-DD)")
     p.set_defaults(func=cmd_pour)
 
     p = sub.add_parser("inspect", help="show what a Spirit file holds: format, architecture, parameters, tokenizer, "

@@ -43,11 +43,17 @@ def cuts_section(recipe: Recipe, _=None) -> dict:
 
 
 def still_section(recipe: Recipe, _=None) -> dict:
-    return {"student": recipe["student"], "still": output_fields("still", recipe["still"]), "seed": recipe["seed"]}
+    """What the student is, how it trains, and how the task turns examples into its inputs."""
+    from .tasks import task_type
+
+    encoding = task_type(recipe["task"]["type"]).ENCODING_VERSION
+    return {"student": recipe["student"], "still": output_fields("still", recipe["still"]), "seed": recipe["seed"],
+            "encoding": encoding}
 
 
 def notes_section(recipe: Recipe, _=None) -> dict:
-    return {"notes": recipe["notes"], "task_type": recipe["task"]["type"]}
+    """The notes read the field set too (proof.field and its digest), not only the heads."""
+    return {"notes": recipe["notes"], "task_type": recipe["task"]["type"], "proof": recipe.data.get("proof") or {}}
 
 
 # Bumped by hand when one format's file layout changes, so only that format's bottles rebuild.

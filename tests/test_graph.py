@@ -110,7 +110,7 @@ def test_pour_prints_a_call_from_both_formats(built_tiny, tmp_path):
                          "what's the weather in Lisbon tomorrow?")
         assert result.returncode == 0, result.stderr
         call = json.loads(result.stdout)
-        assert set(call) >= {"name", "arguments"}
+        assert "name" in call and (call["name"] is None or "arguments" in call)  # a call, or no call
         outputs.append(call)
     assert outputs[0] == outputs[1]
     tools = tmp_path / "tools.json"

@@ -8,6 +8,7 @@ from distill.recipe import load_recipe
 from distill.stages.cuts import _shingles, split
 from distill.store import Store
 from distill.tasks import task_type
+from distill.tasks.tool_call import NONE
 from tests.conftest import ROOT
 
 
@@ -22,14 +23,19 @@ def test_mash_has_the_requested_size_and_is_diverse(needle_mash):
     build, summary = needle_mash
     recipe, keys, store = build.recipe, build.keys, build.store
     examples = build.load("mash")
-    assert len(examples) == len(recipe["task"]["tools"]) * recipe["mash"]["examples_per_category"] >= 2000
+    per_tool = recipe["mash"]["examples_per_category"]
+    calls = [ex for ex in examples if ex["category"] != NONE]
+    assert len(calls) == len(recipe["task"]["tools"]) * per_tool >= 2000
+    none_share = (len(examples) - len(calls)) / len(examples)
+    assert abs(none_share - recipe["task"]["no_call"]) < 0.01  # the requested share of requests no tool serves
     texts = [ex["input"]["text"] for ex in examples]
     assert len(set(texts)) == len(texts)
     skeletons = {task_type("tool_call").skeleton(ex) for ex in examples}
     assert len(skeletons) / len(examples) > 0.5  # wording varies, not just slot values
-    for key in keys.shards.values():
+    for name, key in keys.shards.items():
         stats = store.manifest("mash", key)["stats"]
-        assert stats["distinct_input_share"] > 0.97
+        # few repeats to throw away: chit-chat (the no-call shard) has fewer shapes than tool requests
+        assert stats["distinct_input_share"] > (0.6 if name == NONE else 0.85)
         assert stats["requests"] > stats["accepted"]  # inputs and targets are separate requests
 
 
@@ -49,6 +55,9 @@ def test_targets_match_the_catalog(needle_mash):
     build, _ = needle_mash
     tools = {t["name"]: t for t in build.recipe["task"]["tools"]}
     for ex in build.load("mash"):
+        if ex["category"] == NONE:
+            assert ex["target"] == {"name": None} and ex["input"]["text"].strip()
+            continue
         params = tools[ex["target"]["name"]]["parameters"]
         assert set(ex["target"]["arguments"]) <= set(params)
         assert all(name in ex["target"]["arguments"] for name, p in params.items() if p.get("required"))
@@ -77,9 +86,14 @@ def test_cuts_split_without_straddling(needle_mash):
         s = _shingles(module.near_duplicate_text(ex))
         for h in heart_sets.get(ex["category"], []):
             assert len(s & h) / len(s | h) < threshold
-    # the student sees the right tool among distractors
+    # the student sees the right tool among distractors, or (withheld) only others: then no call
     for ex in hearts + heads:
-        assert ex["target"]["name"] in ex["shown"] and len(ex["shown"]) >= 3
+        assert len(ex["shown"]) >= 2
+        if ex.get("withheld_call"):
+            assert ex["target"] == {"name": None} and ex["withheld_call"]["name"] not in ex["shown"]
+        elif ex["category"] != NONE:
+            assert ex["target"]["name"] in ex["shown"] and len(ex["shown"]) >= 3
+    assert any(ex.get("withheld_call") for ex in hearts) and any(ex["category"] == NONE for ex in heads)
 
 
 def test_split_is_stable_when_the_mash_grows(needle_mash, tmp_path):
@@ -103,6 +117,9 @@ def test_mapping_order_in_the_yaml_changes_nothing(tmp_path):
     flipped = tiny_recipe_data()
     for tool in flipped["task"]["tools"]:
         tool["parameters"] = dict(reversed(list(tool["parameters"].items())))
+        for param in tool["parameters"].values():
+            if isinstance(param.get("values"), dict):  # an enum's values and their synonyms
+                param["values"] = dict(reversed(list(param["values"].items())))
     shards = []
     for name, recipe_data in (("a", data), ("b", flipped)):
         path = tmp_path / name / "tiny.yaml"

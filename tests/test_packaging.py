@@ -5,9 +5,9 @@ import re
 import subprocess
 import sys
 import sysconfig
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 from tests.conftest import ROOT, tiny_recipe_data

@@ -16,6 +16,7 @@ from distill.build import Build, recipe_keys
 from distill.errors import DistillError
 from distill.recipe import load_recipe
 from distill.store import Store
+from distill.tasks.tool_call import NONE, shard_size
 from tests.conftest import ROOT, tiny_recipe_data
 from tests.wire_servers import WireServer
 
@@ -49,8 +50,8 @@ def test_faults_are_retried_and_the_mash_is_complete(tmp_path, provider):
         keys, store = build.keys, build.store
         build.run("mash")
         examples = build.load("mash")
-        assert len(examples) == 12
-        assert {ex["target"]["name"] for ex in examples} == {"get_weather", "set_timer"}
+        assert len(examples) == 13  # 6 per tool, and 1 request no tool serves (task.no_call 0.1)
+        assert {ex["target"]["name"] for ex in examples} == {"get_weather", "set_timer", None}
         stats = [store.manifest("mash", k)["stats"] for k in keys.shards.values()]
         useful = sum(s["requests"] for s in stats)
         assert len(server.requests) == useful + 6  # every fault cost exactly one retried request
@@ -71,7 +72,7 @@ def test_invalid_and_schema_violating_answers_are_counted(tmp_path, provider):
             for reason, n in store.manifest("mash", key)["stats"]["rejected"].items():
                 rejected[reason] = rejected.get(reason, 0) + n
         assert rejected.get("invalid JSON", 0) >= 1
-        assert len(build.load("mash")) == 12  # more requests filled the gap
+        assert len(build.load("mash")) == 13  # more requests filled the gap
 
 
 def test_missing_key_fails_before_any_request(tmp_path, monkeypatch):
@@ -123,7 +124,9 @@ def test_killed_mash_resumes_without_repeating_a_received_answer(tmp_path):
         build.run("mash")
         repeated = set(server.requests[requests_before:]) & answered_before
         assert len(repeated) <= 2  # at most the answers in flight when the kill landed (concurrency 2)
-        assert len(build.load("mash")) == 60
+        examples = build.load("mash")
+        assert len(examples) == 60 + shard_size({"name": NONE, "share": 0.1}, 30, 3)  # two tools, 10% no-call
+        assert len({example["id"] for example in examples}) == len(examples)
 
 
 @pytest.mark.parametrize("workers", [1, 8])

@@ -36,44 +36,105 @@ def test_choose_looks_past_the_first_candidates():
     assert choose(logits, "", pieces, lambda text: text == "t3", eos_id=0) == 4
 
 
-# ---------------------------------------------------------------- tool calling: decoding rules
+# ---------------------------------------------------------------- tool calling: the call grammar
 
-CATALOG = [{"name": "get_weather", "parameters": {"city": {"type": "string"}, "date": {"type": "string"}}},
-           {"name": "set_timer", "parameters": {"minutes": {"type": "integer"}}}]
-SHOWN = ["get_weather", "set_timer"]
-
-
-def _tool_valid(output, text="weather in Lisbon for 25 minutes", shown=SHOWN):
-    return tool_call.output_validator(shown, CATALOG, text)(output)
-
-
-def test_tool_name_must_be_offered():
-    assert _tool_valid(" get_wea")
-    assert not _tool_valid(" send_email")
-    assert not _tool_valid(" get_weather {", shown=["set_timer"])
+CATALOG = [{"name": "get_weather", "parameters": {"city": {"type": "string", "required": True}, "date": {"type": "date"},
+                                                  "unit": {"type": "enum", "values": {"celsius": ["C"], "fahrenheit": ["F"]}}}},
+           {"name": "set_timer", "parameters": {"minutes": {"type": "integer", "unit": "minutes", "required": True,
+                                                            "minimum": 1, "maximum": 600}, "loud": {"type": "boolean"}}},
+           {"name": "add_to_list", "parameters": {"items": {"type": "array", "required": True}}}]
+SHOWN = ["get_weather", "set_timer", "add_to_list"]
+TEXT = "weather in Lisbon tomorrow for 25 minutes with milk and eggs"
 
 
-def test_argument_names_must_belong_to_the_tool():
-    assert _tool_valid(' get_weather {"ci')
-    assert not _tool_valid(' get_weather {"minutes')
+def _grammar(shown=SHOWN, text=TEXT):
+    from distill.tasks.call_grammar import CallGrammar
+
+    return CallGrammar(CATALOG, shown, text)
 
 
-def test_string_values_must_be_copied_from_the_text():
-    assert _tool_valid(' get_weather {"city": "Lis')
-    assert _tool_valid(' get_weather {"city": "lisbon"}')  # case aside
-    assert not _tool_valid(' get_weather {"city": "Paris"}')
-    assert not _tool_valid(' get_weather {"city": "Par')  # refused while still being typed
-    assert not _tool_valid(' get_weather {"city": ""}')
+def test_tool_name_must_be_offered_or_none():
+    assert _grammar().valid(" get_wea") and _grammar().valid(" no")
+    assert not _grammar().valid(" send_email")
+    assert not _grammar(shown=["set_timer"]).valid(" get_weather {")
+    assert _grammar().complete(" none") and not _grammar().complete(" get_weather")
 
 
-def test_numbers_must_be_copied_from_the_text():
-    assert _tool_valid(' set_timer {"minutes": 25}')
-    assert not _tool_valid(' set_timer {"minutes": 30}')
+def test_argument_names_belong_to_the_tool_and_come_once():
+    assert _grammar().valid(' get_weather {"ci')
+    assert not _grammar().valid(' get_weather {"minutes')
+    assert not _grammar().valid(' get_weather {"city": "Lisbon", "city')
 
 
-def test_prediction_parsing_keeps_the_name_when_arguments_break():
-    assert tool_call.parse_prediction(' get_weather {"city": "Lisbon"}') == {"name": "get_weather", "arguments": {"city": "Lisbon"}}
-    assert tool_call.parse_prediction(" get_weather {oops")["arguments"] is None
+def test_copied_words_must_be_in_the_request():
+    assert _grammar().valid(' get_weather {"city": "Lis')
+    assert _grammar().valid(' get_weather {"city": "lisbon"}')  # case aside
+    assert not _grammar().valid(' get_weather {"city": "Paris"}')
+    assert not _grammar().valid(' get_weather {"city": "Par')  # refused while still being typed
+    assert not _grammar().valid(' get_weather {"city": ""}')
+
+
+def test_typed_words_must_read_as_their_type():
+    assert _grammar().valid(' get_weather {"city": "Lisbon", "date": "tomorrow"}')
+    assert not _grammar().valid(' get_weather {"city": "Lisbon", "date": "weather"}')
+    assert _grammar().valid(' set_timer {"minutes": "25 minutes"}')
+    assert not _grammar().valid(' set_timer {"minutes": "Lisbon"}')
+
+
+def test_enums_and_booleans_are_values_not_copies():
+    assert _grammar().valid(' get_weather {"city": "Lisbon", "unit": "celsius"}')
+    assert not _grammar().valid(' get_weather {"city": "Lisbon", "unit": "kelvin"}')
+    assert _grammar().valid(' set_timer {"minutes": "25 minutes", "loud": true}')
+    assert not _grammar().valid(' set_timer {"minutes": "25 minutes", "loud": "yes"}')
+
+
+def test_the_call_closes_only_with_every_required_argument():
+    assert not _grammar().valid(' get_weather {"date": "tomorrow"}')
+    assert _grammar().complete(' get_weather {"city": "Lisbon"}')
+    assert not _grammar().complete(' get_weather {"city": "Lisbon"')
+
+
+def test_a_finished_output_reads_as_the_typed_call():
+    import datetime as dt
+
+    call = _grammar().call(' set_timer {"minutes": "25 minutes", "loud": false}', dt.date(2026, 11, 30))
+    assert call == {"name": "set_timer", "arguments": {"loud": False, "minutes": 25}}
+    call = _grammar().call(' get_weather {"city": "Lisbon", "date": "tomorrow"}', dt.date(2026, 11, 30))
+    assert call == {"name": "get_weather", "arguments": {"city": "Lisbon", "date": "2026-12-01"}}
+    assert _grammar().call(' add_to_list {"items": ["milk", "eggs"]}', dt.date(2026, 11, 30))["arguments"] == {"items": ["milk", "eggs"]}
+    assert _grammar().call(" get_weather {", dt.date(2026, 11, 30)) == {"name": None}  # unfinished: no call
+
+
+def test_a_random_tool_student_only_ever_calls_what_is_offered():
+    """Fuzz: an untrained student, random catalogs drawn from Needle's, random requests: every
+    answer is no call or a call of an offered tool whose arguments fit that tool's schema."""
+    import random
+
+    import yaml
+
+    from distill.spirit import spirit_from_model
+    from distill.student import build_model, model_config, train_tokenizer
+    from distill.tasks.tool_call import value_fits
+
+    tools = yaml.safe_load((ROOT / "recipes" / "needle.yaml").read_text())["task"]["tools"]
+    texts = [f"tools: {' '.join(t['name'] for t in tools)} user: {' '.join(t['phrasings'])} call:" for t in tools]
+    tokenizer = train_tokenizer(texts * 3, 500)
+    student = {"arch": "llama", "hidden_size": 32, "layers": 1, "heads": 2, "kv_heads": 2, "intermediate_size": 64,
+               "max_length": 96}
+    rng = random.Random(11)
+    words = ["weather", "Lisbon", "tomorrow", "25", "minutes", "email", "bob@x.io", "milk", "and", "eggs", "€20", "dollars",
+             "¿", "🙂", '"', "{", "}", "none", "play", "jazz", "lights", "off", "kitchen", "translate", "hola", "Friday"]
+    for trial in range(12):
+        catalog = rng.sample(tools, rng.randint(2, 6))
+        spirit = spirit_from_model(build_model(model_config(student, tokenizer), seed=trial), tokenizer,
+                                   {"task": {"type": "tool_call", "tools": catalog, "shortlist": 8}, "student": student})
+        shown = [t["name"] for t in rng.sample(catalog, rng.randint(1, len(catalog)))]
+        call = spirit.predict(" ".join(rng.choice(words) for _ in range(rng.randint(1, 10))), shown)
+        assert call["name"] is None or call["name"] in shown, call
+        if call["name"]:
+            params = next(t for t in catalog if t["name"] == call["name"])["parameters"]
+            assert all(k in params and value_fits(params[k], v) for k, v in call["arguments"].items()), call
+            assert all(k in call["arguments"] for k, p in params.items() if p.get("required")), call
 
 
 # ---------------------------------------------------------------- tool calling: the teacher's answers
@@ -89,11 +150,14 @@ def _tool_task():
 ITEM = {"text": "weather in Lisbon please"}
 TOOL_ANSWERS = {
     "accepted": ({"name": "get_weather", "arguments": {"city": "Lisbon"}}, None),
+    "words not in the request": ({"name": "get_weather", "arguments": {"city": "Paris"}}, "ungrounded"),
     "unknown tool": ({"name": "get_news", "arguments": {}}, "unknown tool"),
     "arguments not an object": ({"name": "get_weather", "arguments": ["Lisbon"]}, "schema violation"),
     "unknown argument": ({"name": "get_weather", "arguments": {"city": "Lisbon", "zip": "1000"}}, "schema violation"),
     "enum value outside the enum": ({"name": "get_weather", "arguments": {"city": "Lisbon", "unit": "kelvin"}}, "schema violation"),
-    "integer that is not an integer": ({"name": "set_timer", "arguments": {"minutes": "ten"}}, "schema violation"),
+    "a value of the wrong type": ({"name": "get_weather", "arguments": {"city": "Lisbon", "unit": 3}}, "schema violation"),
+    "a date that is not YYYY-MM-DD": ({"name": "get_weather", "arguments": {"city": "Lisbon", "date": "tomorrow"}},
+                                      "schema violation"),
     "empty string": ({"name": "get_weather", "arguments": {"city": ""}}, "schema violation"),
     "missing required argument": ({"name": "get_weather", "arguments": {}}, "schema violation"),
     "another category's tool": ({"name": "set_timer", "arguments": {"minutes": 5}}, "off-category"),
@@ -202,20 +266,45 @@ def test_ner_bio_decoding_starts_a_span_at_an_orphan_inside_tag():
 
 
 def _sql_valid(output, question="customers in Lisbon with more than 3 orders"):
-    return sql.output_validator(question)(output)
+    return sql.output_validator(_sql_task(), question)(output)
 
 
 def test_sql_quoted_literals_must_come_from_the_question():
-    assert _sql_valid("SELECT * FROM customers WHERE city = 'Lisbon'")
-    assert _sql_valid("SELECT * FROM customers WHERE city = 'Lis")  # still typing
-    assert not _sql_valid("SELECT * FROM customers WHERE city = 'Osaka'")
+    assert _sql_valid(" SELECT * FROM customers WHERE city = 'Lisbon'")
+    assert _sql_valid(" SELECT * FROM customers WHERE city = 'Lis")  # still typing
+    assert not _sql_valid(" SELECT * FROM customers WHERE city = 'Osaka'")
+    assert not _sql_valid(" SELECT * FROM customers WHERE city = 'Osa")
+
+
+def test_sql_literals_may_take_the_declared_spelling():
+    question = "gold customers in toronto"
+    assert sql.output_validator(_sql_task(), question)(" SELECT * FROM customers WHERE city = 'Toronto'")
+    assert sql.output_validator(_sql_task(), question)(" SELECT * FROM customers WHERE city = 'toronto'")
 
 
 def test_sql_numbers_must_come_from_the_question():
-    assert _sql_valid("SELECT * FROM orders WHERE total > 3")
-    assert _sql_valid("SELECT * FROM orders LIMIT 1")  # 0 and 1 need no mention
-    assert not _sql_valid("SELECT * FROM orders WHERE total > 7")
-    assert not _sql_valid("SELECT * FROM orders WHERE total > 30")
+    assert _sql_valid(" SELECT * FROM orders WHERE total > 3")
+    assert _sql_valid(" SELECT * FROM orders LIMIT 1")  # 0 and 1 need no mention
+    assert not _sql_valid(" SELECT * FROM orders WHERE total > 7")
+    assert not _sql_valid(" SELECT * FROM orders WHERE total > 30")
+    assert sql.output_validator(_sql_task(), "the top three products")(" SELECT * FROM products LIMIT 3")
+
+
+@pytest.mark.parametrize("query", [" SELECT * FROM customer ", " SELECT nme FROM customers", " SELECT SUM(*) FROM orders",
+                                   " SELECT * FROM customers WHERE tier = gold", " SELECT * FROM customers; DROP TABLE orders",
+                                   " select * from customers", " SELECT * FROM customers WHERE city = 'Lisbon' ORDER"
+                                   " BY city LIMIT 2 OFFSET 1"])
+def test_sql_outside_the_grammar_or_schema_is_refused(query):
+    assert not _sql_valid(query)
+
+
+def test_sql_may_stop_only_at_a_whole_query_sqlite_prepares():
+    complete = sql.output_complete(_sql_task(), "names of customers and their order totals")
+    assert complete(" SELECT name FROM customers")
+    assert not complete(" SELECT name FROM")
+    assert not complete(" SELECT total FROM customers")  # parses, but total is not in scope
+    assert not complete(" SELECT name FROM customers JOIN products ON customers.id = products.id WHERE id = 1")  # ambiguous
+    assert complete(" SELECT customers.name, orders.total FROM orders JOIN customers ON orders.customer_id = customers.id")
 
 
 def _sql_task():
@@ -238,3 +327,36 @@ def test_sql_teacher_answers_rejected(answer, text, reason):
 def test_sql_teacher_answer_is_normalised():
     target = sql.parse_target({"sql": "select  name from customers;"}, {"text": "names of customers"}, _sql_task(), "select")
     assert target == {"sql": "SELECT name FROM customers"}
+
+
+def test_a_random_sql_student_only_ever_writes_sql_of_the_schema():
+    """Fuzz: an untrained student (the most unruly one there is) on random questions. Whatever it
+    wants, every answer parses, prepares in SQLite against the schema and names only its tables."""
+    import random
+
+    import sqlglot
+
+    from distill.spirit import spirit_from_model
+    from distill.student import build_model, model_config, train_tokenizer
+    from distill.teachers.builtin import sql as teacher
+
+    task = _sql_task()
+    texts = [teacher.plan(kind, task, 1, 0.9, 0, i)["text"] + " " + teacher.plan(kind, task, 1, 0.9, 0, i)["target"]["sql"]
+             for kind in teacher.KINDS for i in range(20)]
+    tokenizer = train_tokenizer(texts, 600)
+    student = {"arch": "llama", "hidden_size": 32, "layers": 1, "heads": 2, "kv_heads": 2, "intermediate_size": 64,
+               "max_length": 112}
+    spirit = spirit_from_model(build_model(model_config(student, tokenizer), seed=5), tokenizer,
+                               {"task": task, "student": student})
+    rng = random.Random(7)
+    words = ["customers", "orders", "price", "Toronto", "gold", "how", "many", "total", "2024", "top", "3", "never",
+             "average", "per", "city", "¿qué?", "DROP TABLE", "'", ";", "🙂", "select", "from", "name", "Maya Okafor"]
+    schema_names = {t["name"] for t in task["tables"]} | {c["name"] for t in task["tables"] for c in t["columns"]}
+    db = sql._database(task)
+    for _ in range(12):
+        question = " ".join(rng.choice(words) for _ in range(rng.randint(1, 8)))
+        query = spirit.predict(question)["sql"]
+        sqlglot.parse_one(query, read="sqlite")  # raises if it is not SQL
+        db.execute("EXPLAIN " + query)  # raises if a name is not in scope
+        used = {c.name for c in sqlglot.parse_one(query, read="sqlite").find_all(sqlglot.exp.Column, sqlglot.exp.Table)}
+        assert used <= schema_names, (question, query)

@@ -14,8 +14,11 @@ def _answer(prompt: str, counter: int) -> dict:
     """What a careful teacher would answer: utterances for an inputs prompt, a call for a targets one."""
     count = re.search(r"Write (\d+) different", prompt)
     if count:
-        tool = json.loads(re.search(r"Tool: (\{.*\})\n", prompt).group(1))["name"]
         n = int(count.group(1))
+        tool_line = re.search(r"Tool: (\{.*\})\n", prompt)
+        if tool_line is None:  # the "none" shard: requests no tool serves
+            return {"utterances": [{"text": f"tell me a joke #{counter}-{i}"} for i in range(n)]}
+        tool = json.loads(tool_line.group(1))["name"]
         if tool == "get_weather":
             return {"utterances": [{"text": f"weather in {CITIES[(counter * n + i) % len(CITIES)]} please #{counter}-{i}"}
                                    for i in range(n)]}
@@ -24,7 +27,10 @@ def _answer(prompt: str, counter: int) -> dict:
     city = re.search(r"weather in (\w+)", request)
     if city:
         return {"name": "get_weather", "arguments": {"city": city.group(1)}}
-    return {"name": "set_timer", "arguments": {"minutes": int(re.search(r"timer for (\d+)", request).group(1))}}
+    minutes = re.search(r"timer for (\d+)", request)
+    if minutes is None:
+        return {"name": None}
+    return {"name": "set_timer", "arguments": {"minutes": int(minutes.group(1))}}
 
 
 class WireServer:

@@ -112,8 +112,11 @@ def _bottle_variant(build, variant: str) -> Path:
     key = keys.bottles[variant]
     fmt, gguf_type = bottle_variants(recipe)[variant]
     if not store.has("bottle", key):
+        from .. import field
+
         model, tokenizer, history = build.load("still")
-        meta = formats.spirit_metadata(recipe, model, tokenizer, build.load("notes"), history.get("environment"))
+        meta = formats.spirit_metadata(recipe, model, tokenizer, build.load("notes"), history.get("environment"),
+                                       field.load(build))
         filename = bottle_filename(recipe, variant)
         with store.build("bottle", key, section=bottle_section(recipe, variant),
                          upstream={"still": keys.still, "notes": keys.notes}) as out:

@@ -136,7 +136,7 @@ def split(examples: list[dict], recipe) -> dict:
     hearts = [ex for ex in hearts if group(ex) not in held_groups]
     heads.extend({**ex, "unseen_phrasing": False} for ex in leaked)
 
-    _add_presented_categories(hearts + heads + tails, recipe, module)
+    hearts, heads, tails = (_present(part, recipe, module) for part in (hearts, heads, tails))
     summary = {"hearts": len(hearts), "heads": len(heads), "tails": len(tails),
                "heads_unseen_phrasing": sum(ex["unseen_phrasing"] for ex in heads),
                "heldout_phrasings": sorted(held), "near_duplicate_clusters": len(set(representative.values())),
@@ -144,14 +144,10 @@ def split(examples: list[dict], recipe) -> dict:
     return {"hearts": hearts, "heads": heads, "tails": tails, "summary": summary}
 
 
-def _add_presented_categories(examples, recipe, module):
-    """What the student is shown beside each input (tool calling: the offered tools); task
-    types that show nothing return None and their examples stay as they are."""
-    for ex in examples:
-        rng = random.Random(int(ex["id"][:16], 16) ^ recipe["seed"])
-        shown = module.presented_categories(ex, recipe["task"], rng, recipe["cuts"]["distractors"])
-        if shown is not None:
-            ex["shown"] = shown
+def _present(examples, recipe, module):
+    """Each example as the student sees it (tool calling adds the offered tools), fixed by its id."""
+    return [module.present(ex, recipe["task"], random.Random(int(ex["id"][:16], 16) ^ recipe["seed"]),
+                           recipe["cuts"]["distractors"]) for ex in examples]
 
 
 def _reason_kind(reason: str) -> str:

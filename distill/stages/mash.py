@@ -51,7 +51,7 @@ def build_shard(recipe, category, spec, client, progress) -> tuple[list[dict], d
     task = recipe["task"]
     module = task_type(task["type"])
     settings = recipe["mash"]
-    wanted = settings["examples_per_category"]
+    wanted = module.shard_size(spec, settings["examples_per_category"], len(module.categories(task)))
     usage, rejects, seen_texts = Usage(), Counter(), set()
     examples, generated, sample = [], 0, 0
     for _ in range(MAX_REQUEST_ROUNDS):
@@ -106,8 +106,9 @@ def run(build, _=None) -> dict:
                            replay_only=build.teacher_replay_reason())
     total_requests = 0
     try:
-        progress = bar(total=len(missing) * recipe["mash"]["examples_per_category"],
-                       desc=f"mash {recipe.name}", unit="ex")
+        module = task_type(task["type"])
+        progress = bar(total=sum(module.shard_size(spec, recipe["mash"]["examples_per_category"], len(categories))
+                                 for _, spec in missing), desc=f"mash {recipe.name}", unit="ex")
         for name, spec in missing:
             examples, stats = build_shard(recipe, name, spec, client, progress)
             key = keys.shards[name]

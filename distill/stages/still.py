@@ -27,9 +27,9 @@ def set_threads() -> int:
     return torch.get_num_threads()
 
 
-def encode_cut(module, task, tokenizer, examples, max_length):
+def encode_cut(module, task, tokenizer, examples, student: dict):
     """(ids, labels) per example; labels are per token (decoder, tagger) or one class index."""
-    return [module.encode(tokenizer, ex, task, max_length) for ex in examples]
+    return [module.encode(tokenizer, ex, task, student) for ex in examples]
 
 
 def batches_for_epoch(encoded, batch_size: int, seed: int, epoch: int):
@@ -130,11 +130,11 @@ def train(build, stop_after_steps=None) -> dict:
     work = store.work_dir("still", keys.still)
 
     task = recipe["task"]
-    model, tokenizer = make_student(student, module.HEAD, module.num_labels(task), seed,
+    model, tokenizer = make_student(student, module.HEADS[student["arch"]], module.num_labels(task), seed,
                                     (module.tokenizer_text(ex, task) for ex in hearts), recipe.path.parent)
     pad_id = special_ids(tokenizer)["pad"]
-    train_set = encode_cut(module, task, tokenizer, hearts, student["max_length"])
-    eval_set = encode_cut(module, task, tokenizer, heads, student["max_length"])
+    train_set = encode_cut(module, task, tokenizer, hearts, student)
+    eval_set = encode_cut(module, task, tokenizer, heads, student)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], betas=(0.9, 0.95),
                                   weight_decay=settings["weight_decay"])
     steps_per_epoch = math.ceil(len(train_set) / settings["batch_size"])
@@ -190,6 +190,8 @@ def train(build, stop_after_steps=None) -> dict:
 
     history = {**state, "parameters": parameter_count(model), "steps_per_epoch": steps_per_epoch,
                "train_examples": len(train_set), "eval_examples": len(eval_set),
+               # examples that reach the end of the window (cut, or exactly filling it): never silent
+               "at_window_end": sum(len(ids) >= student["max_length"] for ids, _ in train_set),
                "positions_per_second": round(state["train_positions"] / max(state["train_seconds"], 1e-9), 1),
                "threads": threads, "environment": environment(threads)}
     with store.build("still", keys.still, section=still_section(recipe), upstream={"cuts": keys.cuts}) as out:

@@ -6,19 +6,22 @@ from typing import Protocol
 
 class TaskType(Protocol):
     PROOF_METRIC: str  # what the headline proof measures ("macro-F1")
-    HEAD: str  # the student's head: "causal_lm" (decoder), "sequence" or "token" (encoder)
+    HEADS: dict  # student.arch -> head: "causal_lm" (decoder), "sequence" or "token" (encoder)
     DEFAULT_ARCH: str  # "llama" or "bert", for student.arch: auto
+    ENCODING_VERSION: int  # in the Still key: a change to encode() retrains rather than reusing a checkpoint
     DEFAULT_INIT: str  # "scratch" or a packaged base, for student.init: auto
 
     # the Recipe's catalog
     def check(self, task: dict): ...  # yields (field path under task, problem) for what the schema cannot say
     def categories(self, task: dict) -> list: ...  # [(name, spec)]: one Mash shard each
+    def shard_size(self, spec, per_category: int, n_categories: int) -> int: ...  # examples in one shard
 
     # the teacher (inputs and targets are separate requests)
     def inputs_request(self, task: dict, category: str, spec, count: int) -> dict: ...
     def target_request(self, task: dict, category: str, item: dict, origin: dict) -> dict: ...
     def parse_inputs(self, answer: dict) -> list[dict]: ...
     def parse_target(self, answer: dict, item: dict, task: dict, category: str) -> dict: ...  # raises Rejected
+    def field_target(self, row: dict, task: dict) -> dict: ...  # a field example's target; ValueError says why not
 
     # the cuts
     def input_text(self, example: dict) -> str: ...
@@ -26,13 +29,13 @@ class TaskType(Protocol):
     def near_duplicate_text(self, example: dict) -> str: ...
     def tail_reason(self, example: dict) -> str | None: ...
     def category_of(self, target: dict) -> str: ...
-    def presented_categories(self, example: dict, task: dict, rng, distractors: int) -> list | None: ...
+    def present(self, example: dict, task: dict, rng, distractors: int) -> dict: ...  # the example as the student sees it
 
     # the student
     def output_names(self, task: dict) -> list[str]: ...  # an encoder head's outputs in logit order
     def num_labels(self, task: dict) -> int: ...
     def tokenizer_text(self, example: dict, task: dict) -> str: ...
-    def encode(self, tokenizer, example: dict, task: dict, max_length: int): ...
+    def encode(self, tokenizer, example: dict, task: dict, student: dict): ...  # (ids, labels); student: the Recipe's
     def example_context(self, example: dict): ...
     def text_budget(self, spirit, context=None) -> int | None: ...  # tokens of input read; None: all (windows)
     def predict(self, spirit, text: str, context=None) -> dict: ...
@@ -62,9 +65,14 @@ def unique_names(items: list[dict], path: list, what: str):
 # Defaults for the members a task type has no use for.
 
 
-def shows_nothing(example, task, rng, distractors):
+def every_shard_alike(spec, per_category: int, n_categories: int) -> int:
+    """Most task types ask for mash.examples_per_category in every shard."""
+    return per_category
+
+
+def present_as_is(example, task, rng, distractors):
     """Most task types show the student the input alone (tool calling adds the offered tools)."""
-    return None
+    return example
 
 
 def no_head(task: dict) -> list[str]:

@@ -75,3 +75,23 @@ def text_items(answer: dict, field: str, keep_spacing: bool = False) -> list[dic
         if text.strip():
             items.append({"text": text, **({"phrasing": str(entry["phrasing"])} if entry.get("phrasing") else {})})
     return items
+
+
+def token_ranges(tokenizer, text):
+    """Token ids with their character ranges, whitespace trimmed from the front of each."""
+    enc = tokenizer.encode(text, add_special_tokens=False)
+    ranges = []
+    for start, end in enc.offsets:
+        while start < end and text[start].isspace():
+            start += 1
+        ranges.append((start, end))
+    return enc.ids, ranges
+
+
+def framed_tokens(tokenizer, text, max_length):
+    """Token ids with their character ranges, whitespace trimmed; <s> and </s> around them."""
+    from ..student import special_ids
+
+    ids, ranges = token_ranges(tokenizer, text)
+    keep, special = max_length - 2, special_ids(tokenizer)
+    return [special["bos"]] + ids[:keep] + [special["eos"]], ranges[:keep]

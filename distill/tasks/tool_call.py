@@ -1,44 +1,61 @@
-"""Tool calling: (utterance, available tools) -> {"name": ..., "arguments": {...}}.
+"""Tool calling: (request, offered tools) -> {"name": tool, "arguments": {...}} or {"name": null}.
 
-Proof: tool-name accuracy on heads. Also reported: argument exact-match (right tool and
-exactly the gold arguments).
+Arguments are typed as an API takes them (tasks/normalise.py): dates, times, numbers with units,
+enums with synonyms, booleans, arrays, URLs, strings. The student does not compute them: it names
+the tool and, per argument, copies the words the request used for it ("next Friday", "an hour
+and a half") — or writes an enum's value or true/false — and normalise.py turns the words into
+the value. Decoding is held to a grammar (call_grammar.py): offered tools (or "none") only, the
+tool's own argument names, each once, required ones present, copied words that the type can
+read. So no input produces an unparseable call.
+
+Proof: tool-name accuracy on heads ("no call" counts as a name). Also reported: full-call exact
+match, irrelevance accuracy (no-call requests answered no call), values the Recipe listed vs
+values it never listed, and unparseable outputs (always 0 by construction).
 """
+import datetime as dt
 import json
 import re
 
 from . import Rejected
-from .base import no_extra_notes, no_head, unique_names
+from .base import no_extra_notes, unique_names
 from .common import normalised_text, phrasings_parsed, slots, text_items
+from .normalise import enum_values
+from .normalise import value as normalised_value
 
 PROOF_METRIC = "tool-name accuracy"
-HEAD = "causal_lm"
+HEADS = {"llama": "causal_lm", "bert": "token"}  # a decoder writes the call; an encoder tags it (tool_tagger.py)
 DEFAULT_ARCH = "llama"
+ENCODING_VERSION = 2  # in the Still key: bump it when encode() changes what the student learns
 DEFAULT_INIT = "scratch"  # student.init: auto
+NONE = "none"  # the shard of requests no tool serves, and the student's word for "no call"
 SLOT_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-output_names = no_head
+TYPED = {"boolean", "enum"}  # written by the student as values; every other type is copied words
 extra_notes = no_extra_notes
 
 
+def output_names(task: dict) -> list[str]:
+    """An encoder student's outputs (a decoder has none)."""
+    from .tool_tagger import output_names as tagger_outputs
+
+    return tagger_outputs(task)
+
+
 def num_labels(task: dict) -> int:
-    return 0
+    return len(output_names(task))
 
 
-# ---------------------------------------------------------------- phrasings
+# ---------------------------------------------------------------- the catalog
 
 
 def check(task: dict):
     """Catalog checks the schema cannot express; yields (field path, problem)."""
     yield from unique_names(task["tools"], ["tools"], "tool")
+    if any(tool["name"] == NONE for tool in task["tools"]):
+        yield ["tools"], f"'{NONE}' is the student's word for no call; rename that tool"
     for t, tool in enumerate(task["tools"]):
         params = tool["parameters"]
         for pname, param in params.items():
-            kind = param["type"]
-            if kind == "string" and "examples" not in param:
-                yield ["tools", t, "parameters", pname], "a string parameter needs 'examples' (values the teacher may use)"
-            if kind == "enum" and "values" not in param:
-                yield ["tools", t, "parameters", pname], "an enum parameter needs 'values'"
-            if kind in ("integer", "number") and param.get("minimum", 0) > param.get("maximum", 100):
-                yield ["tools", t, "parameters", pname], "minimum is greater than maximum"
+            yield from _check_parameter(["tools", t, "parameters", pname], param)
         for p, pieces, problem in phrasings_parsed(tool["phrasings"], ["tools", t, "phrasings"]):
             if problem:
                 yield problem
@@ -52,80 +69,126 @@ def check(task: dict):
                     yield ["tools", t, "phrasings", p], f"required parameter {{{pname}}} must appear outside [optional] parts"
 
 
+def _check_parameter(path, param):
+    kind = param["type"]
+    if kind == "enum" and not param.get("values"):
+        yield path, "an enum parameter needs 'values' (a list, or a mapping to synonyms)"
+    if kind != "enum" and param.get("values"):
+        yield path, f"'values' belongs to enum parameters; this one is {kind}"
+    if param.get("unit") and kind not in ("integer", "number"):
+        yield path, "'unit' belongs to integer and number parameters"
+    if param.get("items") and kind != "array":
+        yield path, "'items' belongs to array parameters"
+    if kind in ("integer", "number") and param.get("minimum", 0) > param.get("maximum", float("inf")):
+        yield path, "minimum is greater than maximum"
+    if "default" in param and not value_fits(param, param["default"]):
+        yield path + ["default"], f"{param['default']!r} does not fit the parameter's type {kind}; change one of them"
+
+
 def categories(task: dict):
-    """One Mash shard per tool: adding a tool generates one new shard and reuses the rest."""
-    return [(tool["name"], tool) for tool in task["tools"]]
+    """One Mash shard per tool (adding a tool generates one new shard and reuses the rest), and a
+    "none" shard of requests no tool serves (task.no_call of the Mash)."""
+    shards = [(tool["name"], tool) for tool in task["tools"]]
+    if task.get("no_call"):  # the catalog's names are in: what counts as "no tool" depends on them
+        shards.append((NONE, {"name": NONE, "share": task["no_call"], "tools": [t["name"] for t in task["tools"]]}))
+    return shards
+
+
+def shard_size(spec: dict, per_category: int, n_categories: int) -> int:
+    if spec.get("name") != NONE or "share" not in spec:
+        return per_category
+    return max(1, round(per_category * (n_categories - 1) * spec["share"] / (1 - spec["share"])))
 
 
 def tool_signature(tool: dict) -> dict:
-    """What a teacher is told about a tool: no phrasings, no example values (they are hints, not answers)."""
+    """What a teacher is told about a tool: types, values, descriptions; no phrasings, no examples."""
     params = {}
     for name, param in sorted(tool["parameters"].items()):
         entry = {"type": param["type"], "required": param.get("required", False)}
+        for key in ("description", "unit", "items", "default"):
+            if key in param:
+                entry[key] = param[key]
         if param["type"] == "enum":
-            entry["values"] = param["values"]
-        if "description" in param:
-            entry["description"] = param["description"]
+            entry["values"] = list(enum_values(param))
         params[name] = entry
     return {"name": tool["name"], "description": tool["description"], "parameters": params}
+
+
+def value_fits(param: dict, value) -> bool:
+    """Whether a value is of the parameter's type as the API takes it (the normalised form)."""
+    kind = param["type"]
+    if kind == "enum":
+        return value in enum_values(param)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool) and _in_range(param, value)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and _in_range(param, value)
+    if kind == "array":
+        return isinstance(value, list) and bool(value) and all(isinstance(v, (str, int, float)) for v in value)
+    if not isinstance(value, str) or not value.strip():
+        return False
+    patterns = {"date": r"\d{4}-\d{2}-\d{2}", "time": r"\d{2}:\d{2}", "datetime": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}",
+                "email": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "url": r"https?://\S+"}
+    return kind not in patterns or re.fullmatch(patterns[kind], value) is not None
+
+
+def _in_range(param, value) -> bool:
+    return param.get("minimum", float("-inf")) <= value <= param.get("maximum", float("inf"))
 
 
 # ---------------------------------------------------------------- teacher requests
 
 
-INPUTS_SCHEMA = {
-    "type": "object",
-    "required": ["utterances"],
-    "properties": {
-        "utterances": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["text"],
-                "properties": {"text": {"type": "string", "minLength": 1}, "phrasing": {"type": "string"}},
-            },
-        }
-    },
-}
+INPUTS_SCHEMA = {"type": "object", "required": ["utterances"], "properties": {"utterances": {"type": "array", "items": {
+    "type": "object", "required": ["text"], "properties": {"text": {"type": "string", "minLength": 1}}}}}}
 
 
 def target_schema(task: dict) -> dict:
-    return {
-        "type": "object",
-        "required": ["name", "arguments"],
-        "properties": {
-            "name": {"enum": [tool["name"] for tool in task["tools"]]},
-            "arguments": {"type": "object"},
-        },
-    }
+    return {"type": "object", "required": ["name"], "properties": {
+        "name": {"enum": [tool["name"] for tool in task["tools"]] + [None]}, "arguments": {"type": "object"},
+        "surfaces": {"type": "object", "description": "per argument, the exact words of the request it was read from"}}}
 
 
 def inputs_request(task: dict, category: str, spec: dict, count: int) -> dict:
-    """Ask for `count` user utterances that need this tool; the teacher picks the argument values."""
-    sig = tool_signature(spec)
-    prompt = (
-        f"Write {count} different, realistic requests a user might type or say to an assistant "
-        f"that must be answered by calling the tool below. Vary wording, length, politeness, word "
-        f"order and casing; include occasional typos; choose concrete, varied argument values and "
-        f"sometimes include optional arguments. Do not write the call itself.\n\n"
-        f"Tool: {json.dumps(sig, ensure_ascii=False)}\n\n"
-        'Answer with JSON: {"utterances": [{"text": "..."}]}'
-    )
+    """Ask for `count` requests that need this tool (or, for "none", that no tool serves)."""
+    if category == NONE:
+        names = ", ".join(spec["tools"])
+        prompt = (f"Write {count} different, realistic things people say to a voice or chat assistant that NONE of "
+                  f"these tools can serve: {names}. Mix chit-chat, thanks, questions the tools cannot answer and "
+                  f"requests for other capabilities. Vary persona, length, register and casing.\n\n"
+                  'Answer with JSON: {"utterances": [{"text": "..."}]}')
+    else:
+        prompt = (f"Write {count} different, realistic requests people type or say to an assistant that must be "
+                  f"answered by calling the tool below. Write as many different people would: terse, chatty, polite, "
+                  f"sloppy, with typos; vary word order and length. Choose concrete, varied values (not only obvious "
+                  f"ones) and write them the way people do: dates as 'tomorrow', 'next Friday', 'Dec 3'; times as "
+                  f"'3pm', 'noon'; durations as 'an hour and a half'; amounts as '50 bucks'. Sometimes include "
+                  f"optional arguments. Do not write the call itself.\n\nTool: {json.dumps(tool_signature(spec))}\n\n"
+                  'Answer with JSON: {"utterances": [{"text": "..."}]}')
     return {"step": "inputs", "category": category, "prompt": prompt, "schema": INPUTS_SCHEMA,
             "spec": {"tool": spec, "count": count}}
 
 
 def target_request(task: dict, category: str, item: dict, origin: dict) -> dict:
-    """Ask for the call that answers one utterance. The request never names the intended tool."""
+    """Ask for the call that answers one request; the request never names the intended tool."""
     catalog = [tool_signature(tool) for tool in task["tools"]]
-    prompt = (
-        "You route user requests to tools. Given the tool catalog and the user's request, answer "
-        "with the single tool call that serves it, copying argument values from the request.\n\n"
-        f"Tools: {json.dumps(catalog, ensure_ascii=False)}\n\nRequest: {item['text']}\n\n"
-        'Answer with JSON: {"name": "<tool name>", "arguments": {"<parameter>": <value>}}'
-    )
+    prompt = ("You route user requests to tools. Given the tool catalog and the request, answer with the single "
+              "tool call that serves it, or name null when no tool fits. Arguments are typed: dates YYYY-MM-DD and "
+              "times HH:MM relative to today, numbers as numbers in the parameter's unit, enums as one of their "
+              "values, booleans true/false; strings are the user's words without a leading article. Give only the "
+              "arguments the request states, and in 'surfaces' the exact words of the request each was read from."
+              f"\n\nToday: {TEACHING_TODAY.isoformat()}\n\nTools: {json.dumps(catalog, ensure_ascii=False)}\n\n"
+              f"Request: {item['text']}\n\n"
+              'Answer with JSON: {"name": "<tool or null>", "arguments": {...}, "surfaces": {"<argument>": "<words>"}}')
     return {"step": "targets", "category": category, "prompt": prompt, "schema": target_schema(task),
             "spec": {"text": item["text"], "origin": origin}}
+
+
+# A fixed "today" for the Mash: a target's dates are read against it, and the student copies the
+# words ("tomorrow"), so what it learns does not depend on the day it was trained.
+TEACHING_TODAY = dt.date(2026, 1, 5)
 
 
 def parse_inputs(answer: dict) -> list[dict]:
@@ -135,39 +198,113 @@ def parse_inputs(answer: dict) -> list[dict]:
 def parse_target(answer: dict, item: dict, task: dict, category: str) -> dict:
     """Validate one call against the catalog; raises Rejected with a countable reason."""
     tools = {tool["name"]: tool for tool in task["tools"]}
-    name, arguments = answer.get("name"), answer.get("arguments")
+    name = answer.get("name")
+    if name is None:
+        if category != NONE:
+            raise Rejected("off-category", f"asked for {category}, teacher found no tool")
+        return {"name": None}
     if name not in tools:
         raise Rejected("unknown tool", str(name))
-    if not isinstance(arguments, dict):
-        raise Rejected("schema violation", "arguments is not an object")
+    if name != category:
+        raise Rejected("off-category", f"asked for {category}, teacher chose {name}")
+    arguments = answer.get("arguments") or {}
+    surfaces = answer.get("surfaces") or {}
+    if not isinstance(arguments, dict) or not isinstance(surfaces, dict):
+        raise Rejected("schema violation", "arguments and surfaces must be objects")
     params = tools[name]["parameters"]
     for pname, value in arguments.items():
         if pname not in params:
             raise Rejected("schema violation", f"unknown argument {pname}")
-        if not _value_fits(params[pname], value):
+        if not value_fits(params[pname], value):
             raise Rejected("schema violation", f"{pname}={value!r} does not fit {params[pname]['type']}")
     for pname, param in params.items():
         if param.get("required") and pname not in arguments:
             raise Rejected("schema violation", f"missing required {pname}")
-    if name != category:
-        raise Rejected("off-category", f"asked for {category}, teacher chose {name}")
-    # name order, not declaration order: a Recipe's mappings are hashed with sorted keys, so
-    # nothing built may depend on how they were ordered in the YAML
-    target = {"name": name, "arguments": {k: arguments[k] for k in sorted(arguments)}}
-    if json.dumps(target, ensure_ascii=False) in item["text"]:
-        raise Rejected("leakage", "the utterance contains the call verbatim")
+    found = surfaces_for(item["text"], params, arguments, surfaces)
+    if found is None:
+        raise Rejected("ungrounded", "an argument's words are not in the request")
+    target = {"name": name, "arguments": {k: arguments[k] for k in sorted(arguments)}, "surfaces": found,
+              "cues": cues_for(item["text"], params, arguments, surfaces)}
+    if json.dumps(target["arguments"], ensure_ascii=False) in item["text"] and arguments:
+        raise Rejected("leakage", "the request contains the call verbatim")
     return target
 
 
-def _value_fits(param, value) -> bool:
-    kind = param["type"]
-    if kind == "enum":
-        return value in param["values"]
-    if kind == "string":
-        return isinstance(value, str) and bool(value)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def surfaces_for(text: str, params: dict, arguments: dict, given: dict) -> dict | None:
+    """Per copied argument, the words of the request it comes from (the teacher's, checked; or
+    found by trying the request's phrases). None when some argument has no words in the request."""
+    lowered, found = text.lower(), {}
+    for pname, value in sorted(arguments.items()):
+        param = params[pname]
+        if param["type"] in TYPED:
+            continue
+        words = given.get(pname)
+        if param["type"] == "array":
+            words = words if isinstance(words, list) else [str(v) for v in value]
+            if not all(str(w).lower() in lowered for w in words):
+                return None
+            found[pname] = [str(w) for w in words]
+            continue
+        if isinstance(words, str) and words.lower() in lowered and _reads_as(param, words, value):
+            found[pname] = words
+            continue
+        words = _find_words(text, param, value)
+        if words is None:
+            return None
+        found[pname] = words
+    return found
+
+
+def cues_for(text: str, params: dict, arguments: dict, given: dict) -> dict:
+    """Per enum or boolean argument, the words of the request that say its value ("sci-fi",
+    "no rush"), where the teacher gave words the request contains: what an encoder student tags."""
+    lowered = text.lower()
+    return {pname: given[pname] for pname in sorted(arguments) if params[pname]["type"] in TYPED
+            and isinstance(given.get(pname), str) and given[pname].strip() and given[pname].lower() in lowered}
+
+
+def _reads_as(param, words: str, value) -> bool:
+    return normalised_value(param, words, TEACHING_TODAY) == value
+
+
+def _find_words(text: str, param: dict, value):
+    """The shortest run of the request's words that normalises to the value (strings: the value
+    itself, as written in the request)."""
+    if param["type"] == "string":
+        at = text.lower().find(str(value).lower())
+        return text[at:at + len(str(value))] if at >= 0 else None
+    tokens = text.split()
+    for length in range(1, min(8, len(tokens)) + 1):
+        for start in range(0, len(tokens) - length + 1):
+            words = " ".join(tokens[start:start + length]).strip(",.!?;:")
+            if _reads_as(param, words, value):
+                return words
+    return None
+
+
+def field_target(row: dict, task: dict) -> dict:
+    """A field example's call ({"name": null} for no call), checked against the catalog."""
+    call = row.get("call")
+    if not isinstance(call, dict) or "name" not in call:
+        raise ValueError('"call" must be {"name": <tool or null>, "arguments": {...}}')
+    tools = {tool["name"]: tool for tool in task["tools"]}
+    name, arguments = call["name"], call.get("arguments", {})
+    offered = row.get("tools")
+    if offered is not None and (not isinstance(offered, list) or not all(t in tools for t in offered)):
+        raise ValueError('"tools" must list tools of the Recipe\'s catalog')
+    if name is None:
+        return {"name": None}
+    if name not in tools:
+        raise ValueError(f"tool {name!r} is not in the Recipe's catalog: {', '.join(tools)}")
+    if offered is not None and name not in offered:
+        raise ValueError(f"the call names {name}, which the row's \"tools\" does not offer")
+    if not isinstance(arguments, dict):
+        raise ValueError('"arguments" must be an object')
+    params = tools[name]["parameters"]
+    for pname, value in arguments.items():
+        if pname not in params or not value_fits(params[pname], value):
+            raise ValueError(f"argument {pname}={value!r} does not fit the tool {name}")
+    return {"name": name, "arguments": {k: arguments[k] for k in sorted(arguments)}}
 
 
 # ---------------------------------------------------------------- cuts
@@ -178,36 +315,56 @@ def input_text(example) -> str:
 
 
 def skeleton(example) -> str:
-    """The wording without its argument values: near-duplicates share a skeleton."""
+    """The wording without its argument words: near-duplicates share a skeleton."""
     text = input_text(example).lower()
-    for pname, value in sorted(example["target"]["arguments"].items(), key=lambda kv: -len(str(kv[1]))):
-        text = text.replace(str(value).lower(), f"<{pname}>")
+    surfaces = example["target"].get("surfaces", {})
+    words = [w for v in surfaces.values() for w in (v if isinstance(v, list) else [v])]
+    for word in sorted(words, key=lambda w: -len(str(w))):
+        text = text.replace(str(word).lower(), "<v>")
     text = re.sub(r"[^\w<>\s]", " ", text)
     return " ".join(text.split())
 
 
 def near_duplicate_text(example) -> str:
-    """What near-duplicate detection compares: the wording with values, minus case and punctuation."""
     return normalised_text(input_text(example))
 
 
 def tail_reason(example) -> str | None:
-    """Hard or suspicious cases kept out of training: arguments the utterance never mentions."""
+    """Suspicious cases kept out of training: an argument whose words the request does not hold."""
     text = input_text(example).lower()
-    for pname, value in example["target"]["arguments"].items():
-        if str(value).lower() not in text:
-            return f"ungrounded argument {pname}={value!r} (not in the utterance)"
+    for pname, words in example["target"].get("surfaces", {}).items():
+        for word in (words if isinstance(words, list) else [words]):
+            if str(word).lower() not in text:
+                return f"ungrounded argument {pname}={word!r} (not in the utterance)"
     return None
 
 
-def presented_categories(example, task, rng, distractors: int) -> list[str]:
-    """The tools shown to the student: the target tool plus a random number (up to `distractors`)
-    of others from the whole catalog, in random order, so any tool list at pour time is familiar."""
-    others = [tool["name"] for tool in task["tools"] if tool["name"] != example["target"]["name"]]
-    most = min(distractors, len(others))
-    shown = rng.sample(others, rng.randint(min(2, most), most)) + [example["target"]["name"]]
+def category_of(target: dict) -> str:
+    return target["name"] or NONE
+
+
+def present(example, task, rng, distractors: int):
+    """What the student is shown beside the request: the target tool among others, at most
+    task.shortlist of them — sometimes without the target tool, which makes the answer "no call"
+    (the call the teacher gave is kept as withheld_call)."""
+    names = [tool["name"] for tool in task["tools"]]
+    target = example["target"]["name"]
+    limit = min(task.get("shortlist", 8), distractors + 1, len(names))
+    others = [n for n in names if n != target]
+    if len(names) > limit:  # as at pour time: the shortlist's near misses are the distractors
+        from .shortlist import shortlist
+
+        others = [n for n in shortlist(task, input_text(example), names, limit + 1) if n != target]
+    if target is not None and rng.random() < WITHHELD_SHARE:
+        shown = rng.sample(others, rng.randint(min(2, len(others)), min(limit, len(others))))
+        return {**example, "shown": shown, "target": {"name": None}, "withheld_call": example["target"]}
+    count = rng.randint(min(2, len(others)), max(min(2, len(others)), min(len(others), limit - (target is not None))))
+    shown = rng.sample(others, count) + ([target] if target else [])
     rng.shuffle(shown)
-    return shown
+    return {**example, "shown": shown}
+
+
+WITHHELD_SHARE = 0.05  # requests whose tool is not among those offered: the answer is no call
 
 
 # ---------------------------------------------------------------- student text
@@ -217,158 +374,139 @@ def student_prompt(tools: list[str], text: str) -> str:
     return f"tools: {' '.join(tools)}\nuser: {text}\ncall:"
 
 
-def student_target(target: dict) -> str:
-    args = json.dumps(target["arguments"], ensure_ascii=False)  # ": " keeps values tokenised as in the utterance
-    return f" {target['name']} {args}"
+def student_target(target: dict, params: dict | None = None) -> str:
+    """" name {json}" with copied words for copied types, values for enums and booleans; " none"."""
+    if target["name"] is None:
+        return f" {NONE}"
+    surfaces = target.get("surfaces", {})
+    shown = {k: (v if k not in surfaces else surfaces[k]) for k, v in target["arguments"].items()}
+    return f" {target['name']} {json.dumps(shown, ensure_ascii=False)}"
 
 
 def example_context(example):
-    return example.get("shown")
+    """The offered tools, and the day the request was made (field sets fix it: "today")."""
+    return {"tools": example.get("shown"), "today": example.get("today")}
+
+
+def _context(context) -> tuple[list | None, dt.date | None]:
+    """pour's context: a list of tool names, or {"tools": [...], "today": "YYYY-MM-DD"}."""
+    if isinstance(context, dict):
+        today = context.get("today")
+        return context.get("tools"), dt.date.fromisoformat(today) if isinstance(today, str) else today
+    return context, None
 
 
 def tokenizer_text(example, task) -> str:
-    return student_prompt(example.get("shown"), input_text(example)) + student_target(example["target"])
+    return student_prompt(example.get("shown") or [], input_text(example)) + student_target(example["target"])
 
 
-def encode(tokenizer, example, task, max_length):
+def encode(tokenizer, example, task, student: dict):
     from ..student import encode_example
 
-    prompt = student_prompt(example.get("shown"), input_text(example))
-    return encode_example(tokenizer, prompt, student_target(example["target"]), max_length)
+    if student["arch"] == "bert":
+        from . import tool_tagger
+
+        return tool_tagger.encode(tokenizer, example, task, student)
+    prompt = student_prompt(example.get("shown") or [], input_text(example))
+    return encode_example(tokenizer, prompt, student_target(example["target"]), student["max_length"])
 
 
-OUTPUT_RESERVE = 48  # tokens kept free for the call
+OUTPUT_RESERVE = 64  # tokens kept free for the call
 
 
 def text_budget(spirit, context=None) -> int:
     """What is left of the window for the request once the offered tools are written out."""
     from ..student import encode_prompt
 
-    shown = context or [tool["name"] for tool in spirit.recipe["task"]["tools"]]
+    if spirit.recipe["student"]["arch"] == "bert":
+        return spirit.max_length - 2  # the tools are labels of the head, not words of the window
+    shown = offered(spirit.recipe["task"], _context(context)[0], "")[:spirit.recipe["task"].get("shortlist", 8)]
     return spirit.max_length - OUTPUT_RESERVE - len(encode_prompt(spirit.tokenizer, student_prompt(shown, "")))
 
 
+def offered(task: dict, context, text: str) -> list[str]:
+    """The tools a request is shown: the given ones (or the whole catalog), narrowed to the
+    task.shortlist best keyword matches when there are more (shortlist.py)."""
+    from .shortlist import shortlist
+
+    names = list(context) if context else [tool["name"] for tool in task["tools"]]
+    limit = task.get("shortlist", 8)
+    return names if len(names) <= limit else shortlist(task, text, names, limit)
+
+
 def predict(spirit, text: str, context=None) -> dict:
-    """Greedy, constrained to offered tools, their argument names and values found in the text."""
+    """A call (or no call), decoded within the grammar, its copied words read as typed values."""
     from ..student import encode_prompt
+    from .call_grammar import CallGrammar
 
-    catalog = spirit.recipe["task"]["tools"]
-    shown = context or [tool["name"] for tool in catalog]
+    task = spirit.recipe["task"]
+    tools, today = _context(context)
+    if spirit.recipe["student"]["arch"] == "bert":
+        from . import tool_tagger
+
+        names = list(tools) if tools else [tool["name"] for tool in task["tools"]]
+        return tool_tagger.predict(spirit, text, names, today or dt.date.today())
+    shown = offered(task, tools, text)
+    grammar = CallGrammar(task["tools"], shown, text)
     ids = encode_prompt(spirit.tokenizer, student_prompt(shown, text))
-    output = spirit.generate(ids, output_validator(shown, catalog, text), output_complete(shown))
-    return parse_prediction(output, shown)
-
-
-def output_complete(shown: list[str]):
-    """Where decoding may stop: after an offered tool's whole name, its arguments closed."""
-
-    def complete(output: str) -> bool:
-        name, _, args = output.strip().partition(" ")
-        if name not in shown:
-            return False
-        if not args.strip():
-            return True
-        try:
-            return isinstance(json.loads(args), dict)
-        except ValueError:
-            return False
-
-    return complete
-
-
-def parse_prediction(text: str, shown=None) -> dict:
-    """Student output ' name {json args}' -> call dict; unparseable arguments keep the name. A
-    name that is not one of the offered tools (decoding ran out of room) is never returned."""
-    name, _, args = text.strip().partition(" ")
-    if shown is not None and name not in shown:
-        return {"name": None, "arguments": None, "raw": text.strip()}
-    try:
-        arguments = json.loads(args) if args.strip() else {}
-        if not isinstance(arguments, dict):
-            raise ValueError
-        return {"name": name, "arguments": arguments}
-    except ValueError:
-        return {"name": name, "arguments": None, "raw": text.strip()}
-
-
-def output_validator(shown: list[str], catalog: list[dict], text: str):
-    """A check on partial student output: the tool is one offered, argument names belong to it,
-    and every argument value is copied from the user's text (case aside)."""
-    params = {tool["name"]: set(tool["parameters"]) for tool in catalog}
-    source = text.lower()
-
-    def valid(output: str) -> bool:
-        body = output[1:] if output.startswith(" ") else output
-        name, sep, rest = body.partition(" ")
-        if not sep:
-            return any(n.startswith(name) for n in shown)
-        if name not in shown:
-            return False
-        return _arguments_valid(rest, params.get(name, set()), source)
-
-    return valid
-
-
-def _arguments_valid(rest: str, names: set, source: str) -> bool:
-    """Scan a partial JSON object; False as soon as a key or value breaks the rules."""
-    in_string, escaped, expecting_key, buffer, kind = False, False, True, "", None
-    for ch in rest:
-        if in_string:
-            if escaped:
-                buffer, escaped = buffer + ch, False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                if kind == "key" and buffer not in names:
-                    return False
-                if kind == "value" and (not buffer or buffer.lower() not in source):
-                    return False
-                in_string, kind = False, None
-            else:
-                buffer += ch
-                if kind == "key" and not any(n.startswith(buffer) for n in names):
-                    return False
-                if kind == "value" and buffer.lower() not in source:
-                    return False
-        elif ch == '"':
-            in_string, buffer, kind = True, "", ("key" if expecting_key else "value")
-        elif ch in "{,":
-            expecting_key, kind = True, None
-        elif ch == ":":
-            expecting_key, buffer, kind = False, "", None
-        elif ch in "-.0123456789" and not expecting_key:
-            buffer = (buffer if kind == "number" else "") + ch
-            kind = "number"
-            if buffer not in source:
-                return False
-        else:
-            kind = None if ch in " }" else kind
-    return True
+    output = spirit.generate(ids, grammar.valid, grammar.complete)
+    return grammar.call(output, today or dt.date.today())
 
 
 # ---------------------------------------------------------------- proof
 
 
+def _gold(gold: dict) -> dict:
+    return {"name": gold["name"], **({"arguments": gold["arguments"]} if gold["name"] else {})}
+
+
 def verdict(gold: dict, pred: dict) -> str:
+    if pred.get("unparseable"):
+        return "unparseable"
     if pred.get("name") != gold["name"]:
-        return "wrong tool"
-    if pred.get("arguments") is None:
-        return "unparseable arguments"
-    if pred["arguments"] != gold["arguments"]:
+        return "no call" if pred.get("name") is None else ("called a tool" if gold["name"] is None else "wrong tool")
+    if gold["name"] is None:
+        return "correct"
+    if pred.get("arguments") != gold["arguments"]:
         return "wrong arguments"
     return "correct"
 
 
 def proof(golds: list[dict], preds: list[dict], task=None) -> dict:
-    """Headline metric plus argument exact-match, as fractions in [0, 1]."""
+    """Tool-name accuracy (no call is a name), full-call exact match, irrelevance accuracy, and
+    how often an argument's value is right when the Recipe listed it vs when it did not."""
     n = len(golds)
     if n == 0:
         return {"metric": PROOF_METRIC, "value": 0.0, "n": 0, "argument_exact_match": 0.0}
     verdicts = [verdict(g, p) for g, p in zip(golds, preds)]
-    name_ok = sum(v != "wrong tool" for v in verdicts)
-    exact = sum(v == "correct" for v in verdicts)
-    return {"metric": PROOF_METRIC, "value": name_ok / n, "n": n, "argument_exact_match": exact / n}
+    name_ok = sum(p.get("name") == g["name"] for g, p in zip(golds, preds))
+    result = {"metric": PROOF_METRIC, "value": name_ok / n, "n": n,
+              "argument_exact_match": sum(v == "correct" for v in verdicts) / n,
+              "unparseable": sum(v == "unparseable" for v in verdicts)}
+    irrelevant = [p.get("name") is None for g, p in zip(golds, preds) if g["name"] is None]
+    if irrelevant:
+        result["irrelevance_accuracy"] = sum(irrelevant) / len(irrelevant)
+    if task is not None:
+        result.update(value_rates(golds, preds, task))
+    return result
 
 
-def category_of(gold: dict) -> str:
-    return gold["name"]
+def value_rates(golds, preds, task) -> dict:
+    """Share of gold argument values predicted exactly, split by whether the Recipe listed them
+    among its examples (a student that memorised the lists shows a gap here)."""
+    tools = {tool["name"]: tool for tool in task["tools"]}
+    counts = {"listed": [0, 0], "unlisted": [0, 0]}
+    for gold, pred in zip(golds, preds):
+        if not gold["name"] or pred.get("name") != gold["name"]:
+            continue
+        for pname, value in gold["arguments"].items():
+            param = tools[gold["name"]]["parameters"].get(pname, {})
+            if param.get("type") not in ("string", "array"):
+                continue
+            listed = {str(v).lower() for v in param.get("examples", [])}
+            values = value if isinstance(value, list) else [value]
+            kind = "listed" if all(str(v).lower() in listed for v in values) else "unlisted"
+            counts[kind][0] += (pred.get("arguments") or {}).get(pname) == value
+            counts[kind][1] += 1
+    return {f"{kind}_values_right": right / total for kind, (right, total) in counts.items() if total} | \
+        {f"{kind}_values": total for kind, (_, total) in counts.items()}

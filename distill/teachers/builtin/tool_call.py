@@ -1,103 +1,265 @@
-"""Built-in teacher for tool calling: utterances from the catalog's per-tool phrasings, wrapped in
-paraphrase templates, filled with values drawn from each parameter's type, then roughened with
-realistic noise (casing, typos, politeness, punctuation) that never touches an argument value."""
-import random
+"""Built-in teacher for tool calling: requests from each tool's phrasings, every argument written
+the way people say it — dates as "next Friday" or "Dec 3", durations as "an hour and a half",
+amounts as "50 bucks", enum values by their synonyms, booleans in words — with values drawn from
+the Recipe's examples and, about half the time, from what the teacher knows (lexicon.py), then
+dressed in a register (voice.py). The target is the typed call the API takes (read from those
+words by tasks/normalise.py, so the two always agree) plus the words each argument came from.
+The "none" shard holds chit-chat and requests for capabilities the catalog does not have.
+"""
+import datetime as dt
 
-from ...hashing import canonical_json, digest
 from ...tasks.common import parse_phrasing
+from ...tasks.normalise import enum_values
+from ...tasks.normalise import value as normalised_value
+from ...tasks.shortlist import stem, words
+from ...tasks.tool_call import TEACHING_TODAY
+from . import plan_rng
+from .lexicon import CITIES, COMPANIES, FIRST_NAMES, LAST_NAMES, MONTHS, MONTHS_SHORT, WEEKDAYS
+from .voice import dress, join
 
-# Politeness and framing around a phrasing; "{x}" is the phrasing itself.
-WRAPPERS = [
-    "{x}", "{x}", "{x}", "{x}", "please {x}", "{x} please", "{x}, please", "{x}, thanks", "{x}, thank you",
-    "hey, {x}", "hi! {x}", "ok so {x}", "quick one: {x}", "assistant, {x}", "{x} thx", "um, {x}",
-    "hello, {x}", "{x} asap", "yo {x}", "{x}, cheers", "so... {x}", "right, {x}", "{x} pls",
-]
-ENDINGS = ["", "", "", "?", ".", "!", " ?"]
-VAGUE = ["there", "it", "that one", "the usual"]
-UNGROUNDED_RATE = 0.02  # how often the simulated teacher forgets to put a value into the utterance
+VERSION = 5  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues
 
-
-def _rng(*parts) -> random.Random:
-    return random.Random(int(digest(canonical_json(list(parts)).encode())[:16], 16))
+# ---------------------------------------------------------------- how people write typed values
 
 
-def _value(rng, param, taken):
+def date_words(rng, today: dt.date) -> str:
+    day = today + dt.timedelta(days=rng.randint(0, 120))
+    suffix = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}.get(day.day, "th")
+    weekday = WEEKDAYS[rng.randrange(7)]
+    return rng.choice(["today", "tomorrow", "tomorrow", "tmrw", weekday, weekday.lower(), f"on {weekday}",
+                       f"next {weekday}", f"this {weekday}", f"{MONTHS[day.month - 1]} {day.day}",
+                       f"{MONTHS_SHORT[day.month - 1]} {day.day}{suffix}", f"{day.day}{suffix} of {MONTHS[day.month - 1]}",
+                       f"the {day.day}{suffix}", f"{day.day} {MONTHS[day.month - 1]}", day.isoformat(),
+                       f"in {rng.randint(2, 9)} days", f"{MONTHS[day.month - 1].lower()} {day.day}{suffix}"])
+
+
+def time_words(rng) -> str:
+    hour, minute = rng.randint(1, 12), rng.choice([0, 0, 0, 15, 30, 45])
+    clock = f"{hour}:{minute:02d}" if minute else str(hour)
+    return rng.choice([f"{clock}pm", f"{clock} pm", f"{clock}am", f"{clock} am", f"{hour + 12 if hour < 12 else hour}:{minute:02d}",
+                       "noon", "midday", f"{clock} in the evening" if hour < 12 else "noon", f"{clock} in the morning",
+                       f"{clock}PM", f"{hour}:{minute:02d}", f"{clock} tonight" if 5 <= hour <= 11 else f"{clock}pm"])
+
+
+def duration_words(rng, low: int, high: int) -> str:
+    minutes = rng.choice([rng.randint(low, min(high, 60)), rng.choice([5, 10, 15, 20, 25, 30, 45, 60, 90, 120])])
+    hours = minutes // 60
+    options = [f"{minutes} minutes", f"{minutes} min", f"{minutes} mins", f"{minutes}m"]
+    if minutes == 30:
+        options += ["half an hour", "30 minutes"]
+    if minutes == 60:
+        options += ["an hour", "one hour", "1 hour", "60 minutes"]
+    if minutes == 90:
+        options += ["an hour and a half", "1.5 hours", "90 mins", "1h30"]
+    if minutes % 60 == 0 and hours > 1:
+        options += [f"{hours} hours", f"{_word(hours)} hours"]
+    if minutes <= 20:
+        options += [f"{_word(minutes)} minutes"]
+    return rng.choice(options)
+
+
+NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+
+
+def _word(n: int) -> str:
+    return NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else str(n)
+
+
+def number_words(rng, param: dict) -> str:
+    low, high = param.get("minimum", 1), param.get("maximum", 100)
+    integer = param["type"] == "integer"
+    low = int(max(low, 1 if low >= 0 else low))
+    value = rng.randint(low, int(min(high, max(low, 50) if rng.random() < 0.6 else high)))
+    if not integer and rng.random() < 0.3:
+        value = round(rng.uniform(max(low, 1), min(high, 2000)), 2)
+    if integer and value <= 12 and rng.random() < 0.35:
+        return _word(value)
+    if value >= 1000 and rng.random() < 0.5:
+        return f"{value:,}"
+    return str(value)
+
+
+URL_SITES = ["nytimes.com", "bbc.co.uk/news", "github.com", "wikipedia.org", "reddit.com/r/cooking", "espn.com",
+             "weather.com", "youtube.com", "gov.uk/passport", "amazon.com/orders", "news.ycombinator.com",
+             "docs.python.org/3", "maps.google.com", "linkedin.com/in/me", "example.org/login", "theguardian.com"]
+
+TRUE_WORDS = {"urgent": ["urgent", "as urgent", "high priority", "urgently", "important"],
+              "shuffle": ["on shuffle", "shuffled", "with shuffle on", "shuffle on", "in random order"]}
+FALSE_WORDS = {"urgent": ["not urgent", "low priority", "no rush"],
+               "shuffle": ["shuffle off", "without shuffle", "in order", "no shuffle"]}
+
+# values the teacher knows for common parameter names, beyond a Recipe's lists
+FRESH = {
+    "city": CITIES, "place": CITIES, "location": CITIES,
+    "room": ["attic", "loft", "den", "study", "guest room", "kids room", "laundry room", "conservatory", "porch",
+             "master bedroom", "upstairs bathroom", "back garden", "home office", "playroom"],
+    "dish": ["ramen", "falafel", "a veggie burger", "lasagna", "fish and chips", "chicken shawarma", "dumplings",
+             "a caesar salad", "poke", "tacos al pastor", "butter chicken", "a calzone", "bibimbap", "nachos"],
+    "restaurant": ["Golden Dragon", "Mama Rosa's", "The Curry House", "Burger Barn", "El Toro", "Noodle Bar",
+                   "Sushi Zen", "Pizza Express", "Nando's", "Wagamama", "Five Guys", "Taco Bell"],
+    "title": ["call with the accountant", "dinner at Marco's", "kids' soccer practice", "team retro", "car service",
+              "vet appointment", "interview with Acme", "book club", "date night", "quarterly planning"],
+    "subject": ["the lease renewal", "tomorrow's meeting", "my invoice", "holiday plans", "the broken boiler",
+                "weekend schedule", "our contract", "the school trip", "budget for Q3", "feedback on the draft"],
+    "text": ["buy a birthday card", "renew the car insurance", "email the landlord", "book a haircut", "return the library books",
+             "feed the fish", "move the car", "call grandma", "cancel the gym membership", "submit my timesheet"],
+    "query": ["best pizza near me", "how to tie a tie", "cheap flights to Lisbon", "weather radar", "remote jobs in Berlin",
+              "banana bread recipe", "how tall is the Eiffel Tower", "symptoms of flu", "used cars under 5000"],
+    "destination": ["the train station", "the nearest gas station", "downtown", "the mall", "Union Station",
+                    "the beach", "my gym", "the hospital", "JFK airport", "the closest Starbucks", "Main Street"],
+    "label": ["laundry", "pasta", "oven", "tea", "meditation", "study break", "parking", "pizza", "kids"],
+    "to": FIRST_NAMES[:40] + [f"{first.lower()}.{last.lower()}@example.com" for first, last in
+                              zip(FIRST_NAMES[40:60], LAST_NAMES[40:60])] + ["my boss", "HR", "the team"],
+    "ticker": ["AMD", "ORCL", "PYPL", "UBER", "SHOP", "BABA", "JPM", "V", "WMT", "PFE", "XOM", "CRM", "ADBE", "SBUX"],
+    "items": ["bananas", "toilet paper", "olive oil", "coffee beans", "yogurt", "rice", "tomatoes", "cat food",
+              "light bulbs", "shampoo", "butter", "oat milk", "tortillas", "garlic"],
+    "list_name": ["groceries", "camping list", "christmas list", "work to-do list", "costco list"],
+}
+FRESH["company"] = COMPANIES
+# where a parameter's name means different things in different tools
+FRESH_BY_TOOL = {"play_music.query": ["Arctic Monkeys", "Beyoncé", "chill jazz", "Kendrick Lamar", "Adele", "90s rock",
+                                      "Ludovico Einaudi", "The Beatles", "reggaeton", "Bad Bunny", "study music", "Coldplay",
+                                      "Nina Simone", "Hans Zimmer", "country hits", "Queen", "Dua Lipa", "Vivaldi"]}
+
+
+def string_words(rng, name: str, param: dict, tool: str = "") -> str:
+    listed = param.get("examples") or []
+    fresh = FRESH_BY_TOOL.get(f"{tool}.{name}", FRESH.get(name))
+    if fresh and (not listed or rng.random() < 0.5):
+        return rng.choice(fresh)
+    if listed:
+        return rng.choice(listed)
+    return rng.choice(fresh or [f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"])
+
+
+def words_for(rng, name: str, param: dict, tool: str = "") -> tuple:
+    """(the words a person writes, what goes into the call) for one argument."""
     kind = param["type"]
-    if kind == "string":
-        return rng.choice(param["examples"])
-    if kind == "enum":  # e.g. from/to currency: never the same value twice in one call
-        return rng.choice([v for v in param["values"] if v not in taken] or param["values"])
-    lo, hi = param.get("minimum", 1), param.get("maximum", 60)
-    if kind == "integer":
-        return rng.randint(int(lo), int(hi))
-    value = round(rng.uniform(lo, hi), rng.choice([0, 0, 1, 2]))
-    return int(value) if value == int(value) else value
+    if kind == "enum":
+        member, synonyms = rng.choice(sorted(enum_values(param).items()))  # the key sorts mappings too
+        return rng.choice([member, member] + list(synonyms)), member
+    if kind == "boolean":
+        value = rng.random() < 0.6
+        return rng.choice((TRUE_WORDS if value else FALSE_WORDS).get(name, [name] if value else [f"no {name}"])), value
+    if kind == "array":
+        pool = list(dict.fromkeys((param.get("examples") or []) + FRESH.get(name, [])))
+        items = rng.sample(pool, min(len(pool), rng.choice([1, 1, 2, 2, 3])))
+        said = items[0] if len(items) == 1 else ", ".join(items[:-1]) + rng.choice([" and ", ", "]) + items[-1]
+        return said, items
+    if kind == "date":
+        words_ = date_words(rng, TEACHING_TODAY)
+    elif kind == "time":
+        words_ = time_words(rng)
+    elif kind == "datetime":
+        words_ = f"{date_words(rng, TEACHING_TODAY)} at {time_words(rng)}"
+    elif kind in ("integer", "number") and param.get("unit") == "minutes":
+        words_ = duration_words(rng, int(param.get("minimum", 1)), int(param.get("maximum", 240)))
+    elif kind in ("integer", "number"):
+        words_ = number_words(rng, param)
+    elif kind == "url":
+        words_ = rng.choice(["", "", "www.", "https://"]) + rng.choice(URL_SITES)
+    elif kind == "email":
+        words_ = f"{rng.choice(FIRST_NAMES).lower()}.{rng.choice(LAST_NAMES).lower()}@example.com"
+    else:
+        words_ = string_words(rng, name, param, tool)
+    value = normalised_value(param, words_, TEACHING_TODAY)
+    return (words_, value) if value is not None and _fits(param, value) else words_for(rng, name, param, tool)
 
 
-def _typo(rng, word):
-    i = rng.randrange(1, len(word) - 1)
-    kind = rng.randrange(3)
-    if kind == 0:
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
-    if kind == 1:
-        return word[:i] + word[i + 1:]
-    return word[:i] + word[i] + word[i:]
+def _fits(param, value) -> bool:
+    if param["type"] in ("integer", "number"):
+        return param.get("minimum", float("-inf")) <= value <= param.get("maximum", float("inf"))
+    return True
 
 
-def _noisy(rng, text, rate):
-    words = text.split(" ")
-    for i, word in enumerate(words):
-        if len(word) >= 4 and word.isalpha() and rng.random() < rate:
-            words[i] = _typo(rng, word)
-    return " ".join(words)
+# ---------------------------------------------------------------- requests no tool serves
+
+CHIT_CHAT = ["hello", "hi there", "hey", "thanks!", "thank you so much", "how are you", "good morning", "what's your name",
+             "you're awesome", "never mind", "ok", "cool thanks", "lol", "who made you", "are you a robot",
+             "tell me a joke", "what's the meaning of life", "sing me a song", "good night", "I'm bored",
+             "do you like pizza?", "that's all", "cancel", "stop", "what can you do", "are you there?", "sorry"]
+OTHER_CAPABILITIES = ["book a flight to {city}", "call {person}", "text {person} that I'm running late",
+                      "what's {a} times {b}", "turn up the volume", "take a selfie", "get me an uber to {city} center",
+                      "pay my credit card bill", "what time is it", "find my phone", "post this on instagram",
+                      "how many calories are in an apple", "read my messages", "unlock the front door", "start the car",
+                      "what's my bank balance", "cancel my dentist appointment", "delete my last reminder",
+                      "snooze the alarm", "skip this song", "pause the music", "who won the game last night",
+                      "book a table for two at {restaurant}", "order more printer ink on Amazon", "rate this app",
+                      "open the garage door", "lock the car", "what's on my calendar today", "call an ambulance",
+                      "record a voice memo", "share my location with {person}", "what's {a} plus {b}"]
+
+
+def no_call_words(rng, tool_names: list[str]) -> str:
+    """A request none of this catalog's tools serves (capabilities whose words name a tool are skipped)."""
+    tool_words = {stem(w) for name in tool_names for w in words(name)}
+    options = [t for t in OTHER_CAPABILITIES if not {stem(w) for w in words(t.split("{")[0])} & tool_words]
+    if rng.random() < 0.45 or not options:
+        return rng.choice(CHIT_CHAT)
+    return rng.choice(options).format(city=rng.choice(CITIES), person=rng.choice(FIRST_NAMES), a=rng.randint(2, 99),
+                                      b=rng.randint(2, 99), restaurant=rng.choice(FRESH["restaurant"]))
+
+
+# ---------------------------------------------------------------- one planned example
 
 
 def plan(tool: dict, seed: int, temperature: float, sample: int, item: int) -> dict:
     """Everything about one example, derived from where it sits in the Mash."""
-    rng = _rng("tool_call", seed, tool["name"], sample, item)
+    rng = plan_rng("tool_call", seed, tool["name"], sample, item)
+    if tool["name"] == "none":
+        segments, _ = dress(rng, [(no_call_words(rng, tool.get("tools", [])), None)], temperature,
+                            register=rng.choice(["plain", "plain", "lower", "polite", "texting", "typos", "shouting"]),
+                            sign_name=False)
+        text, _ = join(segments)
+        return {"text": text, "phrasing": "none", "target": {"name": None}}
     index = rng.randrange(len(tool["phrasings"]))
-    pieces = parse_phrasing(tool["phrasings"][index])
-    arguments = {}
-    ungrounded = rng.random() < UNGROUNDED_RATE * temperature
+    said, segments = [], []  # (parameter, typed value) per slot, in order
 
-    def render(pieces, out):
+    def render(pieces):
         for kind, value in pieces:
             if kind == "text":
-                out.append((True, value))
+                segments.append((value, None))
             elif kind == "slot":
-                arguments[value] = _value(rng, tool["parameters"][value], set(map(str, arguments.values())))
-                out.append((False, str(arguments[value])))
+                words_, typed = words_for(rng, value, tool["parameters"][value], tool["name"])
+                said.append((value, typed))
+                segments.append((", ".join(words_) if isinstance(words_, list) else words_, value))
             elif rng.random() < 0.5:  # optional segment: include its arguments half the time
-                render(value, out)
-        return out
+                render(value)
 
-    parts = render(pieces, [])
-    if ungrounded:
-        slot_positions = [i for i, (is_text, _) in enumerate(parts) if not is_text]
-        if slot_positions:
-            i = rng.choice(slot_positions)
-            parts[i] = (True, rng.choice(VAGUE))
-    noise = 0.06 * temperature
-    lower_all = rng.random() < 0.3 * temperature
-    rendered = []
-    for is_template, text in parts:
-        if is_template:
-            text = _noisy(rng, text.lower() if lower_all else text, noise)
-        rendered.append(text)
-    text = " ".join("".join(rendered).split())
-    text = rng.choice(WRAPPERS).replace("{x}", text) + rng.choice(ENDINGS)
-    if rng.random() < 0.5 and parts[0][0]:
-        text = text[0].upper() + text[1:]
-    return {"text": text, "phrasing": f"{tool['name']}#{index}",
-            "target": {"name": tool["name"], "arguments": arguments}}
+    render(parse_phrasing(tool["phrasings"][index]))
+    segments, _ = dress(rng, segments, temperature, register=rng.choice(
+        ["plain", "plain", "plain", "terse", "polite", "lower", "texting", "typos", "context", "non_native", "shouting"]),
+        sign_name=False)
+    text, _ = join(segments)
+    if rng.random() < 0.3 and text[-1:].isalnum():
+        text += rng.choice(["?", ".", "!", " please", " thanks"])
+    target = typed_call(tool, said, [piece for piece, kind in segments if kind is not None])
+    return {"text": text, "phrasing": f"{tool['name']}#{index}", "target": target}
+
+
+def typed_call(tool: dict, said: list, final_words: list[str]) -> dict:
+    """The call and the words each argument was read from, as the words stand in the final text (a
+    register may have changed their case: "LISBON" is what a shouting user typed)."""
+    arguments, surfaces = {}, {}
+    for (name, typed), words_ in zip(said, final_words):
+        param = tool["parameters"][name]
+        if param["type"] in ("enum", "boolean"):
+            arguments[name], surfaces[name] = typed, words_  # the words are the value's cue
+        elif param["type"] == "array":
+            items = [w for w in words_.replace(" and ", ", ").split(", ") if w]
+            arguments[name] = surfaces[name] = items if len(items) == len(typed) else [w.strip() for w in typed]
+        else:
+            arguments[name] = normalised_value(param, words_, TEACHING_TODAY)
+            surfaces[name] = words_
+    return {"name": tool["name"], "arguments": {k: arguments[k] for k in sorted(arguments)},
+            "surfaces": {k: surfaces[k] for k in sorted(surfaces)}}
 
 
 def inputs(request: dict, seed: int, temperature: float) -> dict:
     spec = request["spec"]
     return {"utterances": [
-        {k: v for k, v in plan(spec["tool"], seed, temperature, request["sample"], item).items() if k != "target"}
-        for item in range(spec["count"])
-    ]}
+        {k: v for k, v in plan(spec["tool"], seed, temperature, request["sample"], item).items()
+         if k != "target"} for item in range(spec["count"])]}
 
 
 def replan(origin: dict, seed: int, temperature: float) -> dict:
