@@ -1,6 +1,7 @@
 """The student: its tokenizer and its transformer. From scratch (student.init: scratch), the
 tokenizer is a byte-level BPE trained on the hearts only and the model is sized by the Recipe;
-from a pretrained base (bases.py), both are the base's, with a new head for the task."""
+from a pretrained base (bases.py), both are the base's (a BERT base's tokenizer is WordPiece),
+with a new head for the task."""
 import json
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
@@ -39,6 +40,26 @@ def special_ids(tokenizer) -> dict:
         ids = [tokenizer.token_to_id(name) for name in names]
         found[role] = next((i for i in ids if i is not None), None)
     return found
+
+
+def normalizer_flags(normalizer: dict | None) -> dict:
+    """Whether a tokenizer's normalizer (its tokenizer.json entry) lowercases and strips accents."""
+    flags = {"lowercase": False, "strip_accents": False}
+
+    def visit(node):
+        node_type = (node or {}).get("type")
+        if node_type == "Sequence":
+            for child in node["normalizers"]:
+                visit(child)
+        elif node_type in ("Lowercase", "StripAccents"):
+            flags["lowercase" if node_type == "Lowercase" else "strip_accents"] = True
+        elif node_type == "BertNormalizer":
+            flags["lowercase"] = bool(node.get("lowercase", True))
+            strip = node.get("strip_accents")  # None: strip when lowercasing, as BertNormalizer does
+            flags["strip_accents"] = flags["lowercase"] if strip is None else bool(strip)
+
+    visit(normalizer)
+    return flags
 
 
 def encode_prompt(tokenizer, prompt: str) -> list[int]:
