@@ -62,6 +62,20 @@ def normalizer_flags(normalizer: dict | None) -> dict:
     return flags
 
 
+def describe_tokenizer(tokenizer) -> str:
+    """What kind of tokenizer a Spirit carries, for `distill inspect`: "byte-level BPE, digits
+    split" (trained from scratch), "WordPiece, uncased" (a BERT base's), ..."""
+    spec = json.loads(tokenizer.to_str())
+    model = spec["model"]["type"]
+    if model == "WordPiece":
+        return "WordPiece, " + ("uncased" if normalizer_flags(spec.get("normalizer"))["lowercase"] else "cased")
+    pre = spec.get("pre_tokenizer") or {}
+    steps = pre.get("pretokenizers", [pre]) if pre.get("type") == "Sequence" else [pre]
+    byte_level = any(step.get("type") == "ByteLevel" for step in steps)
+    digits = any(step.get("type") == "Digits" and step.get("individual_digits") for step in steps)
+    return ("byte-level " if byte_level else "") + model + (", digits split" if digits else "")
+
+
 def encode_prompt(tokenizer, prompt: str) -> list[int]:
     return [special_ids(tokenizer)["bos"]] + tokenizer.encode(prompt, add_special_tokens=False).ids
 

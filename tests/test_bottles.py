@@ -159,7 +159,7 @@ def test_inspect_shows_what_each_bottle_holds(gguf_built, built_tiny):
     result = run_cli("inspect", *map(str, files))
     assert result.returncode == 0, result.stderr
     for expected in ("pt (PyTorch", "onnx (opset 18", "with KV cache", "gguf (q8_0; architecture llama",
-                     "gpt2 BPE vocabulary, pre-tokenizer starcoder",
+                     "gpt2 BPE vocabulary, pre-tokenizer starcoder", "400 tokens (byte-level BPE, digits split)",
                      "llama decoder: 1 layers", "400 tokens", "tiny (tool_call)", "digest weights", "digest gguf_tensors"):
         assert expected in result.stdout, expected
     labels = json.loads(run_cli("inspect", "--json", *map(str, files)).stdout)
@@ -301,7 +301,7 @@ def test_wordpiece_encoder_gguf_carries_llama_cpp_bert_vocabulary(tmp_path, head
 
     from distill.formats.gguf import dequantised, describe, state_dict_from_gguf
     from distill.spirit import load_spirit
-    from distill.student import encode_text
+    from distill.student import describe_tokenizer, encode_text
 
     model, path = _encoder_bottle(tmp_path, head, vocab="wordpiece")
     ours = load_spirit(path, runtime="torch")
@@ -320,6 +320,7 @@ def test_wordpiece_encoder_gguf_carries_llama_cpp_bert_vocabulary(tmp_path, head
     assert [field(f"tokenizer.ggml.add_{k}_token") for k in ("bos", "eos", "sep")] == [True, True, False]
     assert field("tokenizer.ggml.normalizer.lowercase") is True and field("tokenizer.ggml.normalizer.strip_accents") is True
     assert field("tokenizer.ggml.token_type_count") == 2
+    assert describe_tokenizer(ours.tokenizer) == "WordPiece, uncased"  # what `distill inspect` says of it
     format_line = describe(path, ours.meta, reader)[0]
     assert "architecture bert" in format_line and "llama.cpp-ready, WordPiece vocabulary (llama.cpp bert)" in format_line
     # the phantom-space vocabulary, matched as llama.cpp matches it, gives our ids word for word
