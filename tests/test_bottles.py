@@ -424,18 +424,39 @@ def _tokenizer_mismatches(spirit, heads) -> int:
 
 
 @pytest.mark.llama_cpp
+@pytest.mark.parametrize("vocab", ["bpe", "wordpiece"])
 @pytest.mark.parametrize("head", ["sequence", "token"])
-def test_llama_cpp_runs_encoders_like_torch(tmp_path, head):
+def test_llama_cpp_runs_encoders_like_torch(tmp_path, head, vocab):
     """Opt-in: llama.cpp loads an encoder bottle as a BERT (the auto runtime picks it) and gives
-    torch's logits (up to its tanh GELU) and the same predictions."""
+    torch's logits (up to its tanh GELU) and the same predictions; with a WordPiece student's
+    vocabulary, its own tokenizer gives our ids too."""
     pytest.importorskip("llama_cpp")
     from distill.spirit import load_spirit
 
-    _, path = _encoder_bottle(tmp_path, head)
+    _, path = _encoder_bottle(tmp_path, head, vocab=vocab)
     cpp, torch_spirit = load_spirit(path, runtime="auto"), load_spirit(path, runtime="torch")
     assert cpp.runtime == "llama.cpp" and type(cpp.runner).__name__ == "LlamaCppEncoderRunner"
-    for text in ENCODER_TEXTS:
+    for text in ENCODER_TEXTS + (WORDPIECE_TEXTS if vocab == "wordpiece" else []):
         ids = cpp.tokenizer.encode(text).ids
         ours, theirs = torch_spirit.forward(ids), cpp.forward(ids)
         assert ours.shape == theirs.shape and np.allclose(ours, theirs, atol=1e-3)
         assert cpp.predict(text) == torch_spirit.predict(text)
+    if vocab == "wordpiece":
+        texts = ENCODER_TEXTS + WORDPIECE_TEXTS + TRICKY_TEXTS + list(LLAMA_CPP_WORDPIECE_DIFFERS)
+        assert _wordpiece_mismatches(cpp, texts) == list(LLAMA_CPP_WORDPIECE_DIFFERS)
+
+
+LLAMA_CPP_WORDPIECE_DIFFERS = {  # measured with llama-cpp-python 0.3.36; `distill pour` feeds llama.cpp our ids
+    "x" * 101: "a word over 100 characters: ours is [UNK] (max_input_chars_per_word), llama.cpp splits it",
+    "हिन्दी भाषा": "llama.cpp strips every mark (\\p{M}), ours (BertNormalizer) only Mn: the Mc vowel signs go",
+    "한국어": "llama.cpp's NFD keeps one code point per character: a Hangul syllable becomes its first jamo",
+}
+
+
+def _wordpiece_mismatches(spirit, texts) -> list[str]:
+    """Texts where llama.cpp's own tokenizer (the file's "bert" vocabulary, [CLS] and [SEP] added)
+    gives other ids than our encoder input. special=True: ours, too, reads "[SEP]" in text as the token."""
+    from distill.student import encode_text
+
+    return [text for text in texts if encode_text(spirit.tokenizer, text, 10_000)
+            != spirit.runner.llm.tokenize(text.encode(), add_bos=True, special=True)]
