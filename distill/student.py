@@ -158,6 +158,8 @@ def student_from_base(base, head: str, num_labels: int, seed: int):
     config = BertConfig(**{**settings, "num_labels": num_labels, "architectures": [ENCODER_HEADS[head]]})
     model = build_model(config, seed)
     state = {k: v for k, v in base.state_dict().items() if not k.endswith("position_ids")}
+    if model.bert.pooler is None:  # a token head has no pooler: the base's (all-MiniLM-L6-v2 ships one) has no place
+        state = {k: v for k, v in state.items() if not k.startswith("pooler.")}
     missing, unexpected = model.bert.load_state_dict(state, strict=False)
     # a base without a pooler (sentence-transformers drops it) keeps the seeded one build_model made
     if unexpected or any(not k.startswith("pooler.") for k in missing):
