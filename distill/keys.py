@@ -58,8 +58,9 @@ def notes_section(recipe: Recipe, _=None) -> dict:
 
 # Bumped by hand when one format's file layout changes, so only that format's bottles rebuild.
 # onnx 2: decoders carry a KV cache; gguf 2: encoders are llama.cpp "bert" files (tensor names,
-# bert.* keys, rank pooling), no longer "distill-bert" with Hugging Face names
-BOTTLE_LAYOUTS = {"pt": 1, "onnx": 2, "gguf": 2}
+# bert.* keys, rank pooling), no longer "distill-bert" with Hugging Face names; gguf 3: a WordPiece
+# tokenizer (students grown from a BERT base) is llama.cpp's "bert" vocabulary, not "gpt2"
+BOTTLE_LAYOUTS = {"pt": 1, "onnx": 2, "gguf": 3}
 
 
 def bottle_variants(recipe: Recipe) -> dict:

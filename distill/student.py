@@ -1,6 +1,7 @@
 """The student: its tokenizer and its transformer. From scratch (student.init: scratch), the
 tokenizer is a byte-level BPE trained on the hearts only and the model is sized by the Recipe;
-from a pretrained base (bases.py), both are the base's, with a new head for the task."""
+from a pretrained base (bases.py), both are the base's (a BERT base's tokenizer is WordPiece),
+with a new head for the task."""
 import json
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
@@ -39,6 +40,40 @@ def special_ids(tokenizer) -> dict:
         ids = [tokenizer.token_to_id(name) for name in names]
         found[role] = next((i for i in ids if i is not None), None)
     return found
+
+
+def normalizer_flags(normalizer: dict | None) -> dict:
+    """Whether a tokenizer's normalizer (its tokenizer.json entry) lowercases and strips accents."""
+    flags = {"lowercase": False, "strip_accents": False}
+
+    def visit(node):
+        node_type = (node or {}).get("type")
+        if node_type == "Sequence":
+            for child in node["normalizers"]:
+                visit(child)
+        elif node_type in ("Lowercase", "StripAccents"):
+            flags["lowercase" if node_type == "Lowercase" else "strip_accents"] = True
+        elif node_type == "BertNormalizer":
+            flags["lowercase"] = bool(node.get("lowercase", True))
+            strip = node.get("strip_accents")  # None: strip when lowercasing, as BertNormalizer does
+            flags["strip_accents"] = flags["lowercase"] if strip is None else bool(strip)
+
+    visit(normalizer)
+    return flags
+
+
+def describe_tokenizer(tokenizer) -> str:
+    """What kind of tokenizer a Spirit carries, for `distill inspect`: "byte-level BPE, digits
+    split" (trained from scratch), "WordPiece, uncased" (a BERT base's), ..."""
+    spec = json.loads(tokenizer.to_str())
+    model = spec["model"]["type"]
+    if model == "WordPiece":
+        return "WordPiece, " + ("uncased" if normalizer_flags(spec.get("normalizer"))["lowercase"] else "cased")
+    pre = spec.get("pre_tokenizer") or {}
+    steps = pre.get("pretokenizers", [pre]) if pre.get("type") == "Sequence" else [pre]
+    byte_level = any(step.get("type") == "ByteLevel" for step in steps)
+    digits = any(step.get("type") == "Digits" and step.get("individual_digits") for step in steps)
+    return ("byte-level " if byte_level else "") + model + (", digits split" if digits else "")
 
 
 def encode_prompt(tokenizer, prompt: str) -> list[int]:
@@ -123,7 +158,7 @@ def student_from_base(base, head: str, num_labels: int, seed: int):
     config = BertConfig(**{**settings, "num_labels": num_labels, "architectures": [ENCODER_HEADS[head]]})
     model = build_model(config, seed)
     state = {k: v for k, v in base.state_dict().items() if not k.endswith("position_ids")}
-    if not any(k.startswith("pooler.") for k in model.bert.state_dict()):  # a tagger has no pooler
+    if model.bert.pooler is None:  # a token head has no pooler: the base's (all-MiniLM-L6-v2 ships one) has no place
         state = {k: v for k, v in state.items() if not k.startswith("pooler.")}
     missing, unexpected = model.bert.load_state_dict(state, strict=False)
     # a base without a pooler keeps the seeded one build_model made

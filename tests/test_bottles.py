@@ -159,6 +159,7 @@ def test_inspect_shows_what_each_bottle_holds(gguf_built, built_tiny):
     result = run_cli("inspect", *map(str, files))
     assert result.returncode == 0, result.stderr
     for expected in ("pt (PyTorch", "onnx (opset 18", "with KV cache", "gguf (q8_0; architecture llama",
+                     "gpt2 BPE vocabulary, pre-tokenizer starcoder", "400 tokens (byte-level BPE, digits split)",
                      "llama decoder: 1 layers", "400 tokens", "tiny (tool_call)", "digest weights", "digest gguf_tensors"):
         assert expected in result.stdout, expected
     labels = json.loads(run_cli("inspect", "--json", *map(str, files)).stdout)
@@ -173,19 +174,43 @@ ENCODER_TASKS = {  # head -> the smallest Recipe task that names its outputs
 ENCODER_TEXTS = ["a short text to classify, with numbers 123", "numbers 9 and 42 in a text", "to", "with with short"]
 
 
-def _encoder_bottle(tmp_path, head: str, gguf_type: str = "f32"):
-    """A small untrained BERT student with the given head, bottled as .gguf: (model, path)."""
+def _bpe_student(head: str, num_labels: int):
+    """A small BERT over a byte-level BPE trained on one sentence (a student from scratch)."""
+    from distill.student import build_model, model_config, train_tokenizer
+
+    tokenizer = train_tokenizer(["a short text to classify, with numbers 123"] * 20, 300)
+    student = {"arch": "bert", "hidden_size": 64, "layers": 2, "heads": 2, "intermediate_size": 128, "max_length": 32}
+    return build_model(model_config(student, tokenizer, head, num_labels), seed=1), tokenizer
+
+
+def _wordpiece_student(head: str, num_labels: int):
+    """A tiny BERT over the real all-MiniLM-L6-v2 tokenizer (uncased WordPiece, 30,522 tokens,
+    two token types), as a student grown from minilm-l6 has, without its 22.7M weights."""
+    from transformers import BertConfig
+
+    from distill.bases import resolve
+    from distill.student import ENCODER_HEADS, build_model
+
+    tokenizer = resolve("minilm-l6", None).tokenizer()
+    config = BertConfig(vocab_size=tokenizer.get_vocab_size(), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64, type_vocab_size=2, pad_token_id=0,
+                        num_labels=num_labels, architectures=[ENCODER_HEADS[head]])
+    return build_model(config, seed=1), tokenizer
+
+
+ENCODER_STUDENTS = {"bpe": _bpe_student, "wordpiece": _wordpiece_student}
+
+
+def _encoder_bottle(tmp_path, head: str, gguf_type: str = "f32", vocab: str = "bpe"):
+    """A small untrained BERT student with the given head and tokenizer, bottled as .gguf: (model, path)."""
     import torch
 
     from distill.formats import gguf
-    from distill.student import build_model, model_config, train_tokenizer
     from distill.tasks import task_type
 
     task = ENCODER_TASKS[head]
-    tokenizer = train_tokenizer(["a short text to classify, with numbers 123"] * 20, 300)
-    student = {"arch": "bert", "hidden_size": 64, "layers": 2, "heads": 2, "intermediate_size": 128, "max_length": 32}
-    config = model_config(student, tokenizer, head, num_labels=task_type(task["type"]).num_labels(task))
-    model = build_model(config, seed=1).eval()
+    model, tokenizer = ENCODER_STUDENTS[vocab](head, task_type(task["type"]).num_labels(task))
+    model.eval()
     with torch.no_grad():  # norms start as ones and zeros: make them distinguishable from one another
         for name, param in model.named_parameters():
             if "LayerNorm" in name:
@@ -193,7 +218,7 @@ def _encoder_bottle(tmp_path, head: str, gguf_type: str = "f32"):
     meta = {"format": "distillarium-spirit", "name": "enc", "task_type": task["type"],
             "recipe": json.dumps({"task": task}), "recipe_hash": "0" * 32, "config": model.config.to_json_string(),
             "tokenizer": tokenizer.to_str(), "proof": "{}", "digests": "{}"}
-    path = tmp_path / f"enc-{head}.{gguf_type}.gguf"
+    path = tmp_path / f"enc-{head}-{vocab}.{gguf_type}.gguf"
     gguf.write(path, model, tokenizer, meta, {"type": gguf_type})
     return model, path
 
@@ -246,6 +271,88 @@ def test_encoder_gguf_is_a_llama_cpp_bert_and_round_trips_its_weights(tmp_path, 
             assert np.array_equal(stored[gguf_name], expected[hf_name].numpy()), gguf_name
     state = state_dict_from_gguf(reader, config)
     assert set(state) == set(expected) and all(torch.equal(state[k], v) for k, v in expected.items())
+
+
+WORDPIECE_TEXTS = ["What's my balance on the joint account?", "I lost my Visa card yesterday!!",
+                   "Email jane.doe@example.com or call +1 (555) 013-4477", "unbelievably tokenization-heavy words",
+                   "Café naïve Zürich", "东京 Москва 42"]
+
+
+def _wordpiece_as_llama_cpp(index: dict, unk: int, word: str) -> list[int]:
+    """llama.cpp's WordPiece on one pre-split word: the phantom space in front, then the longest
+    token of its vocabulary (token -> id) at each position; a word that does not match through is unk."""
+    text, out, i = "\u2581" + word, [], 0
+    while i < len(text):
+        j = next((j for j in range(len(text), i, -1) if text[i:j] in index), None)
+        if j is None:
+            return [unk]
+        out.append(index[text[i:j]])
+        i = j
+    return out
+
+
+@pytest.mark.parametrize("head", ["sequence", "token"])
+def test_wordpiece_encoder_gguf_carries_llama_cpp_bert_vocabulary(tmp_path, head):
+    """A student grown from minilm-l6 keeps its WordPiece tokenizer: the .gguf holds it as
+    llama.cpp's "bert" vocabulary (phantom-space tokens, control specials, [CLS]/[SEP] as
+    bos/sep, uncased normalizer), two token types, and its weights back exactly."""
+    import gguf
+    import torch
+
+    from distill.formats.gguf import dequantised, describe, state_dict_from_gguf
+    from distill.spirit import load_spirit
+    from distill.student import describe_tokenizer, encode_text
+
+    model, path = _encoder_bottle(tmp_path, head, vocab="wordpiece")
+    ours = load_spirit(path, runtime="torch")
+    reader = ours.payload  # gguf-py's reader: parsing 30,522 token strings takes seconds, so once
+    field = lambda key: reader.fields[key].contents()  # noqa: E731
+    vocab = ours.tokenizer.get_vocab()
+    tokens, types = field("tokenizer.ggml.tokens"), field("tokenizer.ggml.token_type")
+    assert field("tokenizer.ggml.model") == "bert" and field("tokenizer.ggml.pre") == "default"
+    assert len(tokens) == len(types) == field("bert.vocab_size") == 30522
+    control = [i for i, t in enumerate(types) if t == gguf.TokenType.CONTROL]
+    assert control == [0, 100, 101, 102, 103] and [tokens[i] for i in control] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    assert set(types) == {gguf.TokenType.CONTROL, gguf.TokenType.NORMAL}
+    assert tokens[vocab["bank"]] == "\u2581bank" and tokens[vocab["##ing"]] == "ing" and tokens[vocab["!"]] == "\u2581!"
+    assert {k: field(f"tokenizer.ggml.{k}_token_id") for k in ("bos", "eos", "seperator", "padding", "unknown", "mask")} == \
+        {"bos": 101, "eos": 102, "seperator": 102, "padding": 0, "unknown": 100, "mask": 103}
+    assert [field(f"tokenizer.ggml.add_{k}_token") for k in ("bos", "eos", "sep")] == [True, True, False]
+    assert field("tokenizer.ggml.normalizer.lowercase") is True and field("tokenizer.ggml.normalizer.strip_accents") is True
+    assert field("tokenizer.ggml.token_type_count") == 2
+    assert describe_tokenizer(ours.tokenizer) == "WordPiece, uncased"  # what `distill inspect` says of it
+    format_line = describe(path, ours.meta, reader)[0]
+    assert "architecture bert" in format_line and "llama.cpp-ready, WordPiece vocabulary (llama.cpp bert)" in format_line
+    # the phantom-space vocabulary, matched as llama.cpp matches it, gives our ids word for word
+    index = {t: n for n, t in enumerate(tokens)}
+    for text in WORDPIECE_TEXTS:
+        words = [w for w, _ in ours.tokenizer.pre_tokenizer.pre_tokenize_str(ours.tokenizer.normalizer.normalize_str(text))]
+        theirs = [i for w in words for i in _wordpiece_as_llama_cpp(index, 100, w)]
+        assert theirs == ours.tokenizer.encode(text, add_special_tokens=False).ids, text
+    stored = dict(dequantised(reader))
+    assert stored["token_types.weight"].shape == (2, 32) and stored["position_embd.weight"].shape == (64, 32)
+    expected = model.state_dict()
+    state = state_dict_from_gguf(reader, model.config)
+    assert set(state) == set(expected) and all(torch.equal(state[k], v) for k, v in expected.items())
+    ids = encode_text(ours.tokenizer, WORDPIECE_TEXTS[2], 64)
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([ids])).logits[0].numpy()
+    assert np.array_equal(ours.forward(ids), logits)
+
+
+def test_gguf_refuses_a_tokenizer_llama_cpp_cannot_read_in_one_line(tmp_path):
+    import gguf
+    from tokenizers import Tokenizer, models
+
+    from distill.formats.gguf_vocab import add_vocabulary
+
+    writer = gguf.GGUFWriter(str(tmp_path / "x.gguf"), "bert")
+    unigram = Tokenizer(models.Unigram([("<unk>", 0.0), ("a", -1.0)], 0))
+    with pytest.raises(DistillError, match=r"^bottle\.formats: a \.gguf holds a BPE or WordPiece tokenizer, not this Spirit's Unigram"):
+        add_vocabulary(writer, unigram)
+    bare = Tokenizer(models.WordPiece({"[UNK]": 0, "a": 1}, unk_token="[UNK]"))
+    with pytest.raises(DistillError, match=r"needs \[CLS\], \[PAD\], \[SEP\] in the tokenizer"):
+        add_vocabulary(writer, bare)
 
 
 def test_quantised_encoder_keeps_llama_cpp_f32_embeddings(tmp_path):
@@ -317,18 +424,39 @@ def _tokenizer_mismatches(spirit, heads) -> int:
 
 
 @pytest.mark.llama_cpp
+@pytest.mark.parametrize("vocab", ["bpe", "wordpiece"])
 @pytest.mark.parametrize("head", ["sequence", "token"])
-def test_llama_cpp_runs_encoders_like_torch(tmp_path, head):
+def test_llama_cpp_runs_encoders_like_torch(tmp_path, head, vocab):
     """Opt-in: llama.cpp loads an encoder bottle as a BERT (the auto runtime picks it) and gives
-    torch's logits (up to its tanh GELU) and the same predictions."""
+    torch's logits (up to its tanh GELU) and the same predictions; with a WordPiece student's
+    vocabulary, its own tokenizer gives our ids too."""
     pytest.importorskip("llama_cpp")
     from distill.spirit import load_spirit
 
-    _, path = _encoder_bottle(tmp_path, head)
+    _, path = _encoder_bottle(tmp_path, head, vocab=vocab)
     cpp, torch_spirit = load_spirit(path, runtime="auto"), load_spirit(path, runtime="torch")
     assert cpp.runtime == "llama.cpp" and type(cpp.runner).__name__ == "LlamaCppEncoderRunner"
-    for text in ENCODER_TEXTS:
+    for text in ENCODER_TEXTS + (WORDPIECE_TEXTS if vocab == "wordpiece" else []):
         ids = cpp.tokenizer.encode(text).ids
         ours, theirs = torch_spirit.forward(ids), cpp.forward(ids)
         assert ours.shape == theirs.shape and np.allclose(ours, theirs, atol=1e-3)
         assert cpp.predict(text) == torch_spirit.predict(text)
+    if vocab == "wordpiece":
+        texts = ENCODER_TEXTS + WORDPIECE_TEXTS + TRICKY_TEXTS + list(LLAMA_CPP_WORDPIECE_DIFFERS)
+        assert _wordpiece_mismatches(cpp, texts) == list(LLAMA_CPP_WORDPIECE_DIFFERS)
+
+
+LLAMA_CPP_WORDPIECE_DIFFERS = {  # measured with llama-cpp-python 0.3.36; `distill pour` feeds llama.cpp our ids
+    "x" * 101: "a word over 100 characters: ours is [UNK] (max_input_chars_per_word), llama.cpp splits it",
+    "हिन्दी भाषा": "llama.cpp strips every mark (\\p{M}), ours (BertNormalizer) only Mn: the Mc vowel signs go",
+    "한국어": "llama.cpp's NFD keeps one code point per character: a Hangul syllable becomes its first jamo",
+}
+
+
+def _wordpiece_mismatches(spirit, texts) -> list[str]:
+    """Texts where llama.cpp's own tokenizer (the file's "bert" vocabulary, [CLS] and [SEP] added)
+    gives other ids than our encoder input. special=True: ours, too, reads "[SEP]" in text as the token."""
+    from distill.student import encode_text
+
+    return [text for text in texts if encode_text(spirit.tokenizer, text, 10_000)
+            != spirit.runner.llm.tokenize(text.encode(), add_bos=True, special=True)]

@@ -1,4 +1,5 @@
 """The Still: a killed run resumes from its checkpoint and ends where an uninterrupted one does."""
+import pytest
 import torch
 import yaml
 
@@ -41,3 +42,25 @@ def test_schedule_warms_up_then_decays():
     assert lrs[0] < lrs[9] == max(lrs)
     assert lrs[-1] < lrs[50] < lrs[10]
     assert min(lrs) >= 1e-4 - 1e-12
+
+
+@pytest.mark.parametrize("head", ["sequence", "token"])
+def test_student_grows_from_a_base_with_a_pooler(tmp_path, head):
+    """A base's encoder weights go into the student whatever its head; its pooler (all-MiniLM-L6-v2
+    ships one) serves the sequence head and is left out of a token head, which has none."""
+    from safetensors.torch import save_file
+    from transformers import BertConfig, BertModel
+
+    from distill.bases import Base
+    from distill.student import student_from_base
+
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+                        max_position_embeddings=16, type_vocab_size=2)
+    torch.manual_seed(0)
+    encoder = BertModel(config)  # with its pooler, named as a sentence-transformers checkpoint names them
+    save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(tmp_path / "model.safetensors"))
+    (tmp_path / "config.json").write_text(config.to_json_string())
+    student = student_from_base(Base("local", tmp_path, "test"), head, num_labels=3, seed=1)
+    grown = student.bert.state_dict()
+    assert all(torch.equal(grown[k], v) for k, v in encoder.state_dict().items() if k in grown)
+    assert ("pooler.dense.weight" in grown) == (head == "sequence")

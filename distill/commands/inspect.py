@@ -36,7 +36,7 @@ def _architecture(config: dict) -> str:
 def read_label(path) -> dict:
     """Everything `distill inspect` shows, as a dict."""
     from ..spirit import read_bottle
-    from ..student import load_tokenizer
+    from ..student import describe_tokenizer, load_tokenizer
 
     path = Path(path)
     fmt, meta, payload = read_bottle(path)
@@ -45,13 +45,14 @@ def read_label(path) -> dict:
         config, recipe = json.loads(meta["config"]), json.loads(meta["recipe"])
         proof, digests = json.loads(meta["proof"]), json.loads(meta.get("digests", "{}"))
         environment = json.loads(meta.get("environment", "null"))
-        vocab = load_tokenizer(meta["tokenizer"]).get_vocab_size()
+        tokenizer = load_tokenizer(meta["tokenizer"])
+        vocab, tokenizer_kind = tokenizer.get_vocab_size(), describe_tokenizer(tokenizer)
         architecture, parameters = _architecture(config), _parameters(meta)
     except Exception as err:  # noqa: BLE001 - a damaged string is one line
         raise DistillError(f"{path}: damaged Spirit metadata ({first_line(err)})") from None
     return {"file": str(path), "bytes": path.stat().st_size, "format": format_line,
             "architecture": architecture, "parameters": parameters,
-            "tokenizer": f"{vocab:,} tokens (byte-level BPE, digits split)", "recipe": recipe.get("name", "?"),
+            "tokenizer": f"{vocab:,} tokens ({tokenizer_kind})", "recipe": recipe.get("name", "?"),
             "recipe_hash": meta["recipe_hash"], "task": recipe.get("task", {}).get("type"), "proof": proof,
             "digests": digests, "environment": environment, "integrity": integrity,
             "spirit_version": meta.get("version", "1")}

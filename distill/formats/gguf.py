@@ -4,10 +4,7 @@ Decoders are written the way llama.cpp's own converter (convert_hf_to_gguf.py) w
 architecture "llama", llama.cpp tensor names, hyper-parameters under the standard `llama.*`
 keys, and the rows of Q and K permuted. That permutation matters: HF rotates the two halves
 of each head (rotate_half) while llama.cpp rotates adjacent pairs; permuting the rows turns
-one into the other, and without it llama.cpp decodes silently wrong. The tokenizer goes in
-as a "gpt2" BPE vocabulary with merges and special tokens; its pre-tokenizer is "starcoder",
-whose llama.cpp regexes (every digit alone, then the GPT-2 pattern) are exactly our
-Sequence([Digits(individual_digits=True), ByteLevel]).
+one into the other, and without it llama.cpp decodes silently wrong.
 
 Encoders (classification, tagging) are written as llama.cpp's "bert": its tensor names, the
 standard `bert.*` keys (non-causal attention, layer-norm epsilon), position embeddings and
@@ -15,6 +12,9 @@ token types kept f32 as its converter and quantiser keep them. A sequence head i
 (`cls`, dense + tanh on the first token) and classifier (`cls.output`) with pooling "rank":
 llama.cpp computes the label logits itself. A token head is `cls.output` alone with pooling
 "none" (see encoder_tensors). No Q/K permutation: BERT has no rotary embedding.
+
+The tokenizer goes in as llama.cpp's vocabulary for its kind (gguf_vocab.py): a byte-level BPE as
+"gpt2" with merges, a WordPiece (a student grown from a BERT base) as "bert".
 
 Every file also carries the Spirit's strings as `distill.*` keys and an integrity seal.
 """
@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import DistillError
 from . import check_marker, first_line, json_field
+from .gguf_vocab import add_vocabulary, describe_vocabulary
 from .seal import SEAL_KEY, UNSEALED, check_sealed, gguf_entry_prefix, seal
 
 SUFFIX = ".gguf"
@@ -35,7 +36,6 @@ RUNTIMES = ("auto", "torch", "llama.cpp")
 DECODER_ARCH = "llama"
 ENCODER_ARCH = "bert"
 LEGACY_ENCODER_ARCH = "distill-bert"  # bottle layout 1: Hugging Face tensor names, torch only
-PRE_TOKENIZER = "starcoder"
 BLOCK = 32  # q8_0 and q4_0 quantise rows in blocks of 32 values
 # per bottle type: (ggml type of 2-D weights, llama.cpp file type number)
 TYPES = {"f32": ("F32", 0), "f16": ("F16", 1), "q8_0": ("Q8_0", 7), "q4_0": ("Q4_0", 2)}
@@ -227,35 +227,11 @@ def output_labels(config, meta: dict) -> list[str]:
     return names if len(names) == config.num_labels else [config.id2label[i] for i in range(config.num_labels)]
 
 
-def _add_tokenizer(writer, tokenizer, special: dict):
-    """The BPE vocabulary as llama.cpp's "gpt2" tokenizer model reads it."""
-    import gguf
-
-    vocab = tokenizer.get_vocab(with_added_tokens=True)
-    tokens = sorted(vocab, key=vocab.get)
-    if [vocab[t] for t in tokens] != list(range(len(tokens))):
-        raise ValueError("tokenizer ids are not contiguous; cannot write a GGUF vocabulary")
-    merges = json.loads(tokenizer.to_str())["model"]["merges"]
-    control = set(special.values())
-    writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre(PRE_TOKENIZER)
-    writer.add_token_list(tokens)
-    writer.add_token_types([gguf.TokenType.CONTROL if i in control else gguf.TokenType.NORMAL
-                            for i in range(len(tokens))])
-    writer.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in merges])
-    writer.add_bos_token_id(special["bos"])
-    writer.add_eos_token_id(special["eos"])
-    writer.add_pad_token_id(special["pad"])
-    writer.add_add_bos_token(True)
-    writer.add_add_eos_token(False)
-
-
 def write(path, model, tokenizer, meta: dict, options: dict):
     """Write, then seal, one GGUF Spirit of the given type (f32, f16, q8_0, q4_0)."""
     import gguf
 
     from ..hashing import digest
-    from ..student import special_ids
 
     gguf_type = options["type"]
     decoder = model.config.model_type == "llama"
@@ -268,7 +244,7 @@ def write(path, model, tokenizer, meta: dict, options: dict):
         _add_llama_header(writer, model.config, gguf_type)
     else:
         _add_bert_header(writer, model.config, gguf_type, output_labels(model.config, meta))
-    _add_tokenizer(writer, tokenizer, special_ids(tokenizer))
+    add_vocabulary(writer, tokenizer)
     digests = {**json.loads(meta["digests"]), "gguf_tensors": digest("\n".join(lines).encode())}
     for key, value in {**meta, "digests": json.dumps(digests), "gguf_type": gguf_type}.items():
         writer.add_string(f"distill.{key}", value)
@@ -312,9 +288,13 @@ def dequantised(reader):
         yield t.name, _dequantise(t)
 
 
-def architecture(reader) -> str:
-    field = reader.fields.get("general.architecture")
+def _string(reader, key: str) -> str:
+    field = reader.fields.get(key)
     return field.contents() if field else ""
+
+
+def architecture(reader) -> str:
+    return _string(reader, "general.architecture")
 
 
 def classifier_weights(reader):
@@ -378,7 +358,8 @@ def weight_type(meta: dict) -> str:
 def describe(path, meta: dict, reader) -> tuple[str, str]:
     arch = architecture(reader)
     types = ", ".join(f"{n} {name.lower()}" for name, n in sorted(type_counts(reader).items()))
-    runs = f"llama.cpp-ready, pre-tokenizer {PRE_TOKENIZER}" if arch in (DECODER_ARCH, ENCODER_ARCH) \
+    vocabulary = describe_vocabulary(_string(reader, "tokenizer.ggml.model"), _string(reader, "tokenizer.ggml.pre"))
+    runs = f"llama.cpp-ready, {vocabulary}" if arch in (DECODER_ARCH, ENCODER_ARCH) \
         else "distill pour only (bottled before encoders were llama.cpp BERT files)"
     return (f"gguf ({meta.get('gguf_type', '?')}; architecture {arch}; tensors: {types}; {runs})",
             "sealed digest of the whole file verified")
