@@ -104,8 +104,9 @@ def evaluate(build, folder) -> tuple[dict, list, dict]:
         "samples": sample_predictions(module, heads, preds, verdicts, recipe["notes"]["samples"], recipe["seed"]),
         "tails": [{"input": module.input_text(ex), "target": ex["target"], "reason": ex["tail_reason"]} for ex in tails],
         "task_details": module.extra_notes([module.input_text(ex) for ex in heads], golds, preds, task, folder),
-        "training": {k2: history[k2] for k2 in ("parameters", "train_examples", "eval_examples", "steps_per_epoch",
-                                                 "positions_per_second", "train_seconds", "threads")},
+        "training": {k2: history.get(k2) for k2 in ("parameters", "train_examples", "eval_examples", "steps_per_epoch",
+                                                     "positions_per_second", "train_seconds", "threads", "processes",
+                                                     "device", "precision", "real_token_fraction", "flops_per_second")},
         "final_val_loss": history["eval_loss"][-1] if history["eval_loss"] else None,
         "pour_seconds_per_example": round(seconds / max(1, len(heads)), 4),
     }
@@ -134,7 +135,9 @@ def render_markdown(notes: dict) -> str:
             lines.append(f"- Heads with {label}: {degrees(sub['value'])} on {sub['n']}{extra}")
     t = notes["training"]
     lines += [f"- Student: {t['parameters']:,} parameters, {t['train_examples']} hearts, "
-              f"{t['positions_per_second']:.0f} training positions/s on {t['threads']} thread(s)", ""]
+              f"{t['positions_per_second']:.0f} training positions/s on {t['threads']} thread(s)"
+              + (f" x {t['processes']} process(es), {t['device']}, {t['precision']}; {t['real_token_fraction']:.1%} of "
+                 f"computed positions were real tokens, {t['flops_per_second'] / 1e9:.0f} GFLOP/s" if t.get("device") else ""), ""]
     lines += ["## Strengths", ""]
     for s in notes["strengths"]:
         lines.append(f"- **{md(s['category'])}** — exact {s['exact']:.0%}")

@@ -1,0 +1,64 @@
+"""Arithmetic of a training step, and the machine's matmul ceiling to hold it against.
+
+FLOPs are counted on real tokens only (padding is work, not progress), 2 per multiply-add:
+every weight matrix of every layer; attention scores and weighted sums over each example's own
+context (a decoder's token sees itself and the tokens before it, an encoder's token sees all);
+the output head where the Still computes it (a decoder's vocabulary projection only at target
+positions, an encoder's classifier). Embedding lookups, norms and activations are not counted.
+A training step is 3x the forward pass (the backward pass computes gradients for activations
+and for weights). This is the usual model-FLOPs convention, so achieved FLOP/s over the
+ceiling is a model-FLOPs utilisation.
+"""
+import time
+
+
+def _layer_matmul_params(config) -> int:
+    d, inner = config.hidden_size, config.intermediate_size
+    if config.model_type == "llama":
+        kv = d * config.num_key_value_heads // config.num_attention_heads
+        return 2 * d * d + 2 * d * kv + 3 * d * inner  # q, o; k, v; gate, up, down
+    return 4 * d * d + 2 * d * inner  # q, k, v, o; intermediate, output
+
+
+def forward_flops(config, lengths, targets: int) -> float:
+    """One forward pass over examples of these lengths; `targets` logits for a decoder's head
+    (the number of target positions), else per example (classification) or per token (tagging)."""
+    d, layers = config.hidden_size, config.num_hidden_layers
+    tokens = sum(lengths)
+    flops = 2.0 * _layer_matmul_params(config) * layers * tokens
+    if config.model_type == "llama":
+        flops += layers * 4.0 * d * sum(n * (n + 1) / 2 for n in lengths)  # causal: QK^T and AV
+        flops += 2.0 * d * config.vocab_size * targets
+    else:
+        flops += layers * 4.0 * d * sum(n * n for n in lengths)
+        labels = config.num_labels
+        if (config.architectures or [""])[0].endswith("TokenClassification"):
+            flops += 2.0 * d * labels * tokens
+        else:
+            flops += 2.0 * (d * d + d * labels) * len(lengths)  # pooler and classifier
+    return flops
+
+
+def train_flops(config, lengths, targets: int) -> float:
+    return 3.0 * forward_flops(config, lengths, targets)
+
+
+def matmul_ceiling(seconds: float = 1.0, size: int = 1024, device: str = "cpu") -> float:
+    """fp32 FLOP/s of a square matmul on the current torch threads and device (the best of a few
+    timed runs over about `seconds`): what this machine can do at best, now."""
+    import torch
+
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+    best, deadline = 0.0, time.perf_counter() + seconds
+    a @ b  # warm up
+    while True:
+        if device != "cpu":
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        for _ in range(4):
+            a @ b
+        if device != "cpu":
+            torch.cuda.synchronize()
+        best = max(best, 4 * 2.0 * size ** 3 / (time.perf_counter() - started))
+        if time.perf_counter() > deadline:
+            return best
