@@ -43,22 +43,22 @@ def train_flops(config, lengths, targets: int) -> float:
     return 3.0 * forward_flops(config, lengths, targets)
 
 
-def matmul_ceiling(seconds: float = 1.0, size: int = 1024, device: str = "cpu") -> float:
-    """fp32 FLOP/s of a square matmul on the current torch threads and device (the best of a few
-    timed runs over about `seconds`): what this machine can do at best, now."""
+def matmul_ceiling(seconds: float = 1.0, size: int = 1024, device: str = "cpu", dtype=None) -> float:
+    """FLOP/s of a square matmul (fp32 unless told) on the current torch threads and device: the
+    best of the timed runs in about `seconds`, i.e. what this machine can do at best, now."""
     import torch
 
-    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+    a = torch.randn(size, size, device=device, dtype=dtype or torch.float32)
+    b = torch.randn(size, size, device=device, dtype=dtype or torch.float32)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     best, deadline = 0.0, time.perf_counter() + seconds
     a @ b  # warm up
     while True:
-        if device != "cpu":
-            torch.cuda.synchronize()
+        sync()
         started = time.perf_counter()
         for _ in range(4):
             a @ b
-        if device != "cpu":
-            torch.cuda.synchronize()
+        sync()
         best = max(best, 4 * 2.0 * size ** 3 / (time.perf_counter() - started))
         if time.perf_counter() > deadline:
             return best

@@ -57,6 +57,18 @@ def test_operational_teacher_settings_stay_out_of_the_mash_key(tmp_path):
     assert recipe_keys(_write(tmp_path, "c", data)).shards != base.shards
 
 
+def test_the_device_stays_out_of_the_still_key(tmp_path, monkeypatch):
+    """A Spirit trained on a GPU is the same artifact as one trained on the CPU (within tolerance)."""
+    data = tiny_recipe_data()
+    base = recipe_keys(_write(tmp_path, "a", data))
+    data["still"]["device"] = "cuda"
+    on_gpu = recipe_keys(_write(tmp_path, "b", data))
+    assert (on_gpu.cuts, on_gpu.still, on_gpu.notes) == (base.cuts, base.still, base.notes)
+    monkeypatch.setenv("DISTILL_DEVICE", "cuda")
+    monkeypatch.setenv("DISTILL_NPROC", "4")
+    assert recipe_keys(_write(tmp_path, "a2", {**tiny_recipe_data(), "name": "a"})) == base
+
+
 def test_description_is_not_hashed(tmp_path):
     data = tiny_recipe_data()
     a = _write(tmp_path, "a", data)

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import time
+from dataclasses import dataclass
 
 from .. import batching, devices, distributed
 from ..checkpoints import Checkpoints
@@ -83,6 +84,83 @@ def _this_run(state, threads, processes, device) -> dict:
     return run
 
 
+@dataclass
+class Session:
+    """What one training process holds: the student, its data, its optimizer, who it is."""
+
+    ranks: distributed.Ranks
+    device: str
+    threads: int
+    model: object
+    tokenizer: object
+    objective: object  # the loss of a shard (objective.py)
+    step_loss: object  # the objective, or the objective under DistributedDataParallel
+    optimizer: object
+    train_set: list
+    eval_set: list
+    lengths: list  # tokens per training example
+    targets: list  # targets per training example
+    pad_id: int
+    grad_clip: float
+
+    def step(self, batch, lr: float):
+        """One optimizer step on a global batch (this process trains its shard): the loss summed over
+        this shard's targets, the global batch's target count and the gradient norm, as tensors."""
+        import torch
+
+        part, weight = batching.shard(batch, self.ranks.rank, self.ranks.world), 1.0
+        if not part:  # fewer examples than processes: take part with zero weight, so gradients still sync
+            part, weight = batch[:1], 0.0
+        n = sum(self.targets[i] for i in batch)  # the global batch's targets: every process knows them
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        ids, labels, mask = devices.to_device(batching.collate(self.train_set, part, self.pad_id), self.device)
+        with devices.autocast(self.device):
+            total = self.step_loss(ids, mask, labels) * weight
+        (total * (self.ranks.world / n)).backward()  # DDP averages over processes: sum / n overall
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return total.detach(), n, norm.detach()
+
+    def flops(self, batch) -> float:
+        """Model FLOPs of one step on a global batch, over every process (flops.py)."""
+        return train_flops(self.model.config, [self.lengths[i] for i in batch], sum(self.targets[i] for i in batch))
+
+
+def start(build) -> Session:
+    """Set up a training process: device, threads, process group, student, encoded cuts, optimizer."""
+    import torch
+
+    from ..objective import Objective
+
+    recipe, keys = build.recipe, build.keys
+    student, settings, seed, task = recipe["student"], recipe["still"], recipe["seed"], recipe["task"]
+    device = devices.resolve(settings.get("device"), int(os.environ.get("LOCAL_RANK", 0)))
+    ranks = distributed.start(device) if distributed.launched_by_torchrun() else distributed.Ranks()
+    threads = devices.set_threads()
+    devices.deterministic(device)
+    distributed.same_everywhere(f"{keys.still} (cuts {keys.cuts})", ranks, "Still key")
+    module = task_type(task["type"])
+    hearts, heads = build.load("cuts", "hearts"), build.load("cuts", "heads")
+    model, tokenizer = make_student(student, module.HEAD, module.num_labels(task), seed,
+                                    (module.tokenizer_text(ex, task) for ex in hearts), recipe.path.parent)
+    model.to(device)
+    train_set = encode_cut(module, task, tokenizer, hearts, student["max_length"])
+    eval_set = encode_cut(module, task, tokenizer, heads, student["max_length"])
+    objective = Objective(model)
+    # each process's gradients are summed over the processes once per step (DDP divides by world)
+    step_loss = objective if ranks.world == 1 else torch.nn.parallel.DistributedDataParallel(
+        objective, device_ids=[device] if device != "cpu" else None, gradient_as_bucket_view=True)
+    session = Session(ranks=ranks, device=device, threads=threads, model=model, tokenizer=tokenizer, objective=objective,
+                      step_loss=step_loss, optimizer=devices.adamw(model.parameters(), device, settings["lr"],
+                                                                   settings["weight_decay"]),
+                      train_set=train_set, eval_set=eval_set, lengths=[len(x) for x, _ in train_set],
+                      targets=[batching.target_count(ex, objective.causal) for ex in train_set],
+                      pad_id=special_ids(tokenizer)["pad"], grad_clip=settings["grad_clip"] or float("inf"))
+    return session
+
+
 def train(build, stop_after_steps=None) -> dict:
     """Train (or resume) the student; publishes the still artifact when all epochs are done.
 
@@ -92,34 +170,15 @@ def train(build, stop_after_steps=None) -> dict:
     by tests to simulate a killed run)."""
     import torch
 
-    from ..objective import Objective
-
     recipe, keys, store = build.recipe, build.keys, build.store
-    student, settings, seed, task = recipe["student"], recipe["still"], recipe["seed"], recipe["task"]
-    device = devices.resolve(settings.get("device"), int(os.environ.get("LOCAL_RANK", 0)))
-    ranks = distributed.start(device) if distributed.launched_by_torchrun() else distributed.Ranks()
-    threads = devices.set_threads()
-    devices.deterministic(device)
-    distributed.same_everywhere(f"{keys.still} (cuts {keys.cuts})", ranks, "Still key")
-    module = task_type(task["type"])
-    hearts, heads = build.load("cuts", "hearts"), build.load("cuts", "heads")
-    work = store.work_dir("still", keys.still)
-
-    model, tokenizer = make_student(student, module.HEAD, module.num_labels(task), seed,
-                                    (module.tokenizer_text(ex, task) for ex in hearts), recipe.path.parent)
-    model.to(device)
-    pad_id = special_ids(tokenizer)["pad"]
-    train_set = encode_cut(module, task, tokenizer, hearts, student["max_length"])
-    eval_set = encode_cut(module, task, tokenizer, heads, student["max_length"])
-    lengths = [len(x) for x, _ in train_set]
-    objective = Objective(model)
-    targets = [batching.target_count(ex, objective.causal) for ex in train_set]
-    optimizer = devices.adamw(model.parameters(), device, settings["lr"], settings["weight_decay"])
-    steps_per_epoch = math.ceil(len(train_set) / settings["batch_size"])
+    settings, seed = recipe["still"], recipe["seed"]
+    session = start(build)
+    ranks, device, model, optimizer = session.ranks, session.device, session.model, session.optimizer
+    steps_per_epoch = math.ceil(len(session.train_set) / settings["batch_size"])
     total_steps = steps_per_epoch * settings["epochs"]
     state = {"step": 0, "loss": [], "grad_norm": [], "lr": [], "eval_loss": [], "train_seconds": 0.0,
              "train_positions": 0, "computed_positions": 0, "train_flops": 0.0, "runs": []}
-    checkpoints = Checkpoints(work)
+    checkpoints = Checkpoints(store.work_dir("still", keys.still))
     saved = distributed.broadcast(checkpoints.load_latest(f"still {recipe.name}") if ranks.main else None, ranks)
     if saved is not None:
         model.load_state_dict(saved["model"])
@@ -128,10 +187,8 @@ def train(build, stop_after_steps=None) -> dict:
         if ranks.main:
             say(f"still {recipe.name}: resuming from step {state['step']} of {total_steps}")
     del saved
-    run = _this_run(state, threads, ranks.world, device)
-    # each process's gradients are summed over the processes once per step (DDP divides by world)
-    step_loss = objective if ranks.world == 1 else torch.nn.parallel.DistributedDataParallel(
-        objective, device_ids=[device] if device != "cpu" else None, gradient_as_bucket_view=True)
+    run = _this_run(state, session.threads, ranks.world, device)
+    lengths = session.lengths
 
     pending = []  # (loss sum on this process, targets in the global batch, grad norm) not yet read back
 
@@ -161,26 +218,14 @@ def train(build, stop_after_steps=None) -> dict:
         for batch in batches[state["step"] - epoch * steps_per_epoch:]:
             started = time.perf_counter()
             torch.manual_seed(step_seed(seed, state["step"], ranks.rank))
-            part, weight = batching.shard(batch, ranks.rank, ranks.world), 1.0
-            if not part:  # fewer examples than processes: take part with zero weight, so gradients still sync
-                part, weight = batch[:1], 0.0
-            n = sum(targets[i] for i in batch)  # the global batch's targets: every process knows them
             lr = lr_at(state["step"], total_steps, settings["lr"], settings["warmup_ratio"])
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            ids, labels, mask = devices.to_device(batching.collate(train_set, part, pad_id), device)
-            with devices.autocast(device):
-                total = step_loss(ids, mask, labels) * weight
-            (total * (ranks.world / n)).backward()  # DDP averages over processes: sum / n overall
-            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings["grad_clip"] or float("inf"))
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            pending.append((total.detach(), n, norm.detach(), lr))
+            total, n, norm = session.step(batch, lr)
+            pending.append((total, n, norm, lr))
             state["step"] += 1
             state["train_seconds"] += time.perf_counter() - started
             state["train_positions"] += sum(lengths[i] for i in batch)
             state["computed_positions"] += batching.computed_positions(lengths, batch, ranks.world)
-            state["train_flops"] += train_flops(model.config, [lengths[i] for i in batch], n)
+            state["train_flops"] += session.flops(batch)
             steps_this_run += 1
             if state["step"] % LOG_EVERY == 0:
                 started = time.perf_counter()
@@ -199,7 +244,7 @@ def train(build, stop_after_steps=None) -> dict:
                     progress.close()
                 return {"stopped_at_step": state["step"]}
         read_back()
-        state["eval_loss"].append(round(eval_loss(objective, eval_set, pad_id, device, ranks), 5))
+        state["eval_loss"].append(round(eval_loss(session.objective, session.eval_set, session.pad_id, device, ranks), 5))
         if progress:
             progress.set_postfix(epoch=epoch + 1, val_loss=state["eval_loss"][-1], refresh=False)
         save()
@@ -211,16 +256,16 @@ def train(build, stop_after_steps=None) -> dict:
 
     seconds = max(state["train_seconds"], 1e-9)
     history = {**state, "parameters": parameter_count(model), "steps_per_epoch": steps_per_epoch,
-               "train_examples": len(train_set), "eval_examples": len(eval_set),
+               "train_examples": len(session.train_set), "eval_examples": len(session.eval_set),
                "positions_per_second": round(state["train_positions"] / seconds, 1),
                "real_token_fraction": round(state["train_positions"] / max(1, state["computed_positions"]), 4),
                "flops_per_second": round(state["train_flops"] / seconds),
-               "threads": threads, "processes": ranks.world, "device": device, "precision": devices.precision(device),
-               "environment": environment(threads, device, ranks.world)}
+               "threads": session.threads, "processes": ranks.world, "device": device,
+               "precision": devices.precision(device), "environment": environment(session.threads, device, ranks.world)}
     with store.build("still", keys.still, section=still_section(recipe), upstream={"cuts": keys.cuts}) as out:
         torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, out / "model.pt")
         (out / "config.json").write_text(model.config.to_json_string())
-        (out / "tokenizer.json").write_text(tokenizer.to_str())
+        (out / "tokenizer.json").write_text(session.tokenizer.to_str())
         (out / "history.json").write_text(json.dumps(history))
         out.extra["summary"] = {k: history[k] for k in ("parameters", "train_examples", "positions_per_second",
                                                         "real_token_fraction", "device", "processes")}
@@ -231,7 +276,7 @@ def train(build, stop_after_steps=None) -> dict:
     say(f"still {recipe.name}: {history['parameters']:,} parameters, {state['step']} steps, "
         f"val_loss {state['eval_loss'][-1]:.4f}, {history['positions_per_second']:.0f} positions/s "
         f"({history['real_token_fraction']:.1%} of computed positions real) on {device}, "
-        f"{ranks.world} process(es) x {threads} thread(s)")
+        f"{ranks.world} process(es) x {session.threads} thread(s)")
     return history
 
 
