@@ -20,27 +20,35 @@ def _layer_matmul_params(config) -> int:
     return 4 * d * d + 2 * d * inner  # q, k, v, o; intermediate, output
 
 
-def forward_flops(config, lengths, targets: int) -> float:
-    """One forward pass over examples of these lengths; `targets` logits for a decoder's head
-    (the number of target positions), else per example (classification) or per token (tagging)."""
+def forward_flops(config, examples, last_layer_at_targets: bool = False) -> float:
+    """One forward pass over (length, targets) examples. A decoder projects onto its vocabulary at
+    its targets; with last_layer_at_targets (objective.py), its last layer computes queries,
+    attention output and MLP only at target positions (keys and values everywhere). An encoder's
+    head runs per example (classification) or per token (tagging)."""
     d, layers = config.hidden_size, config.num_hidden_layers
-    tokens = sum(lengths)
-    flops = 2.0 * _layer_matmul_params(config) * layers * tokens
-    if config.model_type == "llama":
-        flops += layers * 4.0 * d * sum(n * (n + 1) / 2 for n in lengths)  # causal: QK^T and AV
-        flops += 2.0 * d * config.vocab_size * targets
-    else:
-        flops += layers * 4.0 * d * sum(n * n for n in lengths)
-        labels = config.num_labels
-        if (config.architectures or [""])[0].endswith("TokenClassification"):
-            flops += 2.0 * d * labels * tokens
+    per_layer = _layer_matmul_params(config)
+    flops = 0.0
+    for n, t in examples:
+        flops += 2.0 * per_layer * layers * n
+        if config.model_type == "llama":
+            flops += layers * 4.0 * d * n * (n + 1) / 2  # causal: QK^T and AV over the tokens before
+            flops += 2.0 * d * config.vocab_size * t
+            if last_layer_at_targets:
+                kv = 2 * d * d * config.num_key_value_heads // config.num_attention_heads
+                flops -= 2.0 * (per_layer - kv) * (n - t)  # q, o and MLP of the last layer skip non-targets
+                flops -= 4.0 * d * (n * (n + 1) / 2 - sum(range(n - t, n)))  # and their queries: position p sees p + 1 keys
         else:
-            flops += 2.0 * (d * d + d * labels) * len(lengths)  # pooler and classifier
+            flops += layers * 4.0 * d * n * n
+            labels = config.num_labels
+            if (config.architectures or [""])[0].endswith("TokenClassification"):
+                flops += 2.0 * d * labels * n
+            else:
+                flops += 2.0 * (d * d + d * labels)  # pooler and classifier
     return flops
 
 
-def train_flops(config, lengths, targets: int) -> float:
-    return 3.0 * forward_flops(config, lengths, targets)
+def train_flops(config, examples, last_layer_at_targets: bool = False) -> float:
+    return 3.0 * forward_flops(config, examples, last_layer_at_targets)
 
 
 def matmul_ceiling(seconds: float = 1.0, size: int = 1024, device: str = "cpu", dtype=None) -> float:

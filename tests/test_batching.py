@@ -103,16 +103,17 @@ def test_the_objective_is_the_models_own_loss_and_shards_add_up(kind):
     model.zero_grad(set_to_none=True)
 
     objective = Objective(model)
+    assert objective.fast == causal  # the decoder is computed by objective.py, not transformers
     total = objective(ids, mask, labels)
     (total / n).backward()
-    assert float(total.detach() / n) == pytest.approx(float(reference), rel=1e-5)
+    assert float(total.detach() / n) == pytest.approx(float(reference.detach()), rel=1e-5)
     for name, grad in expected.items():
         assert torch.allclose(dict(model.named_parameters())[name].grad, grad, atol=1e-6, rtol=1e-4), name
 
     halves = 0.0
     for rank in range(2):
         ids, labels, mask = batching.collate(encoded, batching.shard(batch, rank, 2), 0)
-        halves += float(objective(ids, mask, labels))
+        halves += float(objective(ids, mask, labels).detach())
     assert halves == pytest.approx(float(total), rel=1e-5)
 
 
@@ -132,3 +133,25 @@ def test_the_still_records_its_device_processes_and_real_tokens(built_tiny):
     assert history["environment"]["device"] == "cpu" and history["environment"]["processes"] == 1
     notes = (built_tiny / "cellar" / "tiny" / "notes.md").read_text()
     assert "of computed positions were real tokens" in notes
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_decoder_flops_are_the_matmuls_the_objective_runs(fast):
+    """flops.py against torch's own FLOP counter (matmuls; attention is counted by formula)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from distill.flops import forward_flops
+
+    model = _tiny_llama()
+    ids, labels, mask = batching.collate(_examples(True, False)[:1], [0], 0)  # one example: no padding
+    objective = Objective(model, fast=fast)
+    with FlopCounterMode(display=False) as counter:
+        objective(ids, mask, labels)
+    counts = counter.get_flop_counts()["Global"]
+    measured = sum(v for op, v in counts.items() if "mm" in str(op) and "bmm" not in str(op))
+    n, t = ids.shape[1], batching.target_count(_examples(True, False)[0], True)
+    config, d = model.config, model.config.hidden_size
+    attention = config.num_hidden_layers * 4.0 * d * n * (n + 1) / 2
+    if fast:
+        attention -= 4.0 * d * (n * (n + 1) / 2 - sum(range(n - t, n)))
+    assert forward_flops(config, [(n, t)], fast) - attention == pytest.approx(measured, rel=1e-9)

@@ -125,7 +125,7 @@ class Session:
 
     def flops(self, batch) -> float:
         """Model FLOPs of one step on a global batch, over every process (flops.py)."""
-        return train_flops(self.model.config, [self.lengths[i] for i in batch], sum(self.targets[i] for i in batch))
+        return train_flops(self.model.config, [(self.lengths[i], self.targets[i]) for i in batch], self.objective.fast)
 
 
 def start(build) -> Session:
