@@ -1,15 +1,15 @@
-"""Arithmetic of a training step, and the machine's matmul ceiling to hold it against.
+"""Arithmetic of a training step (bench/still.py holds it against the machine's matmul ceiling).
 
 FLOPs are counted on real tokens only (padding is work, not progress), 2 per multiply-add:
 every weight matrix of every layer; attention scores and weighted sums over each example's own
 context (a decoder's token sees itself and the tokens before it, an encoder's token sees all);
 the output head where the Still computes it (a decoder's vocabulary projection only at target
-positions, an encoder's classifier). Embedding lookups, norms and activations are not counted.
+positions, an encoder's classifier); a decoder's last layer only where objective.py computes it.
+Embedding lookups, norms and activations are not counted.
 A training step is 3x the forward pass (the backward pass computes gradients for activations
 and for weights). This is the usual model-FLOPs convention, so achieved FLOP/s over the
 ceiling is a model-FLOPs utilisation.
 """
-import time
 
 
 def _layer_matmul_params(config) -> int:
@@ -49,24 +49,3 @@ def forward_flops(config, examples, last_layer_at_targets: bool = False) -> floa
 
 def train_flops(config, examples, last_layer_at_targets: bool = False) -> float:
     return 3.0 * forward_flops(config, examples, last_layer_at_targets)
-
-
-def matmul_ceiling(seconds: float = 1.0, size: int = 1024, device: str = "cpu", dtype=None) -> float:
-    """FLOP/s of a square matmul (fp32 unless told) on the current torch threads and device: the
-    best of the timed runs in about `seconds`, i.e. what this machine can do at best, now."""
-    import torch
-
-    a = torch.randn(size, size, device=device, dtype=dtype or torch.float32)
-    b = torch.randn(size, size, device=device, dtype=dtype or torch.float32)
-    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
-    best, deadline = 0.0, time.perf_counter() + seconds
-    a @ b  # warm up
-    while True:
-        sync()
-        started = time.perf_counter()
-        for _ in range(4):
-            a @ b
-        sync()
-        best = max(best, 4 * 2.0 * size ** 3 / (time.perf_counter() - started))
-        if time.perf_counter() > deadline:
-            return best
