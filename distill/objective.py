@@ -22,11 +22,12 @@ import torch.nn.functional as F
 class Objective(torch.nn.Module):
     """Wraps the student so a data-parallel run (DistributedDataParallel) sees one forward call."""
 
-    def __init__(self, model, fast: bool = True):
+    def __init__(self, model, fast: bool = True, vocabulary=None):
         super().__init__()
         self.model = model
         self.causal = model.config.model_type == "llama"
         self.fast = fast and self.causal and _plain_llama(model)
+        self.vocabulary = vocabulary  # an encoder's CompactVocabulary, or None
 
     def forward(self, ids, mask, labels):
         if self.causal:
@@ -37,6 +38,8 @@ class Objective(torch.nn.Module):
             else:
                 hidden = self.model.model(input_ids=ids, use_cache=False).last_hidden_state[:, :-1][keep]
             return F.cross_entropy(self.model.lm_head(hidden).float(), targets[keep], reduction="sum")
+        if self.vocabulary is not None:
+            ids = self.vocabulary.remap[ids]
         logits = self.model(input_ids=ids, attention_mask=mask).logits
         if labels.dim() == 1:  # one class per example
             return F.cross_entropy(logits.float(), labels, reduction="sum")
@@ -123,3 +126,45 @@ def decoder_states(model, ids, keep):
     picked = hidden[rows, cols] + attn.o_proj(out.transpose(1, 2)[rows, slots].reshape(-1, heads * d))
     picked = picked + mlp(last, last.post_attention_layernorm(picked))
     return base.norm(picked)
+
+
+class CompactVocabulary:
+    """An encoder trains only the embedding rows of the tokens its hearts and heads contain.
+
+    A pretrained encoder's vocabulary is large (MiniLM: 30,522 tokens, 11.7M of its 22.7M
+    parameters) and the Cuts use a few thousand of its tokens. Every other row has a zero gradient
+    at every step, so AdamW only decays it: p * (1 - lr * weight_decay) per step. Training the used
+    rows as their own embedding and decaying the others once at the end (restore) is the same
+    AdamW, without a 47 MB gradient, its clipping and its optimizer update at every step.
+    Checkpoints hold the compact embedding; the published model has the full one again.
+    """
+
+    def __init__(self, model, token_ids, device):
+        embedding = model.get_input_embeddings()
+        self.full = embedding.weight.detach().clone()
+        self.padding_idx = embedding.padding_idx
+        self.used = torch.tensor(sorted(token_ids), dtype=torch.long, device=device)
+        self.remap = torch.zeros(self.full.shape[0], dtype=torch.long, device=device)
+        self.remap[self.used] = torch.arange(len(self.used), device=device)
+        padding = int(self.remap[self.padding_idx]) if self.padding_idx is not None and self.padding_idx in token_ids else None
+        compact = torch.nn.Embedding(len(self.used), self.full.shape[1], padding_idx=padding, device=device)
+        compact.weight.data.copy_(self.full[self.used])
+        model.set_input_embeddings(compact)
+
+    @classmethod
+    def for_model(cls, model, encoded, device):
+        """Only for an encoder whose data uses under half of its vocabulary (decoders tie it to their output)."""
+        if model.config.model_type == "llama":
+            return None
+        token_ids = {i for ids, _ in encoded for i in ids} | {model.config.pad_token_id or 0}  # collate pads with it
+        if len(token_ids) * 2 > model.get_input_embeddings().weight.shape[0]:
+            return None
+        return cls(model, token_ids, device)
+
+    def restore(self, model, decay: float):
+        """Put the full vocabulary back: trained rows where the data reached, decayed rows elsewhere."""
+        weight = self.full * decay
+        weight[self.used] = model.get_input_embeddings().weight.detach()
+        full = torch.nn.Embedding(*weight.shape, padding_idx=self.padding_idx, device=weight.device)
+        full.weight.data.copy_(weight)
+        model.set_input_embeddings(full)

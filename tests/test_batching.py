@@ -155,3 +155,37 @@ def test_decoder_flops_are_the_matmuls_the_objective_runs(fast):
     if fast:
         attention -= 4.0 * d * (n * (n + 1) / 2 - sum(range(n - t, n)))
     assert forward_flops(config, [(n, t)], fast) - attention == pytest.approx(measured, rel=1e-9)
+
+
+def test_an_encoder_trains_its_used_vocabulary_as_adamw_trains_the_whole(monkeypatch):
+    """CompactVocabulary: the same weights as dense AdamW, never-seen rows decayed, not frozen."""
+    import copy
+    import math
+
+    from distill.objective import CompactVocabulary
+
+    dense = _tiny_bert("BertForTokenClassification")
+    dense.resize_token_embeddings(200)
+    dense.config.pad_token_id = 0
+    compact = copy.deepcopy(dense)
+    encoded = _examples(False, True)
+    vocabulary = CompactVocabulary.for_model(compact, encoded, "cpu")
+    assert vocabulary is not None and compact.get_input_embeddings().weight.shape[0] < 50
+    runs = []
+    for model, objective in ((dense, Objective(dense)), (compact, Objective(compact, vocabulary=vocabulary))):
+        optimizer = torch.optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.1, fused=True)
+        for step in range(4):
+            batch = [step % 4, (step + 1) % 4]
+            ids, labels, mask = batching.collate(encoded, batch, 0)
+            objective(ids, mask, labels).backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        runs.append(model)
+    vocabulary.restore(compact, math.prod([1 - 0.01 * 0.1] * 4))
+    a, b = runs[0].state_dict(), compact.state_dict()
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.allclose(a[name], b[name], atol=1e-6, rtol=1e-5), name
+    unseen = sorted(set(range(200)) - {i for ids, _ in encoded for i in ids} - {0})
+    trained = a["bert.embeddings.word_embeddings.weight"][unseen]
+    assert torch.allclose(trained, vocabulary.full[unseen] * (1 - 0.001) ** 4, atol=1e-7)  # decayed, as AdamW does

@@ -132,7 +132,7 @@ def start(build) -> Session:
     """Set up a training process: device, threads, process group, student, encoded cuts, optimizer."""
     import torch
 
-    from ..objective import Objective
+    from ..objective import CompactVocabulary, Objective
 
     recipe, keys = build.recipe, build.keys
     student, settings, seed, task = recipe["student"], recipe["still"], recipe["seed"], recipe["task"]
@@ -148,7 +148,8 @@ def start(build) -> Session:
     model.to(device)
     train_set = encode_cut(module, task, tokenizer, hearts, student["max_length"])
     eval_set = encode_cut(module, task, tokenizer, heads, student["max_length"])
-    objective = Objective(model)
+    vocabulary = CompactVocabulary.for_model(model, train_set + eval_set, device)  # encoders: used rows only
+    objective = Objective(model, vocabulary=vocabulary)
     # each process's gradients are summed over the processes once per step (DDP divides by world)
     step_loss = objective if ranks.world == 1 else torch.nn.parallel.DistributedDataParallel(
         objective, device_ids=[device] if device != "cpu" else None, gradient_as_bucket_view=True)
@@ -254,6 +255,9 @@ def train(build, stop_after_steps=None) -> dict:
     if not ranks.main:
         return {}
 
+    if session.objective.vocabulary is not None:  # AdamW's weight decay on the rows no step reached
+        decay = math.prod(1 - lr * settings["weight_decay"] for lr in state["lr"])
+        session.objective.vocabulary.restore(model, decay)
     seconds = max(state["train_seconds"], 1e-9)
     history = {**state, "parameters": parameter_count(model), "steps_per_epoch": steps_per_epoch,
                "train_examples": len(session.train_set), "eval_examples": len(session.eval_set),
