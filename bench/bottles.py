@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (its concurrent.py would shadow the standard library)
 
 
 def measure(spirit, heads, trained, task) -> dict:
@@ -175,10 +175,12 @@ def main():
     parser.add_argument("--synthetic", action="store_true", help="decoding speed of an untrained student only")
     parser.add_argument("--extra-gguf", default="", help="GGUF types to measure beyond the Recipe's, e.g. f32,f16")
     args = parser.parse_args()
-    from distill.recipe import load_recipe
-    from distill.stages.still import set_threads
+    import torch
 
-    set_threads()  # every runtime on DISTILL_THREADS threads (default: all cores)
+    from distill.recipe import load_recipe
+    from distill.runtimes import threads
+
+    torch.set_num_threads(threads())  # every runtime on DISTILL_THREADS threads (default: all cores)
     if args.synthetic:
         synthetic(load_recipe(args.recipe))
     else:

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # the repository, not bench/ (concurrent.py would shadow the standard library)
 
 
 def build(folder: Path, processes: int) -> tuple[list[int], float]:

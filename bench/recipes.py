@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (its concurrent.py would shadow the standard library)
 DEFAULT = ["recipes/needle.yaml", "recipes/intent.yaml", "recipes/pii.yaml", "recipes/sql.yaml"]
 
 

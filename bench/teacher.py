@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # the repository, not bench/ (concurrent.py would shadow the standard library)
 os.environ.setdefault("DISTILL_PROGRESS", "off")
 os.environ.setdefault("OPENAI_API_KEY", "sk-loopback")
 

@@ -167,4 +167,7 @@ class Build:
                     report(f".  {label}")
                     self.run(stage, f)
                     done[label] = "built"
+                    if not self.is_built(stage, f):  # a data-parallel Still whose rank 0 ran on another machine
+                        report(f"-- {label} was published by node 0 of this run; the later stages build there")
+                        return done
         return done

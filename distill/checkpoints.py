@@ -70,7 +70,7 @@ class Checkpoints:
                 problem = "does not match the digest recorded when it was saved (truncated or changed)"
             if problem is None:
                 try:
-                    return torch.load(path, weights_only=True)
+                    return torch.load(path, weights_only=True, map_location="cpu")  # resumable on any device
                 except Exception as err:  # noqa: BLE001 - an unreadable checkpoint is a lost one, not a crash
                     problem = f"cannot be read ({type(err).__name__})"
             print(f"warning: {label}: checkpoint {path} {problem}; it is deleted and not resumed from",
@@ -80,6 +80,11 @@ class Checkpoints:
             self._write_record(entries)
         self._remove_unrecorded(entries)  # files no record vouches for (an older layout, a killed save)
         return None
+
+    def latest_step(self) -> int | None:
+        """The step of the newest recorded checkpoint (not checked: for messages)."""
+        entries = self._record()
+        return entries[-1]["step"] if entries else None
 
     def clear(self):
         for path in self.folder.iterdir():

@@ -61,6 +61,11 @@ def cmd_build(args):
     from .recipe import load_recipe
     from .store import Store
 
+    # the Still reads these (as doit does): set here so every stage sees one source of truth
+    for option, variable in (("nproc", "DISTILL_NPROC"), ("nnodes", "DISTILL_NNODES"), ("node_rank", "DISTILL_NODE_RANK"),
+                             ("master", "DISTILL_MASTER")):
+        if getattr(args, option) is not None:
+            os.environ[variable] = str(getattr(args, option))
     Build(load_recipe(recipe_path(args.recipe)), Store(args.store), args.allow_endpoint).build_through(args.until, args.format)
 
 
@@ -214,6 +219,12 @@ def main(argv=None):
     p.add_argument("--until", default="bottle", choices=STAGE_NAMES)
     p.add_argument("--format", choices=format_names(), help="only this bottle")
     p.add_argument("--store", help="store root (default: $DISTILL_STORE or .distill)")
+    p.add_argument("--nproc", type=int, metavar="N", help="train the Still in N data-parallel processes on this machine "
+                                                           "(torchrun; gloo on the CPU, one thread each; NCCL, one per GPU); "
+                                                           "default $DISTILL_NPROC or 1")
+    p.add_argument("--nnodes", type=int, metavar="M", help="machines taking part (each runs this command; default 1)")
+    p.add_argument("--node-rank", type=int, metavar="R", help="this machine's number, 0 to M-1 (node 0 publishes the Still)")
+    p.add_argument("--master", metavar="HOST:PORT", help="node 0's address and a free port, the same on every machine")
     _allow_option(p)
     p.set_defaults(func=cmd_build)
 

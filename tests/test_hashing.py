@@ -20,7 +20,7 @@ def test_golden_values():
     assert digest(b"") == "99aa06d3014798d86001c324468d497f"  # the published XXH3-128 of empty input
     assert digest(b"distillarium") == "e8f436ea1d7705268554cd25bc4b347c"
     assert stage_key("mash", {"x": 1}) == "67794d17bd6abc0ccb4b7ea5d76244c3"  # mash version 2
-    assert stage_key("still", {"lr": 0.0003}, ["abc"]) == "42768a5eca3325ba0a9c90dffd57f18e"
+    assert stage_key("still", {"lr": 0.0003}, ["abc"]) == "612a529bad20f78ab747f9c0514edfe5"  # still version 4
 
 
 def _write(tmp_path, name, data):
@@ -56,6 +56,18 @@ def test_operational_teacher_settings_stay_out_of_the_mash_key(tmp_path):
     assert recipe_keys(_write(tmp_path, "b", data)).shards == base.shards
     data["teacher"] = {"temperature": 0.5}
     assert recipe_keys(_write(tmp_path, "c", data)).shards != base.shards
+
+
+def test_the_device_stays_out_of_the_still_key(tmp_path, monkeypatch):
+    """A Spirit trained on a GPU is the same artifact as one trained on the CPU (within tolerance)."""
+    data = tiny_recipe_data()
+    base = recipe_keys(_write(tmp_path, "a", data))
+    data["still"]["device"] = "cuda"
+    on_gpu = recipe_keys(_write(tmp_path, "b", data))
+    assert (on_gpu.cuts, on_gpu.still, on_gpu.notes) == (base.cuts, base.still, base.notes)
+    monkeypatch.setenv("DISTILL_DEVICE", "cuda")
+    monkeypatch.setenv("DISTILL_NPROC", "4")
+    assert recipe_keys(_write(tmp_path, "a2", {**tiny_recipe_data(), "name": "a"})) == base
 
 
 def test_description_is_not_hashed(tmp_path):

@@ -11,10 +11,10 @@ import json
 import tempfile
 from pathlib import Path
 
+from ..devices import resolve, training_threads
 from ..errors import DistillError
 from ..provenance import differences, environment
 from ..recipe import RECIPE_HASH_RE
-from ..runtimes import threads
 
 REPRODUCE_TOLERANCE = 0.03  # 3 proof points across thread counts or platforms
 
@@ -67,9 +67,9 @@ def reproduce(ref: str, store_root=None, report=print, allow=()) -> dict:
     data, published_weights, published_proof, published_env = _published(ref)
     store_root = store_root or tempfile.mkdtemp(prefix="distill-reproduce-")
     build = Build.from_data(data, store_root, allow)
-    found = differences(published_env, environment(threads()))
+    found = differences(published_env, environment(device=resolve(build.recipe["still"].get("device"), strict=False)))
     report(f"reproducing {build.recipe.name} (recipe {build.recipe.hash}) in {Path(store_root).resolve()} "
-           f"with {threads()} thread(s)")
+           f"with {training_threads()} thread(s)")
     report("environment: same as the published Spirit's training" if not found
            else "environment differs, so bit-identical weights are not expected: " + "; ".join(found))
     stages = build.build_through("notes", report=report)

@@ -11,11 +11,11 @@ built-in teacher; cached responses for API teachers).
 import json
 from dataclasses import asdict, dataclass
 
+from ..devices import resolve
 from ..errors import DistillError
 from ..hashing import digest
 from ..provenance import differences, environment
 from ..recipe import recipe_hash
-from ..runtimes import threads
 
 # Proof points a bottle may differ from the trained model's proof on the same heads. Lossless
 # weights must give the same proof exactly (runtimes differ only in rounding, which has not
@@ -65,7 +65,7 @@ def _heads(spirit, store_root, allow=()):
 
 def environment_check(name: str, spirit) -> Check:
     """Informational: what differs from the machine that trained it (the proof tolerance still applies)."""
-    found = differences(spirit.environment, environment(threads()))
+    found = differences(spirit.environment, environment(device=resolve((spirit.recipe.get("still") or {}).get("device"), strict=False)))
     return Check(name, "environment", True, "same libraries, threads and CPU as at training" if not found
                  else "differs from training: " + "; ".join(found))
 

@@ -105,7 +105,9 @@ def evaluate(build, folder) -> tuple[dict, list, dict]:
         "tails": [{"input": module.input_text(ex), "target": ex["target"], "reason": ex["tail_reason"]} for ex in tails],
         "task_details": module.extra_notes([module.input_text(ex) for ex in heads], golds, preds, task, folder),
         "training": {k2: history.get(k2) for k2 in ("parameters", "train_examples", "eval_examples", "steps_per_epoch",
-                                                     "positions_per_second", "train_seconds", "threads", "at_window_end")},
+                                                     "positions_per_second", "train_seconds", "threads", "processes",
+                                                     "device", "precision", "real_token_fraction", "flops_per_second",
+                                                     "at_window_end")},
         "environment": history.get("environment"),
         "window": recipe["student"]["max_length"],
         "final_val_loss": history["eval_loss"][-1] if history["eval_loss"] else None,
@@ -192,8 +194,10 @@ def render_markdown(notes: dict) -> str:
                      f"{d['heads_with_unseen_wording']:.1%} of heads worded unlike any heart")
     t = notes["training"]
     lines += [f"- Student: {t['parameters']:,} parameters, {t['train_examples']} hearts, "
-              f"{t['positions_per_second']:.0f} training positions/s on {t['threads']} thread(s); "
-              f"{t.get('at_window_end') or 0} hearts reach the end of the {notes.get('window', '?')}-token window (cut)", ""]
+              f"{t['positions_per_second']:.0f} training positions/s on {t['threads']} thread(s)"
+              + (f" x {t['processes']} process(es), {t['device']}, {t['precision']}; {t['real_token_fraction']:.1%} of "
+                 f"computed positions were real tokens, {t['flops_per_second'] / 1e9:.0f} GFLOP/s" if t.get("device") else "")
+              + f"; {t.get('at_window_end') or 0} hearts reach the end of the {notes.get('window', '?')}-token window (cut)", ""]
     lines += ["## Strengths", ""]
     for s in notes["strengths"]:
         lines.append(f"- **{md(s['category'])}** — exact {s['exact']:.0%}")

@@ -3,72 +3,32 @@
 AdamW, linear warmup then cosine decay, gradient clipping, seeded data order. It records loss
 per step, gradient norms and eval loss per epoch, checkpoints as it goes and resumes from the
 last checkpoint if it was killed.
+
+The pieces around the loop: devices.py (CPU or GPU, threads, bf16 autocast, fused AdamW),
+batching.py (length-bucketed batches, one shard per process), objective.py (the loss),
+distributed.py (torchrun processes: `distill build --nproc N`), flops.py (what a step costs).
 """
 import json
 import math
 import os
-import random
 import time
+from dataclasses import dataclass
 
+from .. import batching, devices, distributed
 from ..checkpoints import Checkpoints
+from ..flops import train_flops
 from ..keys import still_section
 from ..progress import bar, say
 from ..provenance import environment
 from ..student import make_student, parameter_count, special_ids
 from ..tasks import task_type
 
-
-def set_threads() -> int:
-    """Training threads: DISTILL_THREADS, else every core. Results are bit-identical only at
-    the same thread count (reductions are split differently)."""
-    import torch
-
-    torch.set_num_threads(int(os.environ.get("DISTILL_THREADS", os.cpu_count() or 1)))
-    return torch.get_num_threads()
+LOG_EVERY = 25  # steps between reading losses back from the device (a GPU runs ahead meanwhile)
 
 
 def encode_cut(module, task, tokenizer, examples, student: dict):
     """(ids, labels) per example; labels are per token (decoder, tagger) or one class index."""
     return [module.encode(tokenizer, ex, task, student) for ex in examples]
-
-
-def batches_for_epoch(encoded, batch_size: int, seed: int, epoch: int):
-    """Shuffle, then bucket by length inside windows so batches carry little padding."""
-    rng = random.Random(seed * 1000 + epoch)
-    order = list(range(len(encoded)))
-    rng.shuffle(order)
-    window = batch_size * 32
-    batches = []
-    for start in range(0, len(order), window):
-        chunk = sorted(order[start:start + window], key=lambda i: len(encoded[i][0]))
-        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
-    rng.shuffle(batches)
-    return batches
-
-
-def collate(encoded, indices, pad_id):
-    import torch
-
-    width = max(len(encoded[i][0]) for i in indices)
-    ids = torch.full((len(indices), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(indices), width), -100, dtype=torch.long)
-    mask = torch.zeros((len(indices), width), dtype=torch.long)
-    for row, i in enumerate(indices):
-        x, y = encoded[i]
-        ids[row, :len(x)] = torch.tensor(x)
-        mask[row, :len(x)] = 1
-        if isinstance(y, list):
-            labels[row, :len(y)] = torch.tensor(y)
-    if not isinstance(encoded[indices[0]][1], list):  # one class per example
-        labels = torch.tensor([encoded[i][1] for i in indices], dtype=torch.long)
-    return ids, labels, mask
-
-
-def _targets_in(labels, causal: bool) -> int:
-    """How many targets a batch's mean loss averaged over (decoders predict the next token)."""
-    if labels.dim() == 1:
-        return labels.numel()
-    return int((labels[:, 1:] if causal else labels).ne(-100).sum())
 
 
 def lr_at(step: int, total: int, peak: float, warmup_ratio: float) -> float:
@@ -79,132 +39,250 @@ def lr_at(step: int, total: int, peak: float, warmup_ratio: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def eval_loss(model, encoded, pad_id, batch_size=32):
-    """Mean loss per target on held-out examples."""
+def step_seed(seed: int, step: int, rank: int) -> int:
+    """Dropout's random numbers at one step of one process: a resumed run draws what an
+    uninterrupted one drew, with no generator state to save."""
+    return (seed * 1_000_003 + step) * 1_009 + rank
+
+
+def eval_loss(objective, encoded, pad_id, device, ranks, batch_size=32):
+    """Mean loss per target on held-out examples (each process takes every world-th batch)."""
     import torch
 
-    causal = model.config.model_type == "llama"
-    model.eval()
+    objective.eval()
     total, count = 0.0, 0
-    with torch.no_grad():
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
-        for start in range(0, len(order), batch_size):
-            ids, labels, mask = collate(encoded, order[start:start + batch_size], pad_id)
-            n = _targets_in(labels, causal)
+    causal = objective.causal
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
+    with torch.no_grad(), devices.autocast(device):
+        for b, start in enumerate(range(0, len(order), batch_size)):
+            if b % ranks.world != ranks.rank:
+                continue
+            indices = order[start:start + batch_size]
+            n = sum(batching.target_count(encoded[i], causal) for i in indices)
             if n:
-                total += model(input_ids=ids, attention_mask=mask, labels=labels).loss.item() * n
+                ids, labels, mask = devices.to_device(batching.collate(encoded, indices, pad_id), device)
+                total += objective(ids, mask, labels).item()
                 count += n
-    model.train()
+    objective.train()
+    total, count = distributed.all_sum([total, count], ranks, device)
     return total / max(1, count)
 
 
 def _save_checkpoint(checkpoints, model, optimizer, state, run):
-    import torch
-
     run["to_step"], run["seconds"] = state["step"], round(time.time() - run["_started"], 3)
     state = {**state, "runs": state["runs"][:-1] + [{k: v for k, v in run.items() if not k.startswith("_")}]}
-    checkpoints.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": json.dumps(state),
-                      "rng": torch.get_rng_state()}, state["step"])
+    checkpoints.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": json.dumps(state)},
+                     state["step"])
 
 
-def _this_run(state, threads) -> dict:
-    """One entry per process that trained: a resumed run reports every run's threads and time."""
-    run = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "threads": threads,
-           "from_step": state["step"], "to_step": state["step"], "seconds": 0.0, "_started": time.time()}
+def _this_run(state, threads, processes, device) -> dict:
+    """One entry per launch that trained: a resumed run reports every run's threads, processes and time."""
+    run = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "threads": threads, "processes": processes,
+           "device": device, "from_step": state["step"], "to_step": state["step"], "seconds": 0.0,
+           "_started": time.time()}
     state["runs"] = state.get("runs", []) + [run]
     return run
+
+
+@dataclass
+class Session:
+    """What one training process holds: the student, its data, its optimizer, who it is."""
+
+    ranks: distributed.Ranks
+    device: str
+    threads: int
+    model: object
+    tokenizer: object
+    objective: object  # the loss of a shard (objective.py)
+    step_loss: object  # the objective, or the objective under DistributedDataParallel
+    optimizer: object
+    train_set: list
+    eval_set: list
+    lengths: list  # tokens per training example
+    targets: list  # targets per training example
+    pad_id: int
+    grad_clip: float
+
+    def step(self, batch, lr: float):
+        """One optimizer step on a global batch (this process trains its shard): the loss summed over
+        this shard's targets, the global batch's target count and the gradient norm, as tensors."""
+        import torch
+
+        part, weight = batching.shard(batch, self.ranks.rank, self.ranks.world), 1.0
+        if not part:  # fewer examples than processes: take part with zero weight, so gradients still sync
+            part, weight = batch[:1], 0.0
+        n = sum(self.targets[i] for i in batch)  # the global batch's targets: every process knows them
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        ids, labels, mask = devices.to_device(batching.collate(self.train_set, part, self.pad_id), self.device)
+        with devices.autocast(self.device):
+            total = self.step_loss(ids, mask, labels) * weight
+        (total * (self.ranks.world / n)).backward()  # DDP averages over processes: sum / n overall
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return total.detach(), n, norm.detach()
+
+    def flops(self, batch) -> float:
+        """Model FLOPs of one step on a global batch, over every process (flops.py)."""
+        return train_flops(self.model.config, [(self.lengths[i], self.targets[i]) for i in batch], self.objective.fast)
+
+
+def start(build) -> Session:
+    """Set up a training process: device, threads, process group, student, encoded cuts, optimizer."""
+    import torch
+
+    from ..objective import CompactVocabulary, Objective
+
+    recipe, keys = build.recipe, build.keys
+    student, settings, seed, task = recipe["student"], recipe["still"], recipe["seed"], recipe["task"]
+    device = devices.resolve(settings.get("device"), int(os.environ.get("LOCAL_RANK", 0)))
+    ranks = distributed.start(device) if distributed.launched_by_torchrun() else distributed.Ranks()
+    threads = devices.set_threads()
+    devices.deterministic(device)
+    distributed.same_everywhere(f"{keys.still} (cuts {keys.cuts})", ranks, "Still key")
+    module = task_type(task["type"])
+    hearts, heads = build.load("cuts", "hearts"), build.load("cuts", "heads")
+    model, tokenizer = make_student(student, module.HEADS[student["arch"]], module.num_labels(task), seed,
+                                    (module.tokenizer_text(ex, task) for ex in hearts), recipe.path.parent)
+    model.to(device)
+    train_set = encode_cut(module, task, tokenizer, hearts, student)
+    eval_set = encode_cut(module, task, tokenizer, heads, student)
+    vocabulary = CompactVocabulary.for_model(model, train_set + eval_set, device)  # encoders: used rows only
+    objective = Objective(model, vocabulary=vocabulary)
+    # each process's gradients are summed over the processes once per step (DDP divides by world)
+    step_loss = objective if ranks.world == 1 else torch.nn.parallel.DistributedDataParallel(
+        objective, device_ids=[device] if device != "cpu" else None, gradient_as_bucket_view=True)
+    session = Session(ranks=ranks, device=device, threads=threads, model=model, tokenizer=tokenizer, objective=objective,
+                      step_loss=step_loss, optimizer=devices.adamw(model.parameters(), device, settings["lr"],
+                                                                   settings["weight_decay"]),
+                      train_set=train_set, eval_set=eval_set, lengths=[len(x) for x, _ in train_set],
+                      targets=[batching.target_count(ex, objective.causal) for ex in train_set],
+                      pad_id=special_ids(tokenizer)["pad"], grad_clip=settings["grad_clip"] or float("inf"))
+    return session
 
 
 def train(build, stop_after_steps=None) -> dict:
     """Train (or resume) the student; publishes the still artifact when all epochs are done.
 
+    Run alone, or as one of the processes torchrun started (distributed.py): then every process
+    trains its shard of each global batch and rank 0 alone writes checkpoints and the artifact.
     stop_after_steps: end early after that many optimizer steps, leaving the checkpoint (used
     by tests to simulate a killed run)."""
     import torch
 
     recipe, keys, store = build.recipe, build.keys, build.store
-    threads = set_threads()
-    module = task_type(recipe["task"]["type"])
-    student, settings, seed = recipe["student"], recipe["still"], recipe["seed"]
-    hearts, heads = build.load("cuts", "hearts"), build.load("cuts", "heads")
-    work = store.work_dir("still", keys.still)
-
-    task = recipe["task"]
-    model, tokenizer = make_student(student, module.HEADS[student["arch"]], module.num_labels(task), seed,
-                                    (module.tokenizer_text(ex, task) for ex in hearts), recipe.path.parent)
-    pad_id = special_ids(tokenizer)["pad"]
-    train_set = encode_cut(module, task, tokenizer, hearts, student)
-    eval_set = encode_cut(module, task, tokenizer, heads, student)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], betas=(0.9, 0.95),
-                                  weight_decay=settings["weight_decay"])
-    steps_per_epoch = math.ceil(len(train_set) / settings["batch_size"])
+    settings, seed = recipe["still"], recipe["seed"]
+    session = start(build)
+    ranks, device, model, optimizer = session.ranks, session.device, session.model, session.optimizer
+    steps_per_epoch = math.ceil(len(session.train_set) / settings["batch_size"])
     total_steps = steps_per_epoch * settings["epochs"]
     state = {"step": 0, "loss": [], "grad_norm": [], "lr": [], "eval_loss": [], "train_seconds": 0.0,
-             "train_positions": 0, "runs": []}
-    checkpoints = Checkpoints(work)
-    saved = checkpoints.load_latest(f"still {recipe.name}")
+             "train_positions": 0, "computed_positions": 0, "train_flops": 0.0, "runs": []}
+    checkpoints = Checkpoints(store.work_dir("still", keys.still))
+    saved = distributed.broadcast(checkpoints.load_latest(f"still {recipe.name}") if ranks.main else None, ranks)
     if saved is not None:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         state = json.loads(saved["state"])
-        torch.set_rng_state(saved["rng"])  # dropout continues exactly where it stopped
-        say(f"still {recipe.name}: resuming from step {state['step']} of {total_steps}")
-    run = _this_run(state, threads)
+        if ranks.main:
+            say(f"still {recipe.name}: resuming from step {state['step']} of {total_steps}")
+    del saved
+    run = _this_run(state, session.threads, ranks.world, device)
+    lengths = session.lengths
+
+    pending = []  # (loss sum on this process, targets in the global batch, grad norm) not yet read back
+
+    def read_back():
+        """Losses of the steps since the last call, summed over processes: one sync, not one per step."""
+        if not pending:
+            return
+        sums = distributed.all_sum([p[0].item() for p in pending], ranks, device)
+        for total, (_, n, norm, lr) in zip(sums, pending):
+            state["loss"].append(round(total / n, 5))
+            state["grad_norm"].append(round(norm.item(), 5))
+            state["lr"].append(lr)
+        pending.clear()
+
+    def save():
+        read_back()
+        if ranks.main:
+            _save_checkpoint(checkpoints, model, optimizer, state, run)
 
     model.train()
-    progress = bar(total=total_steps, desc=f"still {recipe.name}", unit="step")
-    progress.update(state["step"])
+    progress = bar(total=total_steps, desc=f"still {recipe.name}", unit="step") if ranks.main else None
+    if progress:
+        progress.update(state["step"])
     steps_this_run = 0
     for epoch in range(state["step"] // steps_per_epoch, settings["epochs"]):
-        batches = batches_for_epoch(train_set, settings["batch_size"], seed, epoch)
+        batches = batching.epoch_batches(lengths, settings["batch_size"], seed, epoch)
         for batch in batches[state["step"] - epoch * steps_per_epoch:]:
             started = time.perf_counter()
-            ids, labels, mask = collate(train_set, batch, pad_id)
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(state["step"], total_steps, settings["lr"], settings["warmup_ratio"])
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-            loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings["grad_clip"] or float("inf"))
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+            torch.manual_seed(step_seed(seed, state["step"], ranks.rank))
+            lr = lr_at(state["step"], total_steps, settings["lr"], settings["warmup_ratio"])
+            total, n, norm = session.step(batch, lr)
+            pending.append((total, n, norm, lr))
             state["step"] += 1
-            state["loss"].append(round(loss.item(), 5))
-            state["grad_norm"].append(round(norm.item(), 5))
-            state["lr"].append(optimizer.param_groups[0]["lr"])
             state["train_seconds"] += time.perf_counter() - started
-            state["train_positions"] += int(mask.sum())
-            progress.update(1)
-            progress.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}", refresh=False)
+            state["train_positions"] += sum(lengths[i] for i in batch)
+            state["computed_positions"] += batching.computed_positions(lengths, batch, ranks.world)
+            state["train_flops"] += session.flops(batch)
             steps_this_run += 1
+            if state["step"] % LOG_EVERY == 0:
+                started = time.perf_counter()
+                read_back()  # also waits for a GPU to finish the steps it queued
+                state["train_seconds"] += time.perf_counter() - started
+                if progress:
+                    progress.set_postfix(epoch=epoch + 1, loss=f"{state['loss'][-1]:.3f}", refresh=False)
+            if progress:
+                progress.update(1)
             if state["step"] % settings["checkpoint_every_steps"] == 0:
-                _save_checkpoint(checkpoints, model, optimizer, state, run)
+                save()
+            distributed.maybe_die(ranks, state["step"])
             if stop_after_steps is not None and steps_this_run >= stop_after_steps:
-                _save_checkpoint(checkpoints, model, optimizer, state, run)
-                progress.close()
+                save()
+                if progress:
+                    progress.close()
                 return {"stopped_at_step": state["step"]}
-        state["eval_loss"].append(round(eval_loss(model, eval_set, pad_id), 5))
-        progress.set_postfix(epoch=epoch + 1, val_loss=state["eval_loss"][-1], refresh=False)
-        _save_checkpoint(checkpoints, model, optimizer, state, run)
-    progress.close()
+        read_back()
+        state["eval_loss"].append(round(eval_loss(session.objective, session.eval_set, session.pad_id, device, ranks), 5))
+        if progress:
+            progress.set_postfix(epoch=epoch + 1, val_loss=state["eval_loss"][-1], refresh=False)
+        save()
+    if progress:
+        progress.close()
     run["to_step"], run["seconds"] = state["step"], round(time.time() - run.pop("_started"), 3)
+    if not ranks.main:
+        return {}
 
+    if session.objective.vocabulary is not None:  # AdamW's weight decay on the rows no step reached
+        decay = math.prod(1 - lr * settings["weight_decay"] for lr in state["lr"])
+        session.objective.vocabulary.restore(model, decay)
+    seconds = max(state["train_seconds"], 1e-9)
     history = {**state, "parameters": parameter_count(model), "steps_per_epoch": steps_per_epoch,
-               "train_examples": len(train_set), "eval_examples": len(eval_set),
+               "train_examples": len(session.train_set), "eval_examples": len(session.eval_set),
                # examples that reach the end of the window (cut, or exactly filling it): never silent
-               "at_window_end": sum(len(ids) >= student["max_length"] for ids, _ in train_set),
-               "positions_per_second": round(state["train_positions"] / max(state["train_seconds"], 1e-9), 1),
-               "threads": threads, "environment": environment(threads)}
+               "at_window_end": sum(len(ids) >= recipe["student"]["max_length"] for ids, _ in session.train_set),
+               "positions_per_second": round(state["train_positions"] / seconds, 1),
+               "real_token_fraction": round(state["train_positions"] / max(1, state["computed_positions"]), 4),
+               "flops_per_second": round(state["train_flops"] / seconds),
+               "threads": session.threads, "processes": ranks.world, "device": device,
+               "precision": devices.precision(device), "environment": environment(session.threads, device, ranks.world)}
     with store.build("still", keys.still, section=still_section(recipe), upstream={"cuts": keys.cuts}) as out:
-        torch.save(model.state_dict(), out / "model.pt")
+        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, out / "model.pt")
         (out / "config.json").write_text(model.config.to_json_string())
-        (out / "tokenizer.json").write_text(tokenizer.to_str())
+        (out / "tokenizer.json").write_text(session.tokenizer.to_str())
         (out / "history.json").write_text(json.dumps(history))
-        out.extra["summary"] = {k: history[k] for k in ("parameters", "train_examples", "positions_per_second")}
+        out.extra["summary"] = {k: history[k] for k in ("parameters", "train_examples", "positions_per_second",
+                                                        "real_token_fraction", "device", "processes")}
         out.extra["seconds"] = round(sum(r["seconds"] for r in state["runs"]), 3)  # every run, not just this one
         out.extra["runs"] = state["runs"]
+        out.extra["environment"] = history["environment"]
     checkpoints.clear()
     say(f"still {recipe.name}: {history['parameters']:,} parameters, {state['step']} steps, "
-        f"val_loss {state['eval_loss'][-1]:.4f}, {history['positions_per_second']:.0f} positions/s")
+        f"val_loss {state['eval_loss'][-1]:.4f}, {history['positions_per_second']:.0f} positions/s "
+        f"({history['real_token_fraction']:.1%} of computed positions real) on {device}, "
+        f"{ranks.world} process(es) x {session.threads} thread(s)")
     return history
 
 
@@ -212,9 +290,12 @@ def is_built(build, _=None) -> bool:
     return build.has("still")
 
 
-def run(build, _=None) -> dict:
+def run(build, _=None) -> dict | None:
     if build.has("still"):
         return build.store.manifest("still", build.keys.still)["summary"]
+    launch = distributed.launch_settings()
+    if launch.distributed and not distributed.launched_by_torchrun():
+        return distributed.launch_still(build, launch)
     return train(build)
 
 
