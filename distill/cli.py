@@ -1,5 +1,5 @@
 """`distill`: validate, build, pour, inspect, verify and reproduce without doit (the same stage
-functions doit runs)."""
+functions doit runs); push and pull for teams."""
 import argparse
 import json
 import os
@@ -174,6 +174,35 @@ def cmd_cellar(args):
         print(listing())
 
 
+def _builds(refs, store_root):
+    """One Build per named Recipe, or per Recipe in the recipes folder when none is named."""
+    from .build import Build
+    from .recipe import load_recipe, load_recipes
+    from .store import Store
+
+    store = Store(store_root)
+    if refs:
+        return [Build(load_recipe(recipe_path(ref)), store) for ref in refs]
+    recipes, problems = load_recipes(recipes_folder())
+    for problem in problems:
+        print(f"distill: warning: skipped {problem}", file=sys.stderr)
+    return [Build(recipe, store) for recipe in recipes]
+
+
+def cmd_push(args):
+    from .commands.sync import push
+
+    for build in _builds(args.recipes, args.store):
+        push(build, args.remote)
+
+
+def cmd_pull(args):
+    from .commands.sync import pull
+
+    for build in _builds(args.recipes, args.store):
+        pull(build, args.remote)
+
+
 def _allow_option(parser):
     parser.add_argument("--allow-endpoint", action="append", default=[], metavar="URL",
                         help="let this teacher endpoint (a base_url, or openai/anthropic/gemini for their own APIs) "
@@ -234,6 +263,13 @@ def main(argv=None):
     p = sub.add_parser("cellar", help="list the Spirits in the cellar index; 'cellar build' writes the static site")
     p.add_argument("action", nargs="?", choices=["list", "build"], default="list")
     p.set_defaults(func=cmd_cellar)
+
+    for name, verb, direction in (("push", cmd_push, "to"), ("pull", cmd_pull, "from")):
+        p = sub.add_parser(name, help=f"copy a Recipe's artifacts and teacher answers {direction} the remote store")
+        p.add_argument("recipes", nargs="*", metavar="RECIPE", help="recipe files or names (default: every Recipe)")
+        p.add_argument("--remote", metavar="URL", help="instead of DISTILL_REMOTE: s3://bucket/prefix or file:///folder")
+        p.add_argument("--store", help="store root (default: $DISTILL_STORE or .distill)")
+        p.set_defaults(func=verb)
 
     args, extra = parser.parse_known_args(argv)
     if args.command == "pour" and not any(e.startswith("-") for e in extra):
