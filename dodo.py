@@ -26,6 +26,24 @@ DOIT_CONFIG = {
     "dep_file": str(STORE / "doit-state.json"),
 }
 
+
+def _check_settings():
+    """A remote store URL or user config that cannot work is one line here, before any task runs
+    (inside an up-to-date check it would be a traceback)."""
+    from distill.errors import DistillError
+    from distill.remote import open_remote
+    from distill.settings import remote_url
+
+    try:
+        url = remote_url()
+        if url:
+            open_remote(url, "DISTILL_REMOTE")
+    except DistillError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+_check_settings()
 RECIPE_LIST, _problems = load_recipes(RECIPES, RecipeCache(STORE / "recipe-cache.json"))
 for _problem in _problems:
     print(f"warning: skipped {_problem}", file=sys.stderr)

@@ -14,7 +14,7 @@ from .errors import DistillError
 from .hashing import canonical_json, digest, stage_key
 from .keys import Keys, bottle_variants, variants_of
 from .recipe import Recipe
-from .store import Store
+from .store import AUTO, Store
 
 
 def _categories(recipe: Recipe):
@@ -98,11 +98,12 @@ class Build:
                 f"(or set DISTILL_ALLOW_ENDPOINTS={where}) to allow it, or pull a teacher cache that holds these answers")
 
     @classmethod
-    def from_data(cls, data: dict, store_root=None, allow=()) -> "Build":
+    def from_data(cls, data: dict, store_root=None, allow=(), remote=AUTO) -> "Build":
         """A Build for a normalised Recipe embedded in a Spirit or published in a cellar index.
 
         Used as recorded, not re-normalised: a default added to the schema since bottling must
-        not change its recipe hash or its stage keys. Validated, since it may come from anyone."""
+        not change its recipe hash or its stage keys. Validated, since it may come from anyone.
+        `remote=None` builds without the remote tier (reproduce must really rebuild)."""
         import copy
         from pathlib import Path
 
@@ -114,7 +115,7 @@ class Build:
         validate({k: v for k, v in data.items() if k != "parent"}, path, {})
         recipe = Recipe(name=data["name"], path=path, data=copy.deepcopy(data), parent=data.get("parent"), _lines={},
                         foreign="embedded")
-        return cls(recipe, Store(store_root), allow)
+        return cls(recipe, Store(store_root, remote), allow)
 
     def key(self, stage: str, instance: str | None = None) -> str:
         key = self.keys.of(stage)

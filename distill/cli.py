@@ -1,5 +1,5 @@
 """`distill`: validate, build, pour, inspect, verify and reproduce without doit (the same stage
-functions doit runs)."""
+functions doit runs); push, pull and publish for teams."""
 import argparse
 import json
 import os
@@ -163,9 +163,11 @@ def cmd_inspect(args):
 
 
 def cmd_verify(args):
-    from .commands.verify import render, verify
+    from .commands.verify import render, verify_refs
 
-    checks = verify(args.spirits, args.store, args.allow_endpoint)
+    if not args.spirits and not args.cellar:
+        raise DistillError("name Spirit files or bottle URLs to verify, or a published Cellar with --cellar <url>")
+    checks = verify_refs(args.spirits, args.store, args.allow_endpoint, args.cellar)
     print(render(checks, args.json))
     if not all(c.ok for c in checks):
         raise SystemExit(1)
@@ -174,7 +176,7 @@ def cmd_verify(args):
 def cmd_reproduce(args):
     from .commands.reproduce import reproduce
 
-    result = reproduce(args.ref, args.store, allow=args.allow_endpoint)
+    result = reproduce(args.ref, args.store, allow=args.allow_endpoint, cellar=args.cellar)
     if args.json:
         print(json.dumps(result, indent=2))
     if not (result["bit_identical"] or result["proof_within_tolerance"]):
@@ -184,12 +186,68 @@ def cmd_reproduce(args):
 def cmd_cellar(args):
     from .cellar.index import listing
 
-    if args.action == "build":
+    if args.action == "build" and args.source:
+        from .cellar.site import build_remote_site
+
+        print(f"wrote {build_remote_site(args.source, Path(args.out)) / 'index.html'}")
+    elif args.action == "build":
         from .cellar.site import build_site
 
         print(f"wrote {build_site() / 'index.html'}")
+    elif args.source:
+        from .cellar.remote import read_index
+        from .remote import open_remote
+
+        print(listing(read_index(open_remote(args.source, "--from")), args.source))
     else:
         print(listing())
+
+
+def _builds(refs, store_root):
+    """One Build per named Recipe, or per Recipe in the recipes folder when none is named."""
+    from .build import Build
+    from .recipe import load_recipe, load_recipes
+    from .store import Store
+
+    store = Store(store_root)
+    if refs:
+        return [Build(load_recipe(recipe_path(ref)), store) for ref in refs]
+    recipes, problems = load_recipes(recipes_folder())
+    for problem in problems:
+        print(f"distill: warning: skipped {problem}", file=sys.stderr)
+    return [Build(recipe, store) for recipe in recipes]
+
+
+def cmd_push(args):
+    from .commands.sync import push
+
+    for build in _builds(args.recipes, args.store):
+        push(build, args.remote)
+
+
+def cmd_pull(args):
+    from .commands.sync import pull
+
+    for build in _builds(args.recipes, args.store):
+        pull(build, args.remote)
+
+
+def cmd_publish(args):
+    from .cellar.publish import publish
+    from .formats import names as format_names
+
+    path = Path(args.ref)
+    if path.is_file() and path.suffix.lstrip(".") in format_names():
+        from .spirit import load_spirit
+
+        spirit = load_spirit(path)
+        name, recipe_hash = spirit.recipe["name"], spirit.recipe_hash
+    else:
+        from .recipe import load_recipe
+
+        recipe = load_recipe(recipe_path(args.ref))
+        name, recipe_hash = recipe.name, recipe.hash
+    publish(name, recipe_hash, args.to)
 
 
 def _allow_option(parser):
@@ -243,7 +301,8 @@ def main(argv=None):
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("verify", help="re-check published Spirits: recipe hash, digests, runtime, proof, agreement")
-    p.add_argument("spirits", nargs="+")
+    p.add_argument("spirits", nargs="*", metavar="SPIRIT", help="bottle files or bottle URLs (s3://, https://, file://)")
+    p.add_argument("--cellar", metavar="URL", help="verify every bottle of the Cellar published at URL")
     p.add_argument("--json", action="store_true", help="machine-readable result for CI")
     p.add_argument("--store", help="store for rebuilding heads (default: $DISTILL_STORE or .distill)")
     _allow_option(p)
@@ -251,6 +310,7 @@ def main(argv=None):
 
     p = sub.add_parser("reproduce", help="rebuild a published Spirit from its Recipe hash (or file) and compare")
     p.add_argument("ref", help="a recipe hash from the cellar index, or a Spirit file")
+    p.add_argument("--cellar", metavar="URL", help="find the recipe hash in the Cellar published at URL (s3://, https://)")
     p.add_argument("--store", help="scratch store to rebuild in (default: a new temp folder)")
     p.add_argument("--json", action="store_true")
     _allow_option(p)
@@ -258,7 +318,21 @@ def main(argv=None):
 
     p = sub.add_parser("cellar", help="list the Spirits in the cellar index; 'cellar build' writes the static site")
     p.add_argument("action", nargs="?", choices=["list", "build"], default="list")
+    p.add_argument("--from", dest="source", metavar="URL", help="a Cellar published at URL instead of the local one")
+    p.add_argument("--out", default="cellar-site", help="with --from: where to write the site (default: cellar-site)")
     p.set_defaults(func=cmd_cellar)
+
+    for name, verb, direction in (("push", cmd_push, "to"), ("pull", cmd_pull, "from")):
+        p = sub.add_parser(name, help=f"copy a Recipe's artifacts and teacher answers {direction} the remote store")
+        p.add_argument("recipes", nargs="*", metavar="RECIPE", help="recipe files or names (default: every Recipe)")
+        p.add_argument("--remote", metavar="URL", help="instead of DISTILL_REMOTE: s3://bucket/prefix or file:///folder")
+        p.add_argument("--store", help="store root (default: $DISTILL_STORE or .distill)")
+        p.set_defaults(func=verb)
+
+    p = sub.add_parser("publish", help="put a Spirit (bottles, notes, loss curve) into a shared Cellar and its index")
+    p.add_argument("ref", metavar="RECIPE|SPIRIT", help="a Recipe name or file, or a bottle of the local cellar")
+    p.add_argument("--to", required=True, metavar="URL", help="the Cellar: s3://bucket/prefix or file:///folder")
+    p.set_defaults(func=cmd_publish)
 
     args, extra = parser.parse_known_args(argv)
     if args.command == "pour" and not any(e.startswith("-") for e in extra):

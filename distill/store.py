@@ -3,6 +3,8 @@
 Artifacts are built in a temp folder beside their final place, fsynced, then renamed into
 place, so a crash leaves no half artifact and two builders of one key cannot corrupt it.
 A manifest whose files do not match their digests is a miss (warned about), never a success.
+With a remote configured (DISTILL_REMOTE, see remote_tier.py) a local miss asks the remote next,
+and every artifact built here is uploaded once it is in place.
 """
 import contextlib
 import fcntl
@@ -85,10 +87,27 @@ def _fsync_tree(folder: Path):
         os.close(fd)
 
 
+AUTO = "auto"  # Store(remote=AUTO): the remote the user configured, if any
+
+
 class Store:
-    def __init__(self, root=None):
+    """`remote`: AUTO (DISTILL_REMOTE or the user config), None (this store alone) or a RemoteTier."""
+
+    def __init__(self, root=None, remote=AUTO):
         self.root = Path(root).resolve() if root else default_root()
         self.stats = StatCache(self.root / "stat-cache.json")
+        self._remote = remote
+
+    @property
+    def remote(self):
+        """The remote tier, opened on first use (so a store without one never imports s3fs)."""
+        if self._remote == AUTO:
+            from .remote_tier import RemoteTier
+            from .settings import remote_url
+
+            url = remote_url()
+            self._remote = RemoteTier.for_url(url) if url else None
+        return self._remote
 
     # where things live
     @property
@@ -116,7 +135,13 @@ class Store:
             return None
 
     def has(self, stage: str, key: str, verify: bool = True) -> bool:
-        """True when the artifact exists (and, with verify, every file matches its digest). A
+        """True when the artifact is here or, failing that, could be fetched intact from the remote."""
+        if self.has_local(stage, key, verify):
+            return True
+        return self.remote is not None and self.remote.fetch(self, stage, key)
+
+    def has_local(self, stage: str, key: str, verify: bool = True) -> bool:
+        """True when the artifact exists here (and, with verify, every file matches its digest). A
         corrupt artifact is named in a warning and removed, so the next build replaces it."""
         manifest = self.manifest(stage, key)
         if manifest is None:
@@ -216,6 +241,8 @@ class Store:
                 yield building
                 self._publish(tmp, final, stage, key, {"section": section, "upstream": upstream or {},
                                                        "seconds": round(time.time() - started, 3), **building.extra})
+                if self.remote is not None:
+                    self.remote.upload(self, stage, key)  # a warning, never a failure, if the remote is away
             finally:
                 if tmp.exists():
                     shutil.rmtree(tmp, ignore_errors=True)
@@ -229,8 +256,14 @@ class Store:
                     "files": files, "seconds": fields.pop("seconds"),
                     "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **fields}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        self.place(tmp, stage, key)
+
+    def place(self, tmp: Path, stage: str, key: str):
+        """Move a complete artifact folder (manifest written) into place: fsync, then one rename.
+        Called with the key's lock held."""
         _fsync_tree(tmp)
-        if final.exists() and self.has(stage, key, verify=True):
+        final = self.path(stage, key)
+        if final.exists() and self.has_local(stage, key, verify=True):
             return  # someone else published the same key first: theirs is identical by construction
         self.remove(stage, key)
         os.replace(tmp, final)

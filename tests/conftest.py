@@ -14,6 +14,12 @@ sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("DISTILL_PROGRESS", "off")
 os.environ.setdefault("DISTILL_THREADS", "2")
+# Hermetic: no remote store, published Cellar, user config or cloud credential of the person running
+# the tests takes part; the team tests set their own (a SeaweedFS on loopback).
+for _variable in ("DISTILL_REMOTE", "DISTILL_CELLARS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                  "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+    os.environ.pop(_variable, None)
+os.environ["DISTILL_CONFIG"] = os.devnull
 
 
 def tiny_recipe_data(tools=("get_weather", "set_timer", "convert_currency", "control_lights")) -> dict:
@@ -99,3 +105,13 @@ def gguf_built(built_tiny, tmp_path_factory):
         assert result.returncode == 0, result.stderr[-3000:]
         assert "-- still:tiny" in result.stdout and "-- notes:tiny" in result.stdout  # reused, not retrained
         yield root
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """One real S3 server (SeaweedFS) on loopback for the whole session; each test uses its own prefix."""
+    from tests.s3_server import SeaweedFS
+
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start()
+    yield server
+    server.stop()

@@ -71,8 +71,9 @@ def test_names_are_looked_up_in_distill_recipes(tmp_path):
 
 
 def test_a_closed_pipe_is_quiet(tmp_path):
-    result = subprocess.run(f"{sys.executable} -m distill.cli keys needle | head -1", shell=True, capture_output=True,
-                            text=True, cwd=ROOT)
+    # the file, not the name: a session fixture may have pointed DISTILL_RECIPES at its own folder
+    result = subprocess.run(f"{sys.executable} -m distill.cli keys recipes/needle.yaml | head -1", shell=True,
+                            capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip() == "{" and result.stderr == ""
 
 

@@ -84,10 +84,10 @@ def human_count(n: int) -> str:
     return f"{n / 1e6:.1f}M" if n >= 100_000 else f"{n / 1e3:.1f}k"
 
 
-def listing() -> str:
-    rows = sorted(read_index()["spirits"].values(), key=lambda e: e["name"])
+def listing(index: dict | None = None, where=None) -> str:
+    rows = sorted((index or read_index())["spirits"].values(), key=lambda e: e["name"])
     if not rows:
-        return f"the cellar at {cellar_root()} is empty; build a Spirit with `doit bottle:<name>-onnx`"
+        return f"the cellar at {where or cellar_root()} is empty; build a Spirit with `doit bottle:<name>-onnx`"
     lines = [f"{'name':<16} {'task':<10} {'proof':>6} {'field':>6}  {'params':>7}  {'recipe hash':<32}  bottles"]
     for e in rows:
         bottles = ", ".join(f"{fmt} {b['bytes'] / 1e6:.1f}MB" for fmt, b in sorted(e["bottles"].items()))

@@ -3,6 +3,7 @@ one page per Spirit with its Tasting Notes, loss curve, Recipe, lineage and bott
 Every link is relative, so the folder can be served or opened from disk as it is."""
 import html
 import json
+import sys
 from pathlib import Path
 
 from .index import cellar_root, human_count, read_index
@@ -45,27 +46,28 @@ def _page(title, body, script=""):
 
 def _field_cell(spirit) -> str:
     f = spirit.get("field_proof")
-    return f"{f['degrees']} <small>on {f['n']} real examples</small>" if f else "<small>no field set</small>"
+    if not f:
+        return "<small>no field set</small>"
+    return f"{html.escape(str(f['degrees']))} <small>on {html.escape(str(f['n']))} real examples</small>"
 
 
 def _proofs_line(spirit) -> str:
     """Both proofs, labelled: real text first when the Spirit was measured on a field set."""
     p, f = spirit["proof"], spirit.get("field_proof")
-    heads = f"heads {p['degrees']} <small>{html.escape(p['metric'])} on {p['n']} synthetic held-out examples</small>"
-    if not f:
-        return heads
-    return f"field {f['degrees']} <small>on {f['n']} real examples</small> · {heads}"
+    heads = (f"heads {html.escape(str(p['degrees']))} <small>{html.escape(p['metric'])} on {html.escape(str(p['n']))} "
+             "synthetic held-out examples</small>")
+    return f"field {_field_cell(spirit)} · {heads}" if f else heads
 
 
 def _index_page(spirits) -> str:
     tasks = sorted({s["task_type"] for s in spirits})
-    options = "".join(f"<option value='{t}'>{t}</option>" for t in tasks)
+    options = "".join(f"<option value='{html.escape(t)}'>{html.escape(t)}</option>" for t in tasks)
     rows = "".join(
-        f"<tr data-task='{s['task_type']}' data-proof='{s['proof']['value']:.6f}'>"
-        f"<td><a href='{s['name']}.html'>{html.escape(s['name'])}</a></td><td>{s['task_type']}</td>"
-        f"<td>{s['proof']['degrees']} <small>{html.escape(s['proof']['metric'])}</small></td><td>{_field_cell(s)}</td>"
+        f"<tr data-task='{html.escape(s['task_type'])}' data-proof='{s['proof']['value']:.6f}'>"
+        f"<td><a href='{s['name']}.html'>{html.escape(s['name'])}</a></td><td>{html.escape(s['task_type'])}</td>"
+        f"<td>{html.escape(s['proof']['degrees'])} <small>{html.escape(s['proof']['metric'])}</small></td><td>{_field_cell(s)}</td>"
         f"<td>{human_count(s['parameters'])}</td><td>{html.escape(s['teacher'])}</td>"
-        f"<td><code>{s['recipe_hash'][:12]}</code></td><td>{s['built'][:10]}</td></tr>" for s in spirits)
+        f"<td><code>{s['recipe_hash'][:12]}</code></td><td>{html.escape(s['built'][:10])}</td></tr>" for s in spirits)
     body = (f"<h1>The Cellar</h1><p>{len(spirits)} Spirit(s). Click <em>proof</em> to sort.</p>"
             f"<label>Task type <select id=task><option value=''>all</option>{options}</select></label>"
             "<table id=spirits><thead><tr><th>Spirit</th><th>task</th><th id=by-proof class=sort>proof (heads)</th>"
@@ -74,9 +76,13 @@ def _index_page(spirits) -> str:
     return _page("The Cellar", body, INDEX_SCRIPT)
 
 
-def _spirit_page(spirit, notes, pictures, names_by_hash) -> str:
+def _local_link(spirit, filename) -> str:
+    return f"../{spirit['name']}/{filename}"
+
+
+def _spirit_page(spirit, notes, pictures, names_by_hash, bottle_link=_local_link) -> str:
     name = spirit["name"]
-    bottles = "".join(f"<tr><td>.{fmt}</td><td><a href='../{name}/{html.escape(b['file'])}' download>{html.escape(b['file'])}</a>"
+    bottles = "".join(f"<tr><td>.{fmt}</td><td><a href='{html.escape(bottle_link(spirit, b['file']))}' download>{html.escape(b['file'])}</a>"
                       f"</td><td>{b['bytes'] / 1e6:.1f} MB</td><td><code>{b['sha256'][:16]}…</code></td></tr>"
                       for fmt, b in sorted(spirit["bottles"].items()))
     parent = spirit.get("parent")
@@ -104,10 +110,11 @@ def _spirit_page(spirit, notes, pictures, names_by_hash) -> str:
     return _page(f"{name} — Distillarium Spirit", body)
 
 
-def build_site() -> Path:
-    """Write cellar/site/: index.html and <name>.html per Spirit in the index."""
-    root = cellar_root()
-    spirits = sorted(read_index()["spirits"].values(), key=lambda s: -s["proof"]["value"])
+def build_site(root: Path | None = None, index: dict | None = None, bottle_link=_local_link) -> Path:
+    """Write <root>/site/: index.html and <name>.html per Spirit in the index (by default the
+    local cellar's); each page reads <root>/<name>/notes.json and its pictures."""
+    root = root or cellar_root()
+    spirits = sorted((index or read_index())["spirits"].values(), key=lambda s: -s["proof"]["value"])
     site = root / "site"
     site.mkdir(parents=True, exist_ok=True)
     (site / "index.html").write_text(_index_page(spirits), encoding="utf-8")
@@ -116,5 +123,27 @@ def build_site() -> Path:
         folder = root / spirit["name"]
         notes = json.loads((folder / "notes.json").read_text()) if (folder / "notes.json").exists() else {}
         pictures = sorted(p.name for p in folder.glob("*.png"))
-        (site / f"{spirit['name']}.html").write_text(_spirit_page(spirit, notes, pictures, names_by_hash), encoding="utf-8")
+        try:
+            page = _spirit_page(spirit, notes, pictures, names_by_hash, bottle_link)
+        except (KeyError, TypeError, ValueError, AttributeError):  # notes.json of another shape (or from elsewhere)
+            print(f"warning: {folder / 'notes.json'} is not Tasting Notes this version can show; the page leaves them out",
+                  file=sys.stderr)
+            page = _spirit_page(spirit, {}, pictures, names_by_hash, bottle_link)
+        (site / f"{spirit['name']}.html").write_text(page, encoding="utf-8")
     return site
+
+
+def build_remote_site(url: str, out: Path) -> Path:
+    """The site of a published Cellar: its index, notes and pictures copied into `out` (each
+    checked against its sha256), download links pointing at the bottles where they are published."""
+    from ..remote import open_remote
+    from .remote import download
+    from .remote import read_index as read_remote_index
+
+    remote = open_remote(url, "--from")
+    index = read_remote_index(remote)
+    for spirit in index["spirits"].values():
+        for filename in spirit.get("files", {}):
+            if filename.endswith(".png") or filename in ("notes.json", "notes.md"):
+                download(remote, spirit, filename, out / spirit["name"])
+    return build_site(out, index, lambda spirit, filename: remote.where(f"{spirit['folder']}/{filename}"))

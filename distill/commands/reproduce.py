@@ -19,12 +19,37 @@ from ..recipe import RECIPE_HASH_RE
 REPRODUCE_TOLERANCE = 0.03  # 3 proof points across thread counts or platforms
 
 
-def _published(ref: str):
+def _from_cellar(ref: str, url: str):
+    """What a published Cellar says about a recipe hash: its Recipe (hash-checked), and the weights
+    digest and training environment of its .pt bottle (downloaded, sha256-checked) when it has one."""
+    from ..cellar.remote import download, read_entry
+    from ..remote import open_remote
+    from ..spirit import load_spirit
+
+    if not RECIPE_HASH_RE.match(ref):
+        raise DistillError(f"{ref}: with --cellar, give the 32-hex recipe hash of a published Spirit")
+    remote = open_remote(url, "--cellar")
+    entry = read_entry(remote, ref)
+    if entry is None:
+        raise DistillError(f"recipe hash {ref} is not published at {remote.where('entries/')}; "
+                           f"list what is with `distill cellar list --from {url}`")
+    weights, env = None, None
+    pt = next((b["file"] for b in entry["bottles"].values() if b["file"].endswith(".pt")), None)
+    if pt is not None:
+        with tempfile.TemporaryDirectory(prefix="distill-reproduce-") as scratch:
+            spirit = load_spirit(download(remote, entry, pt, Path(scratch)))
+            weights, env = json.loads(spirit.meta.get("digests", "{}")).get("weights"), spirit.environment
+    return entry["recipe"], weights, entry["proof"]["value"], env
+
+
+def _published(ref: str, cellar: str | None = None):
     """(normalised recipe, weights digest or None, proof value, training environment or None)
-    of a Spirit file or a recipe hash."""
+    of a Spirit file or a recipe hash (in the local cellar index, or in the Cellar at `cellar`)."""
     from ..cellar.index import cellar_root, find_recipe_by_hash, read_index
     from ..spirit import load_spirit
 
+    if cellar:
+        return _from_cellar(ref, cellar)
     path = Path(ref)
     if path.exists():
         spirit = load_spirit(path)
@@ -60,13 +85,25 @@ def _bottle_in_store(recipe_hash: str):
     return None
 
 
-def reproduce(ref: str, store_root=None, report=print, allow=()) -> dict:
+def _teacher_answers(build, report):
+    """An API teacher's Mash is rebuilt by replaying answers: the team's too, when a remote is configured."""
+    from ..store import Store
+    from ..teachers import sync
+
+    tier = Store(build.store.root).remote
+    added = sync.pull_answers(tier, build.recipe, build.store.teacher_cache)
+    if added:
+        report(f"teacher answers from {tier.url}: {added} added to the replay cache")
+
+
+def reproduce(ref: str, store_root=None, report=print, allow=(), cellar=None) -> dict:
     from ..build import Build
     from ..formats import weights_digest
 
-    data, published_weights, published_proof, published_env = _published(ref)
+    data, published_weights, published_proof, published_env = _published(ref, cellar)
     store_root = store_root or tempfile.mkdtemp(prefix="distill-reproduce-")
-    build = Build.from_data(data, store_root, allow)
+    build = Build.from_data(data, store_root, allow, remote=None)  # rebuilt here, never fetched
+    _teacher_answers(build, report)
     found = differences(published_env, environment(device=resolve(build.recipe["still"].get("device"), strict=False)))
     report(f"reproducing {build.recipe.name} (recipe {build.recipe.hash}) in {Path(store_root).resolve()} "
            f"with {training_threads()} thread(s)")

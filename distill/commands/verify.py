@@ -70,10 +70,11 @@ def environment_check(name: str, spirit) -> Check:
                  else "differs from training: " + "; ".join(found))
 
 
-def verify_file(path, store_root=None, heads_cache=None, allow=()) -> tuple[list[Check], object, list]:
+def verify_file(path, store_root=None, heads_cache=None, allow=(), label=None) -> tuple[list[Check], object, list]:
+    """`label`: how the file is named in the report (the URL it was downloaded from)."""
     from ..spirit import load_spirit
 
-    name = str(path)
+    name = label or str(path)
     try:
         spirit = load_spirit(path)
     except DistillError as err:
@@ -126,15 +127,16 @@ def _proof_check(name, measured: float, recorded: float, wtype: str, heads: int)
                                     f"recorded {100 * recorded:.2f}° ({rule})")
 
 
-def verify(paths, store_root=None, allow=()) -> list[Check]:
+def verify(paths, store_root=None, allow=(), labels=None) -> list[Check]:
     """All checks for all files, then agreement between bottles of the same Spirit. `allow`: teacher
     endpoints the user lets receive a credential when heads must be rebuilt (none by default)."""
     checks, poured, heads_cache = [], {}, {}
-    for path in paths:
-        file_checks, spirit, preds = verify_file(path, store_root, heads_cache, allow)
+    labels = labels or [str(p) for p in paths]
+    for path, label in zip(paths, labels):
+        file_checks, spirit, preds = verify_file(path, store_root, heads_cache, allow, label)
         checks += file_checks
         if preds:
-            poured.setdefault(spirit.recipe_hash, []).append((str(path), weight_type(spirit), preds))
+            poured.setdefault(spirit.recipe_hash, []).append((label, weight_type(spirit), preds))
     for group in poured.values():
         group.sort(key=lambda entry: entry[1] != LOSSLESS)  # compare against a lossless bottle when there is one
         first_path, first_type, first = group[0]
@@ -166,3 +168,38 @@ def render(checks: list[Check], as_json: bool) -> str:
     failed = sum(not c.ok for c in checks)
     lines.append(f"{len(checks) - failed} passed, {failed} failed" if failed else f"all {len(checks)} checks passed")
     return "\n".join(lines)
+
+
+def is_url(ref: str) -> bool:
+    return "://" in str(ref)
+
+
+def verify_refs(refs, store_root=None, allow=(), cellar=None) -> list[Check]:
+    """Files, bottle URLs and every bottle of a published Cellar: URLs are downloaded first (checked
+    against the sha256 their Cellar lists) and reported under their URL."""
+    import tempfile
+    from pathlib import Path
+
+    from ..cellar.remote import bottle_files, fetch_bottle_url, read_index
+    from ..remote import open_remote
+
+    with tempfile.TemporaryDirectory(prefix="distill-verify-") as scratch:
+        paths, labels, failed = [], [], []
+        urls = [r for r in refs if is_url(r)]
+        if cellar:
+            remote = open_remote(cellar, "--cellar")
+            for entry in read_index(remote)["spirits"].values():
+                urls += [remote.where(f"{entry['folder']}/{f}") for f in bottle_files(entry)]
+            if not urls:
+                raise DistillError(f"{remote.where('index.json')}: the Cellar lists no bottles to verify")
+        for ref in refs:
+            if not is_url(ref):
+                paths.append(ref)
+                labels.append(str(ref))
+        for i, url in enumerate(urls):
+            try:
+                paths.append(fetch_bottle_url(url, Path(scratch) / str(i)))
+                labels.append(url)
+            except DistillError as err:  # a damaged or missing download fails its own check; the others go on
+                failed.append(Check(url, "download", False, str(err)))
+        return failed + verify(paths, store_root, allow, labels)

@@ -5,6 +5,8 @@ A parent named by hash comes from a cellar index: it is data written by someone 
 validated like any Recipe and never trusted with a credential (see teachers/).
 """
 import copy
+import json
+import os
 import re
 from pathlib import Path
 
@@ -42,10 +44,14 @@ def resolve_parent(path: Path, lines: dict, ref, load, seen) -> tuple[dict, str,
         from ..cellar.index import find_recipe_by_hash, index_path
 
         data = find_recipe_by_hash(ref)
-        if data is None:
-            raise _fork_error(path, lines, f"no published Recipe with hash {ref} in the cellar index; "
-                                           "build or fetch it first")
-        return data, ref, [index_path()]
+        if data is not None:
+            return data, ref, [index_path()]
+        copy_path = _from_published_cellars(ref, path, lines)
+        if copy_path is None:
+            raise _fork_error(path, lines, f"no published Recipe with hash {ref} in the cellar index nor in the "
+                                           "Cellars of DISTILL_CELLARS; build it, or name the Cellar that has it: "
+                                           "DISTILL_CELLARS=<url>")
+        return json.loads(copy_path.read_text()), ref, [copy_path]
     if not NAME_RE.match(ref):
         raise _fork_error(path, lines, f"{ref!r} is neither a recipe name (lowercase letters, digits, dashes: "
                                        "a file in the same folder) nor a 32-hex recipe hash")
@@ -58,3 +64,32 @@ def resolve_parent(path: Path, lines: dict, ref, load, seen) -> tuple[dict, str,
         raise _fork_error(path, lines, f"fork cycle through '{ref}'")
     parent = load(parent_path, seen)
     return parent.data, parent.hash, [parent_path, *parent.sources]
+
+
+def _from_published_cellars(ref: str, path, lines) -> Path | None:
+    """A parent Recipe from a Cellar someone published (settings.cellar_urls), kept as
+    <store>/cellar-recipes/<hash>.json. It is checked to hash to `ref` before it is kept, so the
+    copy can stand for it from then on (and the Recipe cache can watch that file)."""
+    from ..cellar.remote import find_recipe
+    from ..errors import DistillError
+    from ..settings import cellar_urls
+    from ..store import default_root
+    from . import recipe_hash
+
+    kept = default_root() / "cellar-recipes" / f"{ref}.json"
+    try:
+        if recipe_hash(json.loads(kept.read_text())) == ref:
+            return kept
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    try:
+        found = find_recipe(ref, cellar_urls())
+    except DistillError as err:
+        raise _fork_error(path, lines, str(err)) from None
+    if found is None:
+        return None
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    tmp = kept.with_name(f".{kept.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(found[0], sort_keys=True, ensure_ascii=False))
+    os.replace(tmp, kept)
+    return kept

@@ -11,7 +11,7 @@ from ..hashing import canonical_json, digest
 from ..keys import shard_section
 from ..progress import bar, say
 from ..tasks import Rejected, task_type
-from ..teachers import TeacherClient, Usage
+from ..teachers import TeacherClient, Usage, sync
 
 MAX_REQUEST_ROUNDS = 4  # how many waves to ask for when the teacher's answers keep being rejected
 
@@ -102,6 +102,7 @@ def run(build, _=None) -> dict:
     missing = [(name, spec) for name, spec in categories if not store.has("mash", keys.shards[name])]
     if not missing:
         return {"built": 0, "requests": 0}
+    sync.pull_for_shards(build, [name for name, _ in missing])  # answers a teammate paid for are free here
     client = TeacherClient(recipe["teacher"], recipe["seed"], cache_dir=store.teacher_cache,
                            replay_only=build.teacher_replay_reason())
     total_requests = 0
@@ -110,13 +111,18 @@ def run(build, _=None) -> dict:
         progress = bar(total=sum(module.shard_size(spec, recipe["mash"]["examples_per_category"], len(categories))
                                  for _, spec in missing), desc=f"mash {recipe.name}", unit="ex")
         for name, spec in missing:
+            asked_before = len(client.asked)
             examples, stats = build_shard(recipe, name, spec, client, progress)
+            answers = sorted(set(client.asked[asked_before:]))  # what `distill push` shares with this shard
             key = keys.shards[name]
             with store.build("mash", key, section=shard_section(recipe, spec)) as out:
                 with open(out / "shard.jsonl", "w", encoding="utf-8") as f:
                     for example in examples:
                         f.write(json.dumps(example, ensure_ascii=False) + "\n")
                 out.extra["stats"] = stats
+                if answers:
+                    out.extra["teacher_cache_keys"] = answers
+            sync.push_for_shard(build, name, answers)
             total_requests += stats["requests"]
             store.log_usage(recipe.name, "mash", name, stats)
         progress.close()

@@ -130,6 +130,7 @@ class TeacherClient:
         self._rng = random.Random()
         self._lock = threading.Lock()
         self._pool = None
+        self.asked = []  # cache keys of every request, in order: the answers a Mash shard was built from
 
     def cache_key(self, request: dict) -> str:
         """The full request that determines the answer: provider, model, output-changing params,
@@ -142,6 +143,8 @@ class TeacherClient:
 
     def ask(self, request: dict) -> Answer:
         key = self.cache_key(request) if self._cache is not None else None
+        if key is not None:
+            self.asked.append(key)
         answer = self._cached(key) if key else None
         if answer is None:
             answer = self._call(request)
