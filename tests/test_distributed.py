@@ -79,14 +79,14 @@ def test_killing_either_rank_resumes_to_the_same_weights(two_processes, tmp_path
                     "again to resume from step 4"], killed.stderr[-3000:]
     assert "Traceback" not in killed.stderr
     again = _build(path, store, "--until", "still", "--nproc", "2", kill="0:11")  # now rank 0, after step 11
-    assert again.returncode == 2 and "rank 0" in again.stderr and "resume from step 9" in again.stderr, again.stderr[-3000:]
+    assert again.returncode == 2 and "rank 0" in again.stderr and "resume from step 10" in again.stderr, again.stderr[-3000:]
     assert "Traceback" not in again.stderr
     done = _build(path, store, "--until", "still", "--nproc", "2")
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "resuming from step 9 of 18" in done.stderr
+    assert "resuming from step 10 of 20" in done.stderr  # 10 steps an epoch: every 4th and each epoch's end saved
     build = Build(load_recipe(path), Store(store))
     runs = build.store.manifest("still", build.keys.still)["runs"]
-    assert [(r["from_step"], r["to_step"]) for r in runs] == [(0, 4), (4, 9), (9, 18)]
+    assert [(r["from_step"], r["to_step"]) for r in runs] == [(0, 4), (4, 10), (10, 20)]
     a, b = pair.load("still")[0].state_dict(), build.load("still")[0].state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)  # as if nothing had been killed
     assert json.loads((build.store.get("still", build.keys.still) / "history.json").read_text())["loss"] == \

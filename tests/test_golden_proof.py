@@ -11,7 +11,9 @@ from tests.conftest import environment, tiny_recipe_data
 
 # Measured on 2 threads (torch 2.13 CPU). One head of slack either way: a different CPU may round
 # differently; a broken decoder or metric moves far more than one head.
-GOLDEN = {"heads": 40, "tool_name_heads": 40, "exact_heads": 11}
+# A 1-layer, 32-wide decoder: it must also answer "no call" when the asked-for tool is not among
+# those shown, which it mostly cannot, so its numbers are low; they guard against change, not for quality.
+GOLDEN = {"heads": 54, "tool_name_heads": 28, "exact_heads": 9}
 
 
 def golden_recipe_data() -> dict:

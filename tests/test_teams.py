@@ -80,7 +80,7 @@ def test_two_machines_share_one_remote(seaweed, tmp_path):
         assert first.returncode == 0, first.stderr[-3000:]
         paid = len(teacher.requests)
         assert paid > 0 and trainings(first) == 1
-        assert len(remote_keys(seaweed, "two-machines", "mash")) == 2  # uploaded as it was built: no push needed
+        assert len(remote_keys(seaweed, "two-machines", "mash")) == 3  # two tools and no-call, uploaded as built: no push needed
 
         second = doit("bottle:tiny-pt", env=_env(b, **remote), cwd=b)
         assert second.returncode == 0, second.stderr[-3000:]
@@ -118,13 +118,13 @@ def test_pull_brings_the_answers_for_a_rebuild_without_the_remote(seaweed, tmp_p
         url = f"s3://{BUCKET}/pull-answers"
         pushed = distill("push", "tiny", "--remote", url, env=_env(a, AWS_ENDPOINT_URL=seaweed.endpoint))
         assert pushed.returncode == 0, pushed.stderr
-        assert "3 uploaded" in pushed.stdout and f"{paid} teacher answer(s) shared" in pushed.stdout, pushed.stdout
+        assert "4 uploaded" in pushed.stdout and f"{paid} teacher answer(s) shared" in pushed.stdout, pushed.stdout
         again = distill("push", "tiny", "--remote", url, env=_env(a, AWS_ENDPOINT_URL=seaweed.endpoint))
-        assert "0 uploaded, 3 already there" in again.stdout and "0 teacher answer(s)" in again.stdout, again.stdout
+        assert "0 uploaded, 4 already there" in again.stdout and "0 teacher answer(s)" in again.stdout, again.stdout
 
         pulled = distill("pull", "tiny", "--remote", url, env=_env(b, AWS_ENDPOINT_URL=seaweed.endpoint))
         assert pulled.returncode == 0, pulled.stderr
-        assert "3 pulled" in pulled.stdout and f"{paid} teacher answer(s) added" in pulled.stdout, pulled.stdout
+        assert "4 pulled" in pulled.stdout and f"{paid} teacher answer(s) added" in pulled.stdout, pulled.stdout
         shutil.rmtree(b / "store" / "store" / "mash")  # lose the shards, keep the answers
         rebuilt = distill("build", "tiny", "--until", "mash", env=_env(b, **key))
         assert rebuilt.returncode == 0, rebuilt.stderr
@@ -200,7 +200,7 @@ def test_killed_mid_push_then_rerun_leaves_remote_and_local_consistent(seaweed, 
     assert "pushed still:tiny" in rerun.stdout and "1 not built here" in rerun.stdout, rerun.stdout  # the .gguf
     c = machine(tmp_path, "c", tiny_recipe_data())
     pulled = distill("pull", "tiny", env=_env(c, **direct))
-    assert pulled.returncode == 0 and "9 pulled, 0 already here, 1 not on the remote" in pulled.stdout, pulled.stdout + pulled.stderr
+    assert pulled.returncode == 0 and "10 pulled, 0 already here, 1 not on the remote" in pulled.stdout, pulled.stdout + pulled.stderr
     assert "warning" not in pulled.stderr, pulled.stderr
     mine = sorted(p.relative_to(a / "store" / "store") for p in (a / "store" / "store").rglob("*") if p.is_file())
     theirs = sorted(p.relative_to(c / "store" / "store") for p in (c / "store" / "store").rglob("*") if p.is_file())

@@ -107,3 +107,30 @@ def test_enum_words_name_their_value_by_synonym_or_longest_name():
     assert enum("australian dollars", values) == "AUD"
     assert enum("some dollars", values) == "USD"
     assert enum("yens", values) is None and enum("kroner", values) is None
+
+
+def _viterbi(text, tags):
+    """bio_viterbi over whitespace words whose best tag is given, the rest scoring lower."""
+    from distill.tasks.common import bio_viterbi
+
+    names = ["O", "B-query", "I-query"]
+    ranges, start = [], 0
+    for piece in text.split(" "):
+        for part in ([piece[:-1], piece[-1]] if piece[-1] in "?'" else [piece]):
+            ranges.append((start, start + len(part)))
+            start += len(part)
+        start += 1
+    logits = np.zeros((len(ranges), 3), dtype=np.float32)
+    for t, tag in enumerate(tags):
+        logits[t, names.index(tag)] = 2.0
+        if tag == "I-query":
+            logits[t, names.index("B-query")] = 1.0  # a span's first word read as inside: B is second best
+    return bio_viterbi(text, ranges, logits, names)
+
+
+def test_tags_always_form_spans_and_keep_their_first_word():
+    # "O I I" would drop "history": the best valid path starts the span there instead
+    assert _viterbi("history of Rome", ["I-query", "I-query", "I-query"]) == ["B-query", "I-query", "I-query"]
+    # punctuation stuck to a word neither decides its tag nor breaks a span ("kids' soccer", "thai?")
+    assert _viterbi("kids' soccer thai?", ["B-query", "O", "I-query", "I-query", "O"]) == \
+        ["B-query", "I-query", "I-query", "I-query", "O"]

@@ -95,3 +95,66 @@ def framed_tokens(tokenizer, text, max_length):
     ids, ranges = token_ranges(tokenizer, text)
     keep, special = max_length - 2, special_ids(tokenizer)
     return [special["bos"]] + ids[:keep] + [special["eos"]], ranges[:keep]
+
+
+def words_of(text, ranges) -> list[range]:
+    """Token indices grouped into words: runs of tokens with no gap between them; a currency sign
+    is a word of its own ("€200" is a currency and an amount)."""
+    import unicodedata
+
+    def sign(t):
+        piece = text[ranges[t][0]:ranges[t][1]]
+        return bool(piece) and all(unicodedata.category(c) == "Sc" for c in piece)
+
+    groups, i = [], 0
+    while i < len(ranges):
+        j = i + 1
+        while (j < len(ranges) and ranges[j][0] == ranges[j - 1][1] and ranges[j][1] > ranges[j][0]
+               and not sign(j) and not sign(j - 1)):
+            j += 1
+        groups.append(range(i, j))
+        i = j
+    return groups
+
+
+def bio_viterbi(text, ranges, logits, names) -> list[str]:
+    """Per-token BIO tags that always form valid spans, chosen word by word as the best path:
+    an I-x only continues a B-x or I-x, so "O I I I" (a span's first word read as outside)
+    becomes "B I I I" when that scores better than dropping the word. A word is scored by its
+    letters and digits ("thai?" by "thai"); its first such token carries the B-, punctuation
+    inside it ("6:15", "to-do") joins the span and punctuation at its edges stays outside."""
+    import numpy as np
+
+    if not len(ranges):
+        return []
+    shifted = logits - logits.max(-1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    words = []
+    for word in words_of(text, ranges):
+        core = [t for t in word if any(c.isalnum() for c in text[ranges[t][0]:ranges[t][1]])]
+        words.append(range(core[0], core[-1] + 1) if core else word)
+    index = {n: i for i, n in enumerate(names)}
+    inside_of = {n: index["I-" + n[2:]] for n in names if n.startswith("B-")}
+
+    def emission(word, tag):
+        rest = index[tag] if tag == "O" else inside_of.get(tag, index[tag])
+        return (logp[word[0], index[tag]] + sum(logp[t, rest] for t in word[1:])) / len(word)
+
+    def allowed(previous, tag):
+        return not tag.startswith("I-") or previous in (f"B-{tag[2:]}", tag)
+
+    best = {tag: (emission(words[0], tag), [tag]) for tag in names if not tag.startswith("I-")}
+    for word in words[1:]:
+        best = {tag: max(((score + emission(word, tag), path + [tag]) for prev, (score, path) in best.items()
+                          if allowed(prev, tag)), default=(-np.inf, []), key=lambda c: c[0])
+                for tag in names}
+        best = {tag: candidate for tag, candidate in best.items() if candidate[1]}
+    _, path = max(best.values(), key=lambda c: c[0])
+    tags = ["O"] * len(ranges)
+    for w, (word, tag) in enumerate(zip(words, path)):
+        for position, t in enumerate(word):
+            tags[t] = tag if position == 0 or tag == "O" else "I-" + tag[2:]
+        if w + 1 < len(words) and path[w + 1].startswith("I-"):  # "kids' soccer", "Dr. Okafor": one span
+            for t in range(word[-1] + 1, words[w + 1][0]):
+                tags[t] = path[w + 1]
+    return tags

@@ -136,13 +136,14 @@ def read_arguments(text, ranges, logits, names, tool, today) -> dict | None:
     that no tagged words supply is read from its most likely words; None if that fails too."""
     import numpy as np
 
-    from .ner import decode_tags, merge_adjacent, trim_punctuation, word_consistent_tags
+    from .common import bio_viterbi
+    from .ner import decode_tags, merge_adjacent, trim_punctuation
 
     kinds = _param_kinds(tool)
     allowed = ["O"] + [f"{prefix}-{kind}" for kind in kinds for prefix in ("B", "I")]
     columns = [names.index(n) for n in allowed]
     own = logits[:, columns] if len(ranges) else np.zeros((0, len(columns)), dtype=np.float32)
-    tags = word_consistent_tags(text, ranges, own, allowed) if len(ranges) else []
+    tags = bio_viterbi(text, ranges, own, allowed)
     spans = trim_punctuation(text, merge_adjacent(text, decode_tags(text, ranges, tags)))
     arguments = {}
     for span in spans:
