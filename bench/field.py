@@ -14,10 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (its concurrent.py would shadow the standard library)
 DEFAULT = ["recipes/intent.yaml", "recipes/pii.yaml", "recipes/sql.yaml", "recipes/needle.yaml"]
 # what each task type's done-when reads (the headline metric is always printed too)
-EXTRA = {"classify": "accuracy", "sql": "execution_accuracy", "ner": None, "tool_call": "argument_exact_match"}
+EXTRA = {"classify": ["accuracy"], "sql": ["execution_accuracy"], "ner": [],
+         "tool_call": ["argument_exact_match", "irrelevance_accuracy", "listed_values_right", "unlisted_values_right"]}
 
 
 def measure(path: str, store_root: Path, test: bool) -> dict:
@@ -48,12 +49,13 @@ def measure(path: str, store_root: Path, test: bool) -> dict:
     return row
 
 
-def cell(proof, extra) -> str:
+def cell(proof, extras) -> str:
     if not proof:
         return "—"
     text = f"{100 * proof['value']:.1f}° ({proof['n']})"
-    if extra and extra in proof:
-        text += f", {extra.replace('_', ' ')} {100 * proof[extra]:.1f}%"
+    for extra in extras:
+        if proof.get(extra) is not None:
+            text += f", {extra.replace('_', ' ')} {100 * proof[extra]:.1f}%"
     return text
 
 
@@ -69,7 +71,7 @@ def main():
     print(f"| recipe | metric | field dev (n) | {'field test (n) | ' if args.test else ''}heads (n) | build |")
     print(f"|---|---|---|{'---|' if args.test else ''}---|---|")
     for r in rows:
-        extra = EXTRA.get(r["task"])
+        extra = EXTRA.get(r["task"], [])
         test = f"{cell(r.get('test'), extra)} | " if args.test else ""
         print(f"| {r['recipe']} | {r['heads']['metric']} | {cell(r['field'], extra)} | {test}"
               f"{cell(r['heads'], extra)} | {r['build_s'] / 60:.1f} min |")
