@@ -261,6 +261,21 @@ def _unit(*parts) -> float:
     return int(digest(canonical_json(list(parts)).encode())[:12], 16) / float(1 << 48)
 
 
+def _presented_again(example: dict, recipe, times: int) -> list[dict]:
+    """A reviewed row `times` times, each shown as the cuts would show a new example (tool calling:
+    other offered tools, sometimes without the target's tool), so the correction is learned for
+    its input, not for one list of offered tools. Task types that show the input alone repeat it."""
+    import random
+
+    from .tasks import task_type
+
+    raw = {k: v for k, v in example.items() if k not in ("shown", "withheld_call")}
+    raw["target"] = example.get("withheld_call") or example["target"]
+    module, seed = task_type(recipe["task"]["type"]), recipe["seed"]
+    return [module.present(raw, recipe["task"], random.Random(int(example["id"][:16], 16) ^ seed ^ (k * 7919)),
+                           recipe["cuts"]["distractors"]) for k in range(times)]
+
+
 def training_examples(build, hearts: list[dict]) -> tuple[list[dict], dict]:
     """The aged Still's training set from the aged hearts: the new slice (hearts the parent never
     trained on), every reviewed row `review_repeats` times, and `replay` of the parent's hearts."""
@@ -273,7 +288,7 @@ def training_examples(build, hearts: list[dict]) -> tuple[list[dict], dict]:
     new, replay, reviewed = [], [], []
     for ex in hearts:
         if ex.get("meta", {}).get("reviewed"):
-            reviewed.extend([ex] * age["review_repeats"])
+            reviewed.extend(_presented_again(ex, build.recipe, age["review_repeats"]))
         elif ex["id"] not in parent_ids:
             new.append(ex)
         elif _unit("replay", seed, ex["id"]) < age["replay"]:
