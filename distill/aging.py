@@ -22,7 +22,7 @@ from pathlib import Path
 from .errors import DistillError, RecipeError
 from .hashing import canonical_json, digest
 
-WRITTEN = ("parent_hash", "parent_recipe", "reviews_digest")  # age fields Distillarium writes
+WRITTEN = ("parent_hash", "parent_recipe", "reviews_digest", "reviewed")  # age fields Distillarium writes
 MAX_REVIEW_BYTES = 20_000_000
 
 
@@ -75,6 +75,17 @@ def age_spec(raw: dict, path: Path, lines: dict) -> dict:
     return {k: v for k, v in age.items() if k not in WRITTEN}
 
 
+def check_task_type(raw: dict, parent: dict, path: Path, lines: dict):
+    """Before merging: a child that names another task type would otherwise fail on the parent's catalog."""
+    from .recipe.schema import line_for
+
+    mine = raw.get("task", {}).get("type") if isinstance(raw.get("task"), dict) else None
+    if mine is not None and mine != parent["task"]["type"]:
+        raise RecipeError(path, line_for(lines, ["task", "type"]), "task.type",
+                          f"{mine} differs from the parent's {parent['task']['type']}: an aged Spirit keeps its "
+                          "parent's task type; remove task.type, or start a new Recipe with `fork:`")
+
+
 def check_compatible(data: dict, parent: dict, path: Path, lines: dict):
     """An aged Spirit continues its parent's weights: same task type, same student."""
     from .recipe.schema import line_for
@@ -105,6 +116,7 @@ def read_reviews(data: dict, path: Path, lines: dict) -> list[Path]:
 
     age = data["age"]
     age.pop("reviews_digest", None)
+    age.pop("reviewed", None)
     if not age.get("reviews"):
         return []
     at = field_path(path, age["reviews"])
@@ -127,6 +139,7 @@ def read_reviews(data: dict, path: Path, lines: dict) -> list[Path]:
     if not rows:
         raise RecipeError(at, None, "age.reviews", "no reviewed rows (only comments or blank lines)")
     age["reviews_digest"] = digest(canonical_json(rows).encode())
+    age["reviewed"] = rows  # the Recipe stands alone: verify and reproduce need no file
     return [at]
 
 
@@ -160,23 +173,13 @@ def check_review_row(line: str, at: Path, number: int, module, task: dict) -> di
 
 
 def reviewed_rows(recipe) -> list[dict]:
-    """The checked rows of a Recipe's review file (re-read; must match the digest it was loaded with)."""
-    from .field import field_path
-    from .tasks import task_type
-
+    """The checked rows the Recipe was read with (embedded in it, so a Recipe from a Spirit or a
+    cellar index has them too), held to their digest."""
     age = recipe.data.get("age") or {}
-    if not age.get("reviews"):
-        return []
-    at = field_path(recipe.path, age["reviews"])
-    module, task = task_type(recipe["task"]["type"]), recipe["task"]
-    try:
-        text_lines = at.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise DistillError(f"{at}: cannot read the review file age.reviews names ({err.strerror or err})") from None
-    rows = [check_review_row(line, at, n, module, task) for n, line in enumerate(text_lines, 1)
-            if line.strip() and not line.lstrip().startswith("#")]
+    rows = age.get("reviewed") or []
     if digest(canonical_json(rows).encode()) != age.get("reviews_digest"):
-        raise DistillError(f"{at}: changed since the Recipe {recipe.name} was read; re-read it (run the build again)")
+        raise DistillError(f"{recipe.path}: age.reviewed does not match age.reviews_digest; the Recipe was edited "
+                           "after it was read: read it again from its file")
     return rows
 
 

@@ -205,7 +205,47 @@ def test_reviewed_rows_override_the_mash_and_are_learned(casks):
     assert [p["name"] for p in before].count(NEW_TOOL) <= 1, before
 
 
+def test_a_parent_named_by_recipe_hash_and_an_embedded_aged_recipe_give_the_same_keys(casks, tmp_path):
+    """age: <recipe hash> resolves through the cellar index; the Recipe a Spirit embeds (with its
+    parent and its reviewed rows) rebuilds to the keys of the file it came from."""
+    import torch
+
+    from distill.build import Build
+
+    root, _, _ = casks
+    index = json.loads((root / "cellar" / "index.json").read_text())
+    (tmp_path / "by-hash.yaml").write_text(yaml.safe_dump(
+        {"age": {"parent": index["spirits"]["tiny"]["recipe_hash"], "epochs": 4}, "task": {"tools": [_tool(NEW_TOOL)]}}))
+    with environment(DISTILL_CELLAR=str(root / "cellar")):
+        by_hash = _keys(tmp_path / "by-hash.yaml")
+    by_name = _keys(root / "recipes" / "tiny-aged.yaml")
+    assert (by_hash.shards, by_hash.cuts, by_hash.still) == (by_name.shards, by_name.cuts, by_name.still)
+    blob = torch.load(root / "cellar" / "tiny-aged2" / "tiny-aged2.pt", weights_only=True)
+    embedded = Build.from_data(json.loads(blob["recipe"]), root / "store")
+    assert embedded.keys == _keys(root / "recipes" / "tiny-aged2.yaml")
+    assert len(embedded.recipe["age"]["reviewed"]) == 4
+
+
+def test_a_grown_head_keeps_the_rows_of_known_labels():
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from distill.aging import grow_head
+
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+                                                     num_attention_heads=2, intermediate_size=32, num_labels=2))
+    old = model.classifier.weight.detach().clone(), model.classifier.bias.detach().clone()
+    grow_head(model, ["billing", "refund"], ["refund", "billing", "cancel"], seed=1)
+    assert model.classifier.weight.shape == (3, 16) and model.config.num_labels == 3
+    assert torch.equal(model.classifier.weight[0], old[0][1]) and torch.equal(model.classifier.weight[1], old[0][0])
+    assert torch.equal(model.classifier.bias[:2], old[1].flip(0))
+    assert not torch.equal(model.classifier.weight[2], torch.zeros(16))  # a new row, initialised
+    assert model(torch.tensor([[1, 2, 3]])).logits.shape == (1, 3)
+
+
 @pytest.mark.parametrize("child, extra, field", [
+    ({"age": "tiny", "task": {"type": "classify"}}, None, "task.type: classify differs from the parent's tool_call"),
     ({"age": "nosuch"}, None, "age.parent: parent recipe 'nosuch' not found"),
     ({"age": "tiny", "student": {"hidden_size": 64}}, None, "student.hidden_size: 64 differs from the parent's 32"),
     ({"age": {"parent": "tiny", "reviews": "r.jsonl"}},

@@ -124,11 +124,12 @@ def load_recipe(path, _seen=None) -> Recipe:
     raw.setdefault("name", path.stem)
     parent_hash, sources, foreign, aged_from = None, [], None, None
     if "age" in raw:  # aging (aging.py): inherits like a fork, catalogs merge by name
-        from ..aging import age_spec, merge_aged
+        from ..aging import age_spec, check_task_type, merge_aged
 
         age = age_spec(raw, path, lines)
         parent_data, aged_hash, sources = resolve_parent(path, lines, age["parent"], load_recipe, seen,
                                                          field=("age", "parent"))
+        check_task_type(raw, parent_data, path, lines)
         foreign = _inherited_endpoint({**raw, "fork": age["parent"]}, parent_data, aged_hash)
         child = {k: v for k, v in raw.items() if k != "age"}
         raw = merge_aged({k: v for k, v in parent_data.items() if k not in (*INHERITED_EXCEPT, "age")}, child)

@@ -188,7 +188,7 @@ def run(build, _=None) -> dict:
     if store.has("cuts", keys.cuts):
         return store.manifest("cuts", keys.cuts)["summary"]
     examples = sorted(build.load("mash"), key=lambda ex: ex["id"])
-    if (recipe.data.get("age") or {}).get("reviews"):
+    if (recipe.data.get("age") or {}).get("reviews_digest"):
         from ..aging import apply_reviews, reviewed_rows
 
         examples = apply_reviews(examples, reviewed_rows(recipe), task_type(recipe["task"]["type"]),
