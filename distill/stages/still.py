@@ -280,7 +280,13 @@ def train(build, stop_after_steps=None) -> dict:
                "precision": devices.precision(device), "environment": environment(session.threads, device, ranks.world)}
     if session.slice is not None:
         history["slice"] = session.slice
-    with store.build("still", keys.still, section=still_section(recipe), upstream={"cuts": keys.cuts}) as out:
+    upstream = {"cuts": keys.cuts}
+    if recipe.data.get("age"):  # aging: the parent's Still is an upstream too (build.py)
+        from ..aging import parent_recipe
+        from ..build import recipe_keys
+
+        upstream["parent_still"] = recipe_keys(parent_recipe(recipe)).still
+    with store.build("still", keys.still, section=still_section(recipe), upstream=upstream) as out:
         torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, out / "model.pt")
         (out / "config.json").write_text(model.config.to_json_string())
         (out / "tokenizer.json").write_text(session.tokenizer.to_str())
@@ -305,6 +311,10 @@ def is_built(build, _=None) -> bool:
 def run(build, _=None) -> dict | None:
     if build.has("still"):
         return build.store.manifest("still", build.keys.still)["summary"]
+    if build.recipe.data.get("age") and not distributed.launched_by_torchrun():
+        from ..aging import parent_build
+
+        parent_build(build)  # the parent's Still first, here: never once per training process
     launch = distributed.launch_settings()
     if launch.distributed and not distributed.launched_by_torchrun():
         return distributed.launch_still(build, launch)
