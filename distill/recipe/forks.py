@@ -43,7 +43,7 @@ def resolve_parent(path: Path, lines: dict, ref, load, seen, field=("fork",)) ->
 
     if not isinstance(ref, str) or not ref:
         raise fail('must be a recipe name or a recipe hash; quote a hash that YAML reads '
-                                       'as a number: fork: "0123..."')
+                   'as a number: fork: "0123..."')
     if RECIPE_HASH_RE.match(ref):
         from ..cellar.index import find_recipe_by_hash, index_path
 
@@ -53,17 +53,17 @@ def resolve_parent(path: Path, lines: dict, ref, load, seen, field=("fork",)) ->
         copy_path = _from_published_cellars(ref, path, lines, field)
         if copy_path is None:
             raise fail(f"no published Recipe with hash {ref} in the cellar index nor in the "
-                                           "Cellars of DISTILL_CELLARS; build it, or name the Cellar that has it: "
-                                           "DISTILL_CELLARS=<url>")
+                       "Cellars of DISTILL_CELLARS; build it, or name the Cellar that has it: "
+                       "DISTILL_CELLARS=<url>")
         return json.loads(copy_path.read_text()), ref, [copy_path]
     if not NAME_RE.match(ref):
         raise fail(f"{ref!r} is neither a recipe name (lowercase letters, digits, dashes: "
-                                       "a file in the same folder) nor a 32-hex recipe hash")
+                   "a file in the same folder) nor a 32-hex recipe hash")
     parent_path = path.with_name(f"{ref}.yaml")
     if not parent_path.exists():
         siblings = sorted(p.stem for p in path.parent.glob("*.yaml") if p != path)
         raise fail(f"parent recipe '{ref}' not found (no {parent_path}); "
-                                       f"valid: {', '.join(siblings) or 'none'}")
+                   f"valid: {', '.join(siblings) or 'none'}")
     if parent_path.resolve() in seen:
         raise fail(f"{'.'.join(field)} cycle through '{ref}'")
     parent = load(parent_path, seen)
