@@ -49,6 +49,7 @@ for _problem in _problems:
     print(f"warning: skipped {_problem}", file=sys.stderr)
 
 _builds = {}
+_HASHES = {r.hash: r.name for r in RECIPE_LIST}
 
 
 def _build(recipe):
@@ -76,6 +77,9 @@ def _action(recipe, stage, fmt=None):
 
 def _stage_task(recipe, stage, doc, fmt=None):
     upstream = [f"{name}:{recipe.name}" for name in BY_NAME[stage].upstream]
+    age = recipe.data.get("age")
+    if age and age.get("parent_hash") in _HASHES:  # aging: the parent Recipe is here, its stage first
+        upstream += [f"{name}:{_HASHES[age['parent_hash']]}" for name in BY_NAME[stage].aged_upstream]
     return {
         "name": f"{recipe.name}-{fmt}" if fmt else recipe.name,
         "doc": doc,
@@ -102,7 +106,9 @@ def task_cuts():
 def task_still():
     """Train the student on the hearts (resumes if interrupted)."""
     for r in RECIPE_LIST:
-        yield _stage_task(r, "still", f"Still for {r.name}: {r['still']['epochs']} epochs")
+        aged = r.data.get("age")
+        yield _stage_task(r, "still", f"Still for {r.name}: " + (f"aged from {aged['parent']}, {aged['epochs']} epochs"
+                                                                 if aged else f"{r['still']['epochs']} epochs"))
 
 
 def task_notes():

@@ -33,6 +33,7 @@ class Stage:
     upstream: tuple  # stages whose keys this stage's key covers, in that order
     section: Callable  # (recipe, instance spec) -> the part of the Recipe the key covers
     instances: Callable | None = None  # recipe -> [(name, spec)]: one artifact per instance
+    aged_upstream: tuple = ()  # an aged Recipe's (aging.py): the parent's keys of these stages are upstream too
 
     @property
     def module(self):
@@ -42,7 +43,7 @@ class Stage:
 STAGES = (
     Stage("mash", (), sections.shard_section, instances=_categories),  # one shard per category
     Stage("cuts", ("mash",), sections.cuts_section),
-    Stage("still", ("cuts",), sections.still_section),
+    Stage("still", ("cuts",), sections.still_section, aged_upstream=("still",)),  # aging starts from the parent's weights
     Stage("notes", ("still", "cuts"), sections.notes_section),
     Stage("bottle", ("still", "notes"), sections.bottle_section, instances=_variants),  # one per format/type
 )
@@ -58,6 +59,11 @@ def recipe_keys(recipe: Recipe) -> Keys:
         for name in stage.upstream:
             key = found[name]
             upstream += list(key.values()) if isinstance(key, dict) else [key]
+        if stage.aged_upstream and recipe.data.get("age"):
+            from .aging import parent_recipe
+
+            parent_keys = recipe_keys(parent_recipe(recipe))
+            upstream += [parent_keys.of(name) for name in stage.aged_upstream]
         if stage.instances:
             found[stage.name] = {name: stage_key(stage.name, stage.section(recipe, spec), upstream)
                                  for name, spec in stage.instances(recipe)}

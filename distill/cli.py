@@ -173,6 +173,20 @@ def cmd_verify(args):
         raise SystemExit(1)
 
 
+def cmd_tails(args):
+    from .build import Build
+    from .commands.tails import write_review_file
+    from .recipe import load_recipe
+    from .store import Store
+
+    path = recipe_path(args.recipe)
+    build = Build(load_recipe(path), Store(args.store), args.allow_endpoint)
+    out = Path(args.out) if args.out else path.with_name(f"{build.recipe.name}.tails.jsonl")
+    n = write_review_file(build, out, args.heads)
+    print(f"{out}: {n} row(s) to review; correct \"target\" or add \"reject\": true, then name the file in an "
+          f"aged Recipe: age: {{parent: {build.recipe.name}, reviews: {out.name}}}")
+
+
 def cmd_reproduce(args):
     from .commands.reproduce import reproduce
 
@@ -307,6 +321,14 @@ def main(argv=None):
     p.add_argument("--store", help="store for rebuilding heads (default: $DISTILL_STORE or .distill)")
     _allow_option(p)
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("tails", help="write a Recipe's tails (and worst heads) as a review file for aging (age.reviews)")
+    p.add_argument("recipe")
+    p.add_argument("--heads", type=int, default=0, metavar="N", help="also the first N heads the Spirit answers wrong")
+    p.add_argument("-o", "--out", help="the review file (default: <recipe>.tails.jsonl beside the Recipe)")
+    p.add_argument("--store", help="store root (default: $DISTILL_STORE or .distill)")
+    _allow_option(p)
+    p.set_defaults(func=cmd_tails)
 
     p = sub.add_parser("reproduce", help="rebuild a published Spirit from its Recipe hash (or file) and compare")
     p.add_argument("ref", help="a recipe hash from the cellar index, or a Spirit file")

@@ -39,7 +39,11 @@ def shard_section(recipe: Recipe, category_spec) -> dict:
 
 
 def cuts_section(recipe: Recipe, _=None) -> dict:
-    return {"task": recipe["task"], "cuts": recipe["cuts"], "seed": recipe["seed"]}
+    """An aged Recipe's reviewed rows override Mash examples here: their digest is in the key."""
+    section = {"task": recipe["task"], "cuts": recipe["cuts"], "seed": recipe["seed"]}
+    if (recipe.data.get("age") or {}).get("reviews_digest"):
+        section["reviews_digest"] = recipe["age"]["reviews_digest"]
+    return section
 
 
 def still_section(recipe: Recipe, _=None) -> dict:
@@ -47,8 +51,11 @@ def still_section(recipe: Recipe, _=None) -> dict:
     from .tasks import task_type
 
     encoding = task_type(recipe["task"]["type"]).ENCODING_VERSION
-    return {"student": recipe["student"], "still": output_fields("still", recipe["still"]), "seed": recipe["seed"],
-            "encoding": encoding}
+    section = {"student": recipe["student"], "still": output_fields("still", recipe["still"]), "seed": recipe["seed"],
+               "encoding": encoding}
+    if recipe.data.get("age"):  # aging: how the new slice is mixed (the parent's Still key is an upstream)
+        section["age"] = {k: recipe["age"][k] for k in ("replay", "epochs", "review_repeats")}
+    return section
 
 
 def notes_section(recipe: Recipe, _=None) -> dict:

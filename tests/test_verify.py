@@ -28,7 +28,9 @@ def test_verify_passes_on_both_bottles(built_tiny):
     assert ("tiny.pt", "proof") in checks and ("tiny.onnx", "weights") in checks
     assert any(c["check"].startswith("agrees with") for c in report["checks"])
     table = run_cli("verify", "--store", str(built_tiny / "store"), str(cellar / "tiny.pt"))
-    assert table.returncode == 0 and "all 6 checks passed" in table.stdout
+    # loads, environment, recipe hash, weights, tokenizer, lineage (a first cask: itself), proof
+    assert table.returncode == 0 and "all 7 checks passed" in table.stdout, table.stdout
+    assert ("tiny.pt", "lineage") in checks
 
 
 def _tampered_pt(built, tmp_path, change):

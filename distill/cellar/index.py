@@ -47,13 +47,13 @@ def write_json(path: Path, data: dict):
     os.replace(tmp, path)
 
 
-def update_index(recipe, notes: dict, bottle_path: Path, fmt: str):
-    """Record (or refresh) one bottle of one Spirit."""
+def update_index(recipe, notes: dict, bottle_path: Path, fmt: str, lineage: list | None = None):
+    """Record (or refresh) one bottle of one Spirit (with its cask history, aging.py)."""
     with locked(index_path()):
-        _update_index(recipe, notes, bottle_path, fmt)
+        _update_index(recipe, notes, bottle_path, fmt, lineage)
 
 
-def _update_index(recipe, notes: dict, bottle_path: Path, fmt: str):
+def _update_index(recipe, notes: dict, bottle_path: Path, fmt: str, lineage: list | None = None):
     index = read_index()
     entry = index["spirits"].setdefault(recipe.name, {})
     entry.update({
@@ -63,6 +63,10 @@ def _update_index(recipe, notes: dict, bottle_path: Path, fmt: str):
         "environment": notes.get("environment"),
         "recipe": recipe.data, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     })
+    if lineage:
+        entry["lineage"] = lineage
+    if notes.get("aging"):
+        entry["aging"] = {k: notes["aging"][k] for k in ("parent", "parent_hash", "rows")}
     bottles = entry.setdefault("bottles", {})
     if bottles.get(fmt, {}).get("recipe_hash") not in (None, recipe.hash):
         bottles.clear()  # bottles of an older Recipe under this name are stale

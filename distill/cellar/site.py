@@ -59,20 +59,36 @@ def _proofs_line(spirit) -> str:
     return f"field {_field_cell(spirit)} · {heads}" if f else heads
 
 
+def _family(spirit, names_by_hash=None) -> str:
+    """The cask history as a family line: names oldest first, linked where the ancestor is in this Cellar."""
+    chain = spirit.get("lineage") or []
+    if len(chain) < 2:
+        return "<small>first cask</small>"
+    names_by_hash = names_by_hash or {}
+    parts = []
+    for entry in chain:
+        label = html.escape(str(entry.get("name", "?")))
+        known = names_by_hash.get(entry.get("recipe_hash"))
+        parts.append(f"<a href='{html.escape(known)}.html'>{label}</a>" if known and entry is not chain[-1] else label)
+    return " → ".join(parts)
+
+
 def _index_page(spirits) -> str:
     tasks = sorted({s["task_type"] for s in spirits})
     options = "".join(f"<option value='{html.escape(t)}'>{html.escape(t)}</option>" for t in tasks)
+    names_by_hash = {s["recipe_hash"]: s["name"] for s in spirits}
     rows = "".join(
         f"<tr data-task='{html.escape(s['task_type'])}' data-proof='{s['proof']['value']:.6f}'>"
         f"<td><a href='{s['name']}.html'>{html.escape(s['name'])}</a></td><td>{html.escape(s['task_type'])}</td>"
         f"<td>{html.escape(s['proof']['degrees'])} <small>{html.escape(s['proof']['metric'])}</small></td><td>{_field_cell(s)}</td>"
         f"<td>{human_count(s['parameters'])}</td><td>{html.escape(s['teacher'])}</td>"
-        f"<td><code>{s['recipe_hash'][:12]}</code></td><td>{html.escape(s['built'][:10])}</td></tr>" for s in spirits)
+        f"<td><code>{s['recipe_hash'][:12]}</code></td><td>{_family(s, names_by_hash)}</td>"
+        f"<td>{html.escape(s['built'][:10])}</td></tr>" for s in spirits)
     body = (f"<h1>The Cellar</h1><p>{len(spirits)} Spirit(s). Click <em>proof</em> to sort.</p>"
             f"<label>Task type <select id=task><option value=''>all</option>{options}</select></label>"
             "<table id=spirits><thead><tr><th>Spirit</th><th>task</th><th id=by-proof class=sort>proof (heads)</th>"
             "<th>field proof (real text)</th>"
-            f"<th>parameters</th><th>teacher</th><th>recipe</th><th>built</th></tr></thead><tbody>{rows}</tbody></table>")
+            f"<th>parameters</th><th>teacher</th><th>recipe</th><th>lineage</th><th>built</th></tr></thead><tbody>{rows}</tbody></table>")
     return _page("The Cellar", body, INDEX_SCRIPT)
 
 
@@ -89,6 +105,14 @@ def _spirit_page(spirit, notes, pictures, names_by_hash, bottle_link=_local_link
     lineage = f"forked from <code>{parent}</code>" if parent else "an original Recipe"
     if parent in names_by_hash:  # the parent is in this Cellar: link its page
         lineage += f" (<a href='{names_by_hash[parent]}.html'>{html.escape(names_by_hash[parent])}</a>)"
+    if len(spirit.get("lineage") or []) > 1:  # aged: the family line and the deltas against the parent
+        lineage = f"aged in casks: {_family(spirit, names_by_hash)}"
+        rows = "".join(f"<tr><td>{html.escape(r['set'])}</td><td>{r['n']}</td><td>{html.escape(r['before'])}</td>"
+                       f"<td>{html.escape(r['after'])}</td><td>{r['delta']:+d}</td></tr>"
+                       for r in (spirit.get("aging") or {}).get("rows", []))
+        if rows:
+            lineage += ("</p><h2>Against its parent</h2><table><tr><th>set</th><th>n</th><th>parent</th><th>aged</th>"
+                        f"<th>delta</th></tr>{rows}</table><p>")
     sections = []
     for key, title in (("strengths", "Strengths"), ("weaknesses", "Weaknesses")):
         items = "".join(f"<li><b>{html.escape(s['category'])}</b> — {s['exact']:.0%} fully correct<ul>"

@@ -45,6 +45,7 @@ def read_label(path) -> dict:
         config, recipe = json.loads(meta["config"]), json.loads(meta["recipe"])
         proof, digests = json.loads(meta["proof"]), json.loads(meta.get("digests", "{}"))
         environment = json.loads(meta.get("environment", "null"))
+        lineage = json.loads(meta.get("lineage", "[]"))
         tokenizer = load_tokenizer(meta["tokenizer"])
         vocab, tokenizer_kind = tokenizer.get_vocab_size(), describe_tokenizer(tokenizer)
         architecture, parameters = _architecture(config), _parameters(meta)
@@ -55,7 +56,7 @@ def read_label(path) -> dict:
             "tokenizer": f"{vocab:,} tokens ({tokenizer_kind})", "recipe": recipe.get("name", "?"),
             "recipe_hash": meta["recipe_hash"], "task": recipe.get("task", {}).get("type"), "proof": proof,
             "digests": digests, "environment": environment, "integrity": integrity,
-            "spirit_version": meta.get("version", "1")}
+            "spirit_version": meta.get("version", "1"), "lineage": lineage}
 
 
 def _environment_line(env: dict | None) -> str:
@@ -75,6 +76,12 @@ def render_label(label: dict) -> str:
             ("recipe hash", label["recipe_hash"]), ("proof (as bottled)", proof_line + (f" ({', '.join(extras)})" if extras else "")),
             ("trained with", _environment_line(label["environment"]))]
     rows += [(f"digest {name}", value) for name, value in sorted(label["digests"].items())]
+    chain = label.get("lineage") or []
+    if chain:  # the cask history, oldest first (aging.py)
+        rows.append(("lineage", f"{len(chain)} generation(s): " + " -> ".join(e.get("name", "?") for e in chain)))
+        rows += [(f"  cask {i}", f"{e.get('name', '?')} recipe {e.get('recipe_hash', '?')} weights "
+                                f"{str(e.get('weights', '?'))[:16]} {e.get('date', '')} — {e.get('slice', '')}")
+                 for i, e in enumerate(chain, 1)]
     rows.append(("integrity", label["integrity"]))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)

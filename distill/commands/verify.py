@@ -90,6 +90,8 @@ def verify_file(path, store_root=None, heads_cache=None, allow=(), label=None) -
     actual = digest(spirit.meta.get("tokenizer", "").encode())
     checks.append(Check(name, "tokenizer", actual == recorded, "tokenizer matches its digest" if actual == recorded
                         else f"tokenizer digest {actual} does not match the recorded {recorded}: the tokenizer was swapped"))
+    if "lineage" in spirit.meta:
+        checks.append(lineage_check(name, spirit))
     if not all(c.ok for c in checks):
         return checks, spirit, []
     heads_cache = {} if heads_cache is None else heads_cache
@@ -105,6 +107,44 @@ def verify_file(path, store_root=None, heads_cache=None, allow=(), label=None) -
     if spirit.field_proof:
         checks.append(_field_check(name, spirit))
     return checks, spirit, preds
+
+
+def lineage_check(name, spirit) -> Check:
+    """The cask history's links that can be resolved: this Spirit is the last generation (its
+    recipe hash and weights digest), each generation's Recipe names the one before as its aged
+    parent (in the embedded chain of parent Recipes), and an ancestor found in the cellar index
+    records the same history up to itself (same recipe hashes, same weights)."""
+    from ..cellar.index import read_index
+
+    try:
+        chain = json.loads(spirit.meta["lineage"])
+        last = chain[-1]
+    except (ValueError, TypeError, IndexError, KeyError):
+        return Check(name, "lineage", False, "the embedded cask history is damaged")
+    recorded = json.loads(spirit.meta.get("digests", "{}")).get("weights")
+    if last.get("recipe_hash") != spirit.recipe_hash or last.get("weights") != recorded:
+        return Check(name, "lineage", False, "the last generation of the cask history is not this Spirit "
+                                             "(its recipe hash or weights digest differ)")
+    recipe, links = spirit.recipe, 0
+    for i in range(len(chain) - 1, 0, -1):  # walk the embedded parent Recipes back to the first cask
+        age = recipe.get("age") or {}
+        parent = age.get("parent_recipe")
+        if not parent or age.get("parent_hash") != chain[i - 1].get("recipe_hash") or \
+                recipe_hash(parent) != chain[i - 1].get("recipe_hash"):
+            return Check(name, "lineage", False, f"generation {i + 1} ({chain[i].get('name')}) does not name "
+                                                 f"generation {i} ({chain[i - 1].get('name')}) as its aged parent")
+        recipe, links = parent, links + 1
+    indexed, resolved = {e.get("recipe_hash"): e for e in read_index()["spirits"].values()}, 0
+    for i, entry in enumerate(chain[:-1]):
+        known = indexed.get(entry.get("recipe_hash"))
+        if not known or not known.get("lineage"):
+            continue
+        if known["lineage"] != chain[:i + 1]:
+            return Check(name, "lineage", False, f"the cellar index records {entry.get('name')} with another "
+                                                 "history or other weights than this Spirit's cask history")
+        resolved += 1
+    return Check(name, "lineage", True, f"{len(chain)} generation(s); {links} parent link(s) checked in the embedded "
+                                        f"Recipes, {resolved} ancestor(s) matched in the cellar index")
 
 
 def _field_check(name, spirit) -> Check:

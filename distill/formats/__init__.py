@@ -75,9 +75,10 @@ def weights_digest(state_dict) -> str:
     return digest("\n".join(parts).encode())
 
 
-def spirit_metadata(recipe, model, tokenizer, notes: dict, environment: dict | None, field_examples=()) -> dict:
+def spirit_metadata(recipe, model, tokenizer, notes: dict, environment: dict | None, field_examples=(),
+                    lineage=None) -> dict:
     """The strings every bottle carries, whatever its format (a field set travels with its proof,
-    so anyone can re-measure it)."""
+    so anyone can re-measure it; the cask history, aging.lineage(), oldest first)."""
     from ..student import parameter_count
 
     tokenizer_json = tokenizer.to_str()
@@ -96,6 +97,8 @@ def spirit_metadata(recipe, model, tokenizer, notes: dict, environment: dict | N
     }
     if environment:
         meta["environment"] = json.dumps(environment, sort_keys=True)
+    if lineage:
+        meta["lineage"] = json.dumps(lineage, sort_keys=True, ensure_ascii=False)
     if field_examples and notes.get("field_proof"):
         meta["field"] = json.dumps(list(field_examples), ensure_ascii=False)
         meta["field_proof"] = json.dumps(notes["field_proof"], sort_keys=True)

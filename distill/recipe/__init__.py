@@ -122,8 +122,20 @@ def load_recipe(path, _seen=None) -> Recipe:
     seen = set(_seen or ()) | {path.resolve()}
     raw, lines = read_yaml(path)
     raw.setdefault("name", path.stem)
-    parent_hash, sources, foreign = None, [], None
-    if "fork" in raw:
+    parent_hash, sources, foreign, aged_from = None, [], None, None
+    if "age" in raw:  # aging (aging.py): inherits like a fork, catalogs merge by name
+        from ..aging import age_spec, check_task_type, merge_aged
+
+        age = age_spec(raw, path, lines)
+        parent_data, aged_hash, sources = resolve_parent(path, lines, age["parent"], load_recipe, seen,
+                                                         field=("age", "parent"))
+        check_task_type(raw, parent_data, path, lines)
+        foreign = _inherited_endpoint({**raw, "fork": age["parent"]}, parent_data, aged_hash)
+        child = {k: v for k, v in raw.items() if k != "age"}
+        raw = merge_aged({k: v for k, v in parent_data.items() if k not in (*INHERITED_EXCEPT, "age")}, child)
+        raw["age"] = age
+        aged_from = (parent_data, aged_hash)
+    elif "fork" in raw:
         parent_data, parent_hash, sources = resolve_parent(path, lines, raw["fork"], load_recipe, seen)
         foreign = _inherited_endpoint(raw, parent_data, parent_hash)
         child = {k: v for k, v in raw.items() if k != "fork"}
@@ -132,6 +144,12 @@ def load_recipe(path, _seen=None) -> Recipe:
     if parent_hash:
         data["parent"] = parent_hash
     sources = [*sources, *_read_field_set(data, path, lines)]
+    if aged_from:
+        from ..aging import check_compatible, read_reviews
+
+        check_compatible(data, aged_from[0], path, lines)
+        data["age"].update(parent_hash=aged_from[1], parent_recipe=aged_from[0])
+        sources = [*sources, *read_reviews(data, path, lines)]
     if data["student"].get("init_digest"):  # the cache re-reads this Recipe if its base is reinstalled
         from ..bases import resolve
 

@@ -13,6 +13,11 @@ from ..errors import RecipeError
 
 
 def schema_path() -> Path:
+    """The checkout's own schemas/ when the package runs from one (an editable install may point
+    at another checkout), else the copy shipped as distill.schemas."""
+    beside = Path(__file__).resolve().parents[2] / "schemas" / "recipe.schema.json"
+    if beside.is_file():
+        return beside
     import distill.schemas
 
     return Path(distill.schemas.__file__).parent / "recipe.schema.json"

@@ -113,10 +113,11 @@ def _bottle_variant(build, variant: str) -> Path:
     fmt, gguf_type = bottle_variants(recipe)[variant]
     if not store.has("bottle", key):
         from .. import field
+        from ..aging import lineage
 
         model, tokenizer, history = build.load("still")
         meta = formats.spirit_metadata(recipe, model, tokenizer, build.load("notes"), history.get("environment"),
-                                       field.load(build))
+                                       field.load(build), lineage(build))
         filename = bottle_filename(recipe, variant)
         with store.build("bottle", key, section=bottle_section(recipe, variant),
                          upstream={"still": keys.still, "notes": keys.notes}) as out:
@@ -126,9 +127,17 @@ def _bottle_variant(build, variant: str) -> Path:
                               "tasting": taste(out / filename, build)})
     dest = cellar_path(recipe, variant)
     publish(bottled_file(store, key), dest)
-    update_index(recipe, build.load("notes"), dest, variant)
+    update_index(recipe, build.load("notes"), dest, variant, _bottled_lineage(dest))
     say(f"bottle {recipe.name}-{variant}: {dest} ({dest.stat().st_size / 1e6:.2f} MB)")
     return dest
+
+
+def _bottled_lineage(path: Path) -> list | None:
+    """The cask history a bottle carries (None for a bottle from before lineage was recorded)."""
+    from ..spirit import read_bottle
+
+    meta = read_bottle(path)[1]
+    return json.loads(meta["lineage"]) if "lineage" in meta else None
 
 
 def run(build, fmt: str) -> Path:

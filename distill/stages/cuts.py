@@ -87,6 +87,9 @@ def split(examples: list[dict], recipe) -> dict:
     task = recipe["task"]
     module = task_type(task["type"])
     settings = recipe["cuts"]
+    # reviewed rows (aging.py: a human corrected the target) always train: no tail check, not held out
+    reviewed = [ex for ex in examples if ex.get("meta", {}).get("reviewed")]
+    examples = [ex for ex in examples if not ex.get("meta", {}).get("reviewed")]
     tails, kept = [], []
     for ex in examples:
         reason = module.tail_reason(ex)
@@ -135,12 +138,15 @@ def split(examples: list[dict], recipe) -> dict:
     leaked = [ex for ex in hearts if group(ex) in held_groups]
     hearts = [ex for ex in hearts if group(ex) not in held_groups]
     heads.extend({**ex, "unseen_phrasing": False} for ex in leaked)
+    hearts.extend(reviewed)
 
     hearts, heads, tails = (_present(part, recipe, module) for part in (hearts, heads, tails))
     summary = {"hearts": len(hearts), "heads": len(heads), "tails": len(tails),
                "heads_unseen_phrasing": sum(ex["unseen_phrasing"] for ex in heads),
                "heldout_phrasings": sorted(held), "near_duplicate_clusters": len(set(representative.values())),
                "tail_reasons": _count(_reason_kind(ex["tail_reason"]) for ex in tails)}
+    if reviewed:
+        summary["reviewed"] = len(reviewed)
     return {"hearts": hearts, "heads": heads, "tails": tails, "summary": summary}
 
 
@@ -182,6 +188,11 @@ def run(build, _=None) -> dict:
     if store.has("cuts", keys.cuts):
         return store.manifest("cuts", keys.cuts)["summary"]
     examples = sorted(build.load("mash"), key=lambda ex: ex["id"])
+    if (recipe.data.get("age") or {}).get("reviews_digest"):
+        from ..aging import apply_reviews, reviewed_rows
+
+        examples = apply_reviews(examples, reviewed_rows(recipe), task_type(recipe["task"]["type"]),
+                                 f"{recipe['age']['reviews']} (age.reviews of {recipe.path})")
     result = split(examples, recipe)
     with store.build("cuts", keys.cuts, section=cuts_section(recipe),
                      upstream={"mash": list(keys.shards.values())}) as out:

@@ -115,6 +115,12 @@ def evaluate(build, folder) -> tuple[dict, list, dict]:
     }
     notes["distinctness"] = distinctness(module, build.load("cuts", "hearts"), heads)
     notes.update(field_notes(build, spirit, module, task, k))
+    if recipe.data.get("age"):  # an aged Spirit: deltas against its parent on the same examples
+        from .. import aging, field
+
+        notes["aging"] = aging.deltas(build, heads, preds, field.load(build) if notes.get("field_proof") else (),
+                                      notes.get("field_predictions", ()))
+        notes["training"]["slice"] = history.get("slice")
     if notes.get("field_failures"):  # what real users would see fail comes first
         notes["weaknesses"].insert(0, {"category": "field set (real text)", "exact": notes["field_proof"]["correct_share"],
                                        "examples": notes["field_failures"][:k]})
@@ -198,6 +204,10 @@ def render_markdown(notes: dict) -> str:
               + (f" x {t['processes']} process(es), {t['device']}, {t['precision']}; {t['real_token_fraction']:.1%} of "
                  f"computed positions were real tokens, {t['flops_per_second'] / 1e9:.0f} GFLOP/s" if t.get("device") else "")
               + f"; {t.get('at_window_end') or 0} hearts reach the end of the {notes.get('window', '?')}-token window (cut)", ""]
+    if notes.get("aging"):
+        from ..aging import render_deltas
+
+        lines += render_deltas(notes["aging"], md)[1:] + [""]
     lines += ["## Strengths", ""]
     for s in notes["strengths"]:
         lines.append(f"- **{md(s['category'])}** — exact {s['exact']:.0%}")
@@ -263,11 +273,17 @@ def run(build, _=None) -> dict:
         plot_loss(history, out / "loss.png")
         out.extra["summary"] = {"proof": notes["proof"], "field_proof": notes.get("field_proof"),
                                 "proof_unseen_phrasings": notes["proof_unseen_phrasings"]}
+        if notes.get("aging"):
+            out.extra["summary"]["aging"] = notes["aging"]
     p, f = notes["proof"], notes.get("field_proof")
     extras = ", ".join(f"{k.replace('_', ' ')} {v:.1%}" for k, v in p.items()
                        if isinstance(v, float) and k not in ("value",))
     field_part = f"field {f['degrees']} on {f['n']} real examples; " if f else ""
     say(f"notes {recipe.name}: {field_part}heads {p['degrees']} ({p['metric']}){', ' + extras if extras else ''}")
+    if notes.get("aging"):
+        from ..aging import delta_summary
+
+        say(f"notes {recipe.name}: against {notes['aging']['parent']}: {delta_summary(notes['aging'])}")
     return store.manifest("notes", keys.notes)["summary"]
 
 

@@ -102,6 +102,7 @@ class Session:
     targets: list  # targets per training example
     pad_id: int
     grad_clip: float
+    slice: dict | None = None  # an aged Still's training set: new, replayed and reviewed examples (aging.py)
 
     def step(self, batch, lr: float):
         """One optimizer step on a global batch (this process trains its shard): the loss summed over
@@ -143,8 +144,15 @@ def start(build) -> Session:
     distributed.same_everywhere(f"{keys.still} (cuts {keys.cuts})", ranks, "Still key")
     module = task_type(task["type"])
     hearts, heads = build.load("cuts", "hearts"), build.load("cuts", "heads")
-    model, tokenizer = make_student(student, module.HEADS[student["arch"]], module.num_labels(task), seed,
-                                    (module.tokenizer_text(ex, task) for ex in hearts), recipe.path.parent)
+    slice_ = None
+    if recipe.data.get("age"):  # aging: the parent's weights and tokenizer, the new slice plus replay
+        from ..aging import start_from_parent, training_examples
+
+        model, tokenizer = start_from_parent(build, module, task, seed)
+        hearts, slice_ = training_examples(build, hearts)
+    else:
+        model, tokenizer = make_student(student, module.HEADS[student["arch"]], module.num_labels(task), seed,
+                                        (module.tokenizer_text(ex, task) for ex in hearts), recipe.path.parent)
     model.to(device)
     train_set = encode_cut(module, task, tokenizer, hearts, student)
     eval_set = encode_cut(module, task, tokenizer, heads, student)
@@ -158,7 +166,8 @@ def start(build) -> Session:
                                                                    settings["weight_decay"]),
                       train_set=train_set, eval_set=eval_set, lengths=[len(x) for x, _ in train_set],
                       targets=[batching.target_count(ex, objective.causal) for ex in train_set],
-                      pad_id=special_ids(tokenizer)["pad"], grad_clip=settings["grad_clip"] or float("inf"))
+                      pad_id=special_ids(tokenizer)["pad"], grad_clip=settings["grad_clip"] or float("inf"),
+                      slice=slice_)
     return session
 
 
@@ -176,7 +185,8 @@ def train(build, stop_after_steps=None) -> dict:
     session = start(build)
     ranks, device, model, optimizer = session.ranks, session.device, session.model, session.optimizer
     steps_per_epoch = math.ceil(len(session.train_set) / settings["batch_size"])
-    total_steps = steps_per_epoch * settings["epochs"]
+    epochs = recipe["age"]["epochs"] if recipe.data.get("age") else settings["epochs"]
+    total_steps = steps_per_epoch * epochs
     state = {"step": 0, "loss": [], "grad_norm": [], "lr": [], "eval_loss": [], "train_seconds": 0.0,
              "train_positions": 0, "computed_positions": 0, "train_flops": 0.0, "runs": []}
     checkpoints = Checkpoints(store.work_dir("still", keys.still))
@@ -214,7 +224,7 @@ def train(build, stop_after_steps=None) -> dict:
     if progress:
         progress.update(state["step"])
     steps_this_run = 0
-    for epoch in range(state["step"] // steps_per_epoch, settings["epochs"]):
+    for epoch in range(state["step"] // steps_per_epoch, epochs):
         batches = batching.epoch_batches(lengths, settings["batch_size"], seed, epoch)
         for batch in batches[state["step"] - epoch * steps_per_epoch:]:
             started = time.perf_counter()
@@ -268,7 +278,15 @@ def train(build, stop_after_steps=None) -> dict:
                "flops_per_second": round(state["train_flops"] / seconds),
                "threads": session.threads, "processes": ranks.world, "device": device,
                "precision": devices.precision(device), "environment": environment(session.threads, device, ranks.world)}
-    with store.build("still", keys.still, section=still_section(recipe), upstream={"cuts": keys.cuts}) as out:
+    if session.slice is not None:
+        history["slice"] = session.slice
+    upstream = {"cuts": keys.cuts}
+    if recipe.data.get("age"):  # aging: the parent's Still is an upstream too (build.py)
+        from ..aging import parent_recipe
+        from ..build import recipe_keys
+
+        upstream["parent_still"] = recipe_keys(parent_recipe(recipe)).still
+    with store.build("still", keys.still, section=still_section(recipe), upstream=upstream) as out:
         torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, out / "model.pt")
         (out / "config.json").write_text(model.config.to_json_string())
         (out / "tokenizer.json").write_text(session.tokenizer.to_str())
@@ -293,6 +311,10 @@ def is_built(build, _=None) -> bool:
 def run(build, _=None) -> dict | None:
     if build.has("still"):
         return build.store.manifest("still", build.keys.still)["summary"]
+    if build.recipe.data.get("age") and not distributed.launched_by_torchrun():
+        from ..aging import parent_build
+
+        parent_build(build)  # the parent's Still first, here: never once per training process
     launch = distributed.launch_settings()
     if launch.distributed and not distributed.launched_by_torchrun():
         return distributed.launch_still(build, launch)
