@@ -25,7 +25,7 @@ os.environ.setdefault("DISTILL_PROGRESS", "off")
 
 def groups(build) -> dict[str, list[tuple[str, str]]]:
     keys = build.keys
-    return {"Mash (14 shards)": [("mash", k) for k in keys.shards.values()],
+    return {f"Mash ({len(keys.shards)} shards)": [("mash", k) for k in keys.shards.values()],
             "Still (weights, tokenizer)": [("still", keys.still)],
             "Spirit (.pt bottle)": [("bottle", keys.bottles["pt"])]}
 

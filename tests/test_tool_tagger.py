@@ -134,3 +134,12 @@ def test_tags_always_form_spans_and_keep_their_first_word():
     # punctuation stuck to a word neither decides its tag nor breaks a span ("kids' soccer", "thai?")
     assert _viterbi("kids' soccer thai?", ["B-query", "O", "I-query", "I-query", "O"]) == \
         ["B-query", "I-query", "I-query", "I-query", "O"]
+
+
+def test_heads_are_read_against_the_day_the_mash_was_written():
+    """"tuesday" in a Mash example means the Tuesday after TEACHING_TODAY, whenever the notes run;
+    a field row carries its own day."""
+    from distill.tasks.tool_call import TEACHING_TODAY, example_context
+
+    assert example_context({"shown": ["get_weather"]}) == {"tools": ["get_weather"], "today": TEACHING_TODAY}
+    assert example_context({"today": "2026-11-30"})["today"] == "2026-11-30"

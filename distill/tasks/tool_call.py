@@ -384,8 +384,10 @@ def student_target(target: dict, params: dict | None = None) -> str:
 
 
 def example_context(example):
-    """The offered tools, and the day the request was made (field sets fix it: "today")."""
-    return {"tools": example.get("shown"), "today": example.get("today")}
+    """The offered tools, and the day the request was made: a field row says it ("today"); every
+    Mash example was written on TEACHING_TODAY (the teachers are told so), and its heads must be
+    read against that day, not the day the notes happen to be made."""
+    return {"tools": example.get("shown"), "today": example.get("today") or TEACHING_TODAY}
 
 
 def _context(context) -> tuple[list | None, dt.date | None]:
