@@ -99,7 +99,7 @@ def test_two_machines_share_one_remote(seaweed, tmp_path):
         assert third.returncode == 0, third.stderr[-3000:]
         assert len(teacher.requests) == paid, "the fork paid for answers the team already had"
         shards = [json.loads(p.read_text()) for p in (c / "store" / "store" / "mash").glob("*/*/manifest.json")]
-        assert len(shards) == 2 and all(s["stats"]["requests"] == 0 and s["stats"]["cached_responses"] > 0 for s in shards)
+        assert len(shards) == 3 and all(s["stats"]["requests"] == 0 and s["stats"]["cached_responses"] > 0 for s in shards)  # two tools and no-call
 
 
 def test_pull_brings_the_answers_for_a_rebuild_without_the_remote(seaweed, tmp_path):
