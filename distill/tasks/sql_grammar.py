@@ -283,10 +283,7 @@ class Parser:
         if self.at_symbol("*"):
             self.symbol("*")
             return
-        self.select_item()
-        while self.at_symbol(","):
-            self.symbol(",")
-            self.select_item()
+        self.comma_list(self.select_item)
 
     def from_clause(self):
         self.keyword("FROM")
@@ -317,10 +314,7 @@ class Parser:
                 if self.at_keyword("SELECT"):
                     self.subquery()
                 else:
-                    self.value(column)
-                    while self.at_symbol(","):
-                        self.symbol(",")
-                        self.value(column)
+                    self.comma_list(lambda: self.value(column))
                 self.symbol(")")
             elif word == "BETWEEN":
                 self.value(column)
@@ -363,6 +357,13 @@ class Parser:
         if self.at_keyword("ASC", "DESC"):
             self.keyword("ASC", "DESC")
 
+    def comma_list(self, item):
+        """One item, then more after each comma."""
+        item()
+        while self.at_symbol(","):
+            self.symbol(",")
+            item()
+
     def query(self):
         self.keyword("SELECT")
         if self.at_keyword("DISTINCT"):
@@ -375,20 +376,14 @@ class Parser:
         if self.at_keyword("GROUP"):
             self.keyword("GROUP")
             self.keyword("BY")
-            self.column()
-            while self.at_symbol(","):
-                self.symbol(",")
-                self.column()
+            self.comma_list(self.column)
             if self.at_keyword("HAVING"):
                 self.keyword("HAVING")
                 self.condition()
         if self.at_keyword("ORDER"):
             self.keyword("ORDER")
             self.keyword("BY")
-            self.order_item()
-            while self.at_symbol(","):
-                self.symbol(",")
-                self.order_item()
+            self.comma_list(self.order_item)
         if self.at_keyword("LIMIT"):
             self.keyword("LIMIT")
             self.number()
