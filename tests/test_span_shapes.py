@@ -42,3 +42,10 @@ def test_a_phone_keeps_its_bracketed_area_code_and_other_types_pass_unchanged():
     text = "Ligue (11) 98765-4321 sobre o ticket 'ABC'"
     assert values(text, ("(11) 98765-4321", "PHONE"), ("'ABC", "PRODUCT")) == [
         ("(11) 98765-4321", "PHONE"), ("ABC", "PRODUCT")]
+
+
+def test_a_numeric_date_tagged_as_a_phone_is_a_date_when_the_recipe_has_dates():
+    text = "charged on 2023-11-28 and 28/11/2023, call 2023-11-28"
+    marked = spans(text, ("2023-11-28", "PHONE"), ("28/11/2023", "ID"))
+    assert [s["type"] for s in fit(text, marked, {"PHONE", "ID", "DATE"})] == ["DATE", "DATE"]
+    assert [s["type"] for s in fit(text, marked, {"PHONE", "ID"})] == ["PHONE", "ID"]

@@ -350,11 +350,12 @@ def _window_logits(spirit, ids):
     return out
 
 
-def spans_of(text, ranges, tag_names) -> list[dict]:
+def spans_of(text, ranges, token_tags, names) -> list[dict]:
     """Per-token tags -> the values they mark: adjacent pieces joined, edge punctuation trimmed,
     each cut to the shape of its type (span_shapes)."""
-    spans = merge_adjacent(text, decode_tags(text, ranges, tag_names))
-    return span_shapes.fit(text, trim_punctuation(text, spans))
+    spans = merge_adjacent(text, decode_tags(text, ranges, token_tags))
+    types = {name.split("-", 1)[1] for name in names if name != "O"}
+    return span_shapes.fit(text, trim_punctuation(text, spans), types)
 
 
 def predict(spirit, text, context=None):
@@ -366,7 +367,7 @@ def predict(spirit, text, context=None):
             continue
         logits = _window_logits(spirit, ids)
         tags_ = word_consistent_tags(piece, ranges, logits, names)
-        for span in spans_of(piece, ranges, tags_):
+        for span in spans_of(piece, ranges, tags_, names):
             spans.append({**span, "start": span["start"] + offset, "end": span["end"] + offset})
     return {"spans": spans}
 

@@ -8,13 +8,16 @@ joined by "&" ("Laura & Dev") and a date range ("12/03 - 14/03") are two values.
 personal-data types, by their conventional names, have a shape; a Recipe's other types have none:
 
     EMAIL         tightened to the address inside it; no address, no span
-    PHONE         at least 6 digits            CARD_NUMBER   12 to 19 digits
+    PHONE         at least 6 digits            CARD_NUMBER   13 to 19 digits
     DATE, ID      at least one digit           ADDRESS       at least one letter
     PERSON        letters and no digits
+A PHONE or ID written as a whole numeric date ("2023-11-28", "28/11/2023") is a DATE, when the
+Recipe has that type.
 """
 import re
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+NUMERIC_DATE = re.compile(r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{4})")
 OPENING_MARKS = "\"'“‘«"
 # where one span holds two values of its type: a line break always, "&" between names, a spaced dash between dates
 SEPARATORS = {"PERSON": re.compile(r"\n| & "), "DATE": re.compile(r"\n| [-–] ")}
@@ -31,7 +34,7 @@ def _letters(text: str) -> int:
 
 SHAPES = {
     "PHONE": lambda t: _digits(t) >= 6,
-    "CARD_NUMBER": lambda t: 12 <= _digits(t) <= 19,
+    "CARD_NUMBER": lambda t: 13 <= _digits(t) <= 19,
     "DATE": lambda t: _digits(t) >= 1,
     "ID": lambda t: _digits(t) >= 1,
     "ADDRESS": lambda t: _letters(t) >= 1,
@@ -66,7 +69,9 @@ def _unquoted(text: str, span: dict) -> dict:
     return _span(text, start, span["end"], span["type"])
 
 
-def _fitted(text: str, span: dict) -> dict | None:
+def _fitted(text: str, span: dict, types) -> dict | None:
+    if span["type"] in ("PHONE", "ID") and "DATE" in types and NUMERIC_DATE.fullmatch(span["text"]):
+        return {**span, "type": "DATE"}
     if span["type"] == "EMAIL":
         match = EMAIL.search(span["text"])
         if not match:
@@ -77,12 +82,13 @@ def _fitted(text: str, span: dict) -> dict | None:
     return span if shape is None or shape(span["text"]) else None
 
 
-def fit(text: str, spans: list[dict]) -> list[dict]:
-    """The spans that can be values of their types, each cut to the value it holds."""
+def fit(text: str, spans: list[dict], types=()) -> list[dict]:
+    """The spans that can be values of their types, each cut to the value it holds; `types`: the
+    Recipe's entity types (a numeric date is retyped only when DATE is one of them)."""
     out = []
     for span in spans:
         for part in _values(text, span):
-            fitted = _fitted(text, _unquoted(text, part))
+            fitted = _fitted(text, _unquoted(text, part), types)
             if fitted:
                 out.append(fitted)
     return out
