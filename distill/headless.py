@@ -102,3 +102,17 @@ class Browser:
             details = result["exceptionDetails"]
             raise DistillError(f"in the page: {details.get('exception', {}).get('description') or details.get('text')}")
         return result["result"].get("value")
+
+
+PAGE_READY = "window.distill && distill.ready.then(() => true)"
+
+
+def pour_page(browser: Browser, path, items: list[tuple[str, object]]) -> list[dict]:
+    """Pour (text, context) pairs with a browser bottle inside Chromium: [{"answer", "ms"}] in
+    order. The page is opened once and warmed up on the first text before anything is timed."""
+    from pathlib import Path
+
+    browser.open(Path(path).resolve().as_uri(), PAGE_READY)
+    payload = json.dumps([{"text": text, "context": context} for text, context in items], ensure_ascii=False)
+    browser.evaluate(f"distill.pourMany({payload}.slice(0, 1))")
+    return browser.evaluate(f"distill.pourMany({payload})")

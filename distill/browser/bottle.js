@@ -61,9 +61,9 @@ function shown(spirit, text, answer) {
 const distill = (() => {
   const ready = loadSpirit();
   const pour = async (text, context) => DistillTasks.pour(await ready, text, context);
-  async function pourMany(texts, context) {  // answers and milliseconds per input, in order
+  async function pourMany(items) {  // [{text, context}] -> [{answer, ms}], in order
     const spirit = await ready, out = [];
-    for (const text of texts) {
+    for (const { text, context } of items) {
       const started = performance.now();
       const answer = await DistillTasks.pour(spirit, text, context);
       out.push({ answer, ms: performance.now() - started });
