@@ -212,5 +212,6 @@ async function pour(spirit, text, context) {
   return task.predict(spirit, chars, context || {});
 }
 
-const DistillTasks = { TASKS, pour, redact, prepare, tokenRanges, softmax, argmax, range, pyStrip, pySplit };
+const DistillTasks = { TASKS, pour, redact, prepare, tokenRanges, softmax, argmax, range, pyStrip, pySplit, decodeTags,
+  mergeAdjacent, trimPunctuation };
 if (typeof module !== "undefined") module.exports = DistillTasks;

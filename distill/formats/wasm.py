@@ -9,7 +9,7 @@ other bottle is. The page embeds, as text blocks found by their id:
     distill-graph   the .onnx export of the model (formats/onnx.py), base64
     ort-module      onnxruntime-web's WebAssembly bundle (an ES module), base64
     ort-wasm        its WebAssembly binary, base64
-    distill-code    tokenizer, task decoding and the page (distill/browser/*.js)
+    distill-code    tokenizer, value normalisation, task decoding and the page (distill/browser/*.js)
 
 `distill pour` reads the same graph with onnxruntime in Python, so the page and pour answer alike;
 tests/test_browser.py checks that in headless Chromium. The file is sealed like .onnx and .gguf.
@@ -29,7 +29,7 @@ SUFFIX = ".wasm.html"
 SEAL_PREFIX = b'<meta name="distill.integrity" content="'
 ORT_ENV = "DISTILL_ORT_WEB"  # a folder holding onnxruntime-web's dist/ files, instead of distill/browser/node_modules
 ORT_FILES = {"ort-module": "ort.wasm.bundle.min.mjs", "ort-wasm": "ort-wasm-simd-threaded.wasm"}
-CODE_FILES = ("tokenizer.js", "tasks.js", "bottle.js")
+CODE_FILES = ("tokenizer.js", "normalise.js", "tasks.js", "tool_tagger.js", "bottle.js")  # in this order
 BLOCK = '<script type="{kind}" id="{id}">{text}</script>'
 
 
