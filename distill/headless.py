@@ -2,6 +2,7 @@
 JavaScript in it (awaiting promises), read console errors. The browser bottle's tests and
 bench/browser.py use it to pour a `.wasm.html` Spirit in a real browser and to drive the Cellar's
 tasting box (type, click, read)."""
+import contextlib
 import json
 import re
 import shutil
@@ -34,7 +35,8 @@ class Browser:
             [binary, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-port=0",
              "--allow-file-access-from-files", f"--user-data-dir={self._profile.name}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self._socket = connect(self._endpoint(), max_size=None, open_timeout=self.timeout)
+        self._stack = contextlib.ExitStack()
+        self._socket = self._stack.enter_context(connect(self._endpoint(), max_size=None, open_timeout=self.timeout))
         target = self._call("Target.createTarget", url="about:blank")["targetId"]
         self._session = self._call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         for domain in ("Page", "Runtime"):
@@ -42,7 +44,7 @@ class Browser:
         return self
 
     def __exit__(self, *exc):
-        self._socket.close()
+        self._stack.close()
         self._process.terminate()
         try:
             self._process.wait(timeout=10)
@@ -84,15 +86,19 @@ class Browser:
     def open(self, url: str, ready: str = "true"):
         """Navigate, then wait until the JavaScript expression `ready` (may be a promise) is truthy."""
         self._call("Page.navigate", session=True, url=url)
+        self.wait(ready, url)
+
+    def wait(self, condition: str, where: str = "the page"):
+        """Poll until the JavaScript expression `condition` (may be a promise) is truthy."""
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             try:
-                if self.evaluate(ready):
+                if self.evaluate(condition):
                     return
             except DistillError:
-                pass  # the new document's scripts have not run yet
+                pass  # a new document's scripts have not run yet
             time.sleep(0.1)
-        raise DistillError(f"{url}: not ready after {self.timeout:.0f} s ({ready})")
+        raise DistillError(f"{where}: not ready after {self.timeout:.0f} s ({condition})")
 
     def evaluate(self, expression: str):
         """The value of a JavaScript expression in the page (promises awaited), as JSON data."""

@@ -86,6 +86,7 @@ distill.ready.then((spirit) => {
   const button = document.getElementById("pour"), input = document.getElementById("input");
   button.disabled = false;
   document.body.dataset.ready = "true";
+  if (window.parent !== window) window.parent.postMessage({ distill: "ready" }, "*");  // a Cellar page's tasting box
   button.addEventListener("click", async () => {
     const started = performance.now();
     const answer = await distill.pour(input.value);
@@ -99,6 +100,10 @@ distill.ready.then((spirit) => {
 
 window.addEventListener("message", async (event) => {  // the Cellar's tasting box
   const ask = event.data;
+  if (ask && ask.distill === "ping") {  // a page that started listening late asks again
+    distill.ready.then(() => event.source.postMessage({ distill: "ready" }, "*"));
+    return;
+  }
   if (!ask || ask.distill !== "pour") return;
   try {
     const spirit = await distill.ready, answer = await distill.pour(ask.text, ask.context);
