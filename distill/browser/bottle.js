@@ -26,22 +26,56 @@ function rowsOf(tensor) {  // [1, tokens, outputs] or [1, outputs] -> one Float3
   return rows;
 }
 
+async function startSqlite() {  // sql.js, embedded only in text-to-SQL bottles
+  if (!document.getElementById("sqljs-module")) return null;
+  const code = new TextDecoder().decode(await bytesOf("sqljs-module"));
+  const initSqlJs = new Function(`${code}\nreturn initSqlJs;`)();
+  return initSqlJs({ wasmBinary: await bytesOf("sqljs-wasm") });
+}
+
+function emptyCache(ort, session, config) {  // [1, kv_heads, 0, head_dim] per past_key_values input
+  const kv = config.num_key_value_heads ?? config.num_attention_heads;
+  const dim = config.head_dim ?? config.hidden_size / config.num_attention_heads;
+  const names = session.inputNames.filter((n) => n.startsWith("past_key_values."));
+  return Object.fromEntries(names.map((n) => [n, new ort.Tensor("float32", new Float32Array(0), [1, kv, 0, dim])]));
+}
+
+async function runDecoder(spirit, promptIds, maxNew, eosId, pick) {  // runtimes/onnxruntime.py's cached loop
+  const { ort, session, config } = spirit;
+  const int64 = (ids, dims) => new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), dims);
+  let feeds = { input_ids: int64(promptIds, [1, promptIds.length]), ...emptyCache(ort, session, config) };
+  let length = promptIds.length;
+  const outIds = [];
+  for (let step = 0; step < maxNew; step++) {
+    feeds.attention_mask = int64(new Array(length).fill(1), [1, length]);
+    const out = await session.run(feeds);
+    const rows = rowsOf(out.logits), nextId = pick(rows[rows.length - 1], outIds);
+    if (nextId === eosId) break;
+    outIds.push(nextId);
+    feeds = { input_ids: int64([nextId], [1, 1]) };
+    for (const name of Object.keys(out)) if (name.startsWith("present.")) feeds[name.replace("present.", "past_key_values.")] = out[name];
+    length += 1;
+  }
+  return outIds;
+}
+
 async function loadSpirit() {
   const meta = JSON.parse(document.getElementById("distill-meta").textContent);
-  const ort = await startRuntime();
+  const [ort, SQL] = await Promise.all([startRuntime(), startSqlite()]);
   const session = await ort.InferenceSession.create(await bytesOf("distill-graph"), { executionProviders: ["wasm"] });
   const tokenizer = new DistillTokenizer.Tokenizer(meta.tokenizer);
   const recipe = JSON.parse(meta.recipe), config = JSON.parse(meta.config);
   const positions = config.max_position_embeddings ?? 512;
   const int64 = (ids) => new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]);
   return {
-    meta, recipe, config, tokenizer, session, ort,
+    meta, recipe, config, tokenizer, session, ort, SQL,
     maxLength: Math.min(positions, (recipe.student || {}).max_length ?? positions),
     special: tokenizer.specialIds(),
     async forward(ids) {
       const out = await session.run({ input_ids: int64(ids), attention_mask: int64(ids.map(() => 1)) });
       return rowsOf(out.logits);
     },
+    generate(promptIds, maxNew, eosId, pick) { return runDecoder(this, promptIds, maxNew, eosId, pick); },
   };
 }
 

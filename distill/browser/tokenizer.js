@@ -154,7 +154,7 @@ class Tokenizer {
     this.kind = model.type;
     if (this.kind === "BPE") this.bpe = new Bpe(model);
     this.vocab = model.vocab;
-    this.added = (this.spec.added_tokens || []).map((t) => ({ content: [...t.content], id: t.id }));
+    this.added = (this.spec.added_tokens || []).map((t) => ({ content: [...t.content], id: t.id, special: t.special }));
   }
 
   tokenToId(token) {
@@ -201,10 +201,10 @@ class Tokenizer {
     }
   }
 
-  decode(ids) {  // byte-level BPE only (decoders write text)
+  decode(ids, skipSpecial = true) {  // byte-level BPE only (decoders write text); bad UTF-8 becomes U+FFFD
     const reverse = this.reverse || (this.reverse = new Map(Object.entries(this.vocab).map(([k, v]) => [v, k])));
-    const back = new Map(this.bpe.bytes.map((c, b) => [c, b]));
-    const special = new Set(this.added.map((t) => t.id));
+    const back = this.back || (this.back = new Map(this.bpe.bytes.map((c, b) => [c, b])));
+    const special = new Set(skipSpecial ? this.added.filter((t) => t.special).map((t) => t.id) : []);
     const bytes = [];
     for (const id of ids) {
       if (special.has(id)) continue;

@@ -9,6 +9,8 @@ other bottle is. The page embeds, as text blocks found by their id:
     distill-graph   the .onnx export of the model (formats/onnx.py), base64
     ort-module      onnxruntime-web's WebAssembly bundle (an ES module), base64
     ort-wasm        its WebAssembly binary, base64
+    sqljs-module    text-to-SQL Spirits only: sql.js (SQLite as WebAssembly) and its binary, base64,
+    sqljs-wasm      so the page checks that a query prepares against the schema, as pour does
     distill-code    tokenizer, value normalisation, task decoding and the page (distill/browser/*.js)
 
 `distill pour` reads the same graph with onnxruntime in Python, so the page and pour answer alike;
@@ -29,7 +31,10 @@ SUFFIX = ".wasm.html"
 SEAL_PREFIX = b'<meta name="distill.integrity" content="'
 ORT_ENV = "DISTILL_ORT_WEB"  # a folder holding onnxruntime-web's dist/ files, instead of distill/browser/node_modules
 ORT_FILES = {"ort-module": "ort.wasm.bundle.min.mjs", "ort-wasm": "ort-wasm-simd-threaded.wasm"}
-CODE_FILES = ("tokenizer.js", "normalise.js", "tasks.js", "tool_tagger.js", "bottle.js")  # in this order
+CODE_FILES = ("tokenizer.js", "normalise.js", "tasks.js", "tool_tagger.js", "decoding.js", "sql_grammar.js", "text_to_sql.js",
+              "bottle.js")  # in this order
+SQLITE_ENV = "DISTILL_SQLJS"  # a folder holding sql.js's dist/ files, instead of distill/browser/node_modules
+SQLITE_FILES = {"sqljs-module": "sql-wasm-browser.js", "sqljs-wasm": "sql-wasm-browser.wasm"}  # text-to-SQL bottles only
 BLOCK = '<script type="{kind}" id="{id}">{text}</script>'
 
 
@@ -37,12 +42,17 @@ def browser_folder() -> Path:
     return Path(str(resources.files("distill") / "browser"))
 
 
-def ort_folder() -> Path:
+def npm_folder(package: str, variable: str) -> Path:
+    """An npm package's dist/ folder: from `npm ci --prefix distill/browser`, or where $variable says."""
     import os
 
-    if os.environ.get(ORT_ENV):
-        return Path(os.environ[ORT_ENV])
-    return browser_folder() / "node_modules" / "onnxruntime-web" / "dist"
+    if os.environ.get(variable):
+        return Path(os.environ[variable])
+    return browser_folder() / "node_modules" / package / "dist"
+
+
+def ort_folder() -> Path:
+    return npm_folder("onnxruntime-web", ORT_ENV)
 
 
 def ort_version() -> str:
@@ -50,13 +60,21 @@ def ort_version() -> str:
     return json.loads(package.read_text())["version"] if package.is_file() else "unknown"
 
 
-def _ort_files() -> dict:
-    folder = ort_folder()
-    missing = [name for name in ORT_FILES.values() if not (folder / name).is_file()]
+def _npm_files(package: str, variable: str, files: dict) -> dict:
+    folder = npm_folder(package, variable)
+    missing = [name for name in files.values() if not (folder / name).is_file()]
     if missing:
-        raise DistillError(f"{folder}: onnxruntime-web is not installed ({', '.join(missing)} missing); run "
-                           f"`npm ci --prefix {browser_folder()}` (or set {ORT_ENV} to its dist/ folder)")
-    return {block: (folder / name).read_bytes() for block, name in ORT_FILES.items()}
+        raise DistillError(f"{folder}: {package} is not installed ({', '.join(missing)} missing); run "
+                           f"`npm ci --prefix {browser_folder()}` (or set {variable} to its dist/ folder)")
+    return {block: (folder / name).read_bytes() for block, name in files.items()}
+
+
+def runtime_files(task_type: str) -> dict:
+    """The WebAssembly runtimes a page needs: onnxruntime-web always, SQLite for text to SQL."""
+    files = _npm_files("onnxruntime-web", ORT_ENV, ORT_FILES)
+    if task_type == "sql":
+        files.update(_npm_files("sql.js", SQLITE_ENV, SQLITE_FILES))
+    return files
 
 
 def _meta_json(meta: dict) -> str:
@@ -64,13 +82,13 @@ def _meta_json(meta: dict) -> str:
     return json.dumps(meta, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
 
 
-def page(meta: dict, graph_bytes: bytes, ort: dict) -> str:
+def page(meta: dict, graph_bytes: bytes, runtimes: dict) -> str:
     """The whole bottle as one HTML text; the seal is still zeroed."""
     template = (browser_folder() / "bottle.html").read_text()
     code = "\n".join((browser_folder() / name).read_text() for name in CODE_FILES)
     blocks = [BLOCK.format(kind="application/json", id="distill-meta", text=_meta_json(meta)),
               BLOCK.format(kind="text/plain", id="distill-graph", text=base64.b64encode(graph_bytes).decode()),
-              *(BLOCK.format(kind="text/plain", id=block, text=base64.b64encode(data).decode()) for block, data in ort.items()),
+              *(BLOCK.format(kind="text/plain", id=block, text=base64.b64encode(data).decode()) for block, data in runtimes.items()),
               BLOCK.format(kind="text/javascript", id="distill-code", text=code.replace("</script", "<\\/script"))]
     title = f"{meta['name']} — a Distillarium Spirit"
     return (template.replace("{{SEAL}}", UNSEALED).replace("{{TITLE}}", _escape(title))
@@ -91,7 +109,7 @@ def write(path, model, tokenizer, meta: dict, options: dict):
     digests = {**json.loads(meta["digests"]), "graph_weights": graph_weights_digest(graph)}
     meta = {**meta, "digests": json.dumps(digests), "onnx_opset": str(opset),
             "onnx_cache": "past_key_values" if decoder else "none", "onnxruntime_web": ort_version()}
-    Path(path).write_text(page(meta, graph.SerializeToString(), _ort_files()), encoding="utf-8")
+    Path(path).write_text(page(meta, graph.SerializeToString(), runtime_files(json.loads(meta["recipe"])["task"]["type"])), encoding="utf-8")
     seal(path, SEAL_PREFIX)
 
 
