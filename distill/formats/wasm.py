@@ -105,6 +105,9 @@ def write(path, model, tokenizer, meta: dict, options: dict):
     """Export the graph as the .onnx bottle does, embed it with the runtime and the code, seal."""
     opset = options.get("onnx_opset", 18)
     decoder = model.config.model_type == "llama"
+    if decoder and meta["task_type"] == "tool_call":
+        raise DistillError(f"{meta['name']}: a browser bottle of tool calling's decoder design (student.arch: llama) is not "
+                           "ported yet; bottle.formats may list wasm for the encoder design (student.arch: bert)")
     graph = export_decoder(model, opset) if decoder else export_encoder(model, opset)
     digests = {**json.loads(meta["digests"]), "graph_weights": graph_weights_digest(graph)}
     meta = {**meta, "digests": json.dumps(digests), "onnx_opset": str(opset),
