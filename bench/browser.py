@@ -36,10 +36,12 @@ def python_answers(spirit, heads) -> tuple[list, list[float]]:
 
 def int8_page(path: Path, out: Path) -> Path:
     """The same page with its graph's weights quantised to int8 (a bench-only variant)."""
+    import logging
     import tempfile
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    logging.getLogger().setLevel(logging.ERROR)  # "consider pre-processing" advice on every call
     from distill.formats import wasm
     from distill.formats.seal import seal
 

@@ -1,8 +1,8 @@
 """The browser bottle (.wasm.html) in a real browser: tiny Recipes of each task type (intent,
-pii, tool calling's encoder design, text to SQL) bottled
-through real doit, poured on every head inside headless Chromium (DevTools protocol) and by
-`distill pour`'s code path in Python from the same file — the answers must be identical — and the
-Cellar's tasting box driven like a person would (type, click, read)."""
+pii, tool calling's encoder and decoder designs, text to SQL) bottled through real doit, poured
+on every head inside headless Chromium (DevTools protocol) and by `distill pour`'s code path in
+Python from the same file — the answers must be identical — and the Cellar's tasting box driven
+like a person would (type, click, read)."""
 import json
 import shutil
 
@@ -24,13 +24,14 @@ pytestmark = [
     pytest.mark.skipif(not ORT.is_file(), reason=f"needs onnxruntime-web: npm ci --prefix {wasm.browser_folder()} "
                                                  "(node and npm), as .ci/run does"),
 ]
-NAMES = ("intent", "pii", "needle", "sql")
+NAMES = ("intent", "pii", "needle", "sql", "caller")
 
 
 def _recipes() -> dict:
     needle = tiny_recipe_data()
     needle["student"] = {**needle["student"], "arch": "bert", "init": "scratch", "max_length": 64}
-    data = {"intent": tiny("intent"), "pii": tiny("pii"), "needle": needle, "sql": tiny("sql")}
+    data = {"intent": tiny("intent"), "pii": tiny("pii"), "needle": needle, "sql": tiny("sql"),
+            "caller": tiny_recipe_data()}  # tool calling's decoder design (a scratch Llama)
     for recipe in data.values():
         recipe["bottle"] = {"formats": ["wasm"]}
     return data

@@ -87,3 +87,32 @@ def test_sql_grammar_matches_on_every_prefix():
     got = _node("const G = require('./sql_grammar.js');\nfunction main(d) { const s = new G.Schema(d.task);"
                 " return d.cases.map(([t, f]) => G.check(s, d.q, t, f)); }", {"task": task, "q": question, "cases": cases})
     assert got == expected
+
+
+@needs_node
+def test_shortlist_and_call_grammar_match():
+    from distill.recipe import load_recipe
+    from distill.tasks.call_grammar import CallGrammar
+    from distill.tasks.shortlist import shortlist
+
+    task = load_recipe(ROOT / "recipes" / "concierge.yaml")["task"]
+    names = [t["name"] for t in task["tools"]]
+    texts = ["book a table for two at Nopa tomorrow at 7pm", "open docs.python.org", "email maya@example.com about rent",
+             "what's the weather in Lisbon", "turn the lights off in the kitchen", ""]
+    expected_lists = [shortlist(task, text, names, 8) for text in texts]
+    text = "remind me to call mom tomorrow at 3pm, it's urgent"
+    shown = shortlist(task, text, names, 8)
+    outputs = [f' {shown[0]} {{"{p}": "mom"}}' for p in list(task["tools"][names.index(shown[0])]["parameters"])[:2]]
+    outputs += [" none", f" {shown[0]} {{}}", f" {shown[1]} {{", ' web_search {"query": "call mom"}']
+    cases = [(o[:end], kind) for o in outputs for end in range(len(o) + 1) for kind in ("valid", "complete")]
+    grammar = CallGrammar(task["tools"], shown, text)
+    expected = [getattr(grammar, kind)(o) for o, kind in cases] + [grammar.call(o, dt.date(2026, 11, 30)) for o in outputs]
+    got_lists = _node("const S = require('./shortlist.js');\n"
+                      "function main(d) { return d.texts.map((t) => S.shortlist(d.task, t, d.names, 8)); }",
+                      {"task": task, "texts": texts, "names": names})
+    got = _node("require('./tasks.js'); const C = require('./call_grammar.js');\nfunction main(d) {"
+                " const g = new C.CallGrammar(d.task.tools, d.shown, d.text);"
+                " return d.cases.map(([o, k]) => g[k](o)).concat(d.outputs.map((o) => g.call(o, '2026-11-30'))); }",
+                {"task": task, "shown": shown, "text": text, "cases": cases, "outputs": outputs})
+    assert got_lists == expected_lists
+    assert got == expected

@@ -32,7 +32,7 @@ SEAL_PREFIX = b'<meta name="distill.integrity" content="'
 ORT_ENV = "DISTILL_ORT_WEB"  # a folder holding onnxruntime-web's dist/ files, instead of distill/browser/node_modules
 ORT_FILES = {"ort-module": "ort.wasm.bundle.min.mjs", "ort-wasm": "ort-wasm-simd-threaded.wasm"}
 CODE_FILES = ("tokenizer.js", "normalise.js", "tasks.js", "tool_tagger.js", "decoding.js", "sql_grammar.js", "text_to_sql.js",
-              "bottle.js")  # in this order
+              "shortlist.js", "call_grammar.js", "bottle.js")  # in this order: later files use earlier ones
 SQLITE_ENV = "DISTILL_SQLJS"  # a folder holding sql.js's dist/ files, instead of distill/browser/node_modules
 SQLITE_FILES = {"sqljs-module": "sql-wasm-browser.js", "sqljs-wasm": "sql-wasm-browser.wasm"}  # text-to-SQL bottles only
 BLOCK = '<script type="{kind}" id="{id}">{text}</script>'
@@ -105,9 +105,6 @@ def write(path, model, tokenizer, meta: dict, options: dict):
     """Export the graph as the .onnx bottle does, embed it with the runtime and the code, seal."""
     opset = options.get("onnx_opset", 18)
     decoder = model.config.model_type == "llama"
-    if decoder and meta["task_type"] == "tool_call":
-        raise DistillError(f"{meta['name']}: a browser bottle of tool calling's decoder design (student.arch: llama) is not "
-                           "ported yet; bottle.formats may list wasm for the encoder design (student.arch: bert)")
     graph = export_decoder(model, opset) if decoder else export_encoder(model, opset)
     digests = {**json.loads(meta["digests"]), "graph_weights": graph_weights_digest(graph)}
     meta = {**meta, "digests": json.dumps(digests), "onnx_opset": str(opset),
