@@ -116,3 +116,15 @@ def test_shortlist_and_call_grammar_match():
                 {"task": task, "shown": shown, "text": text, "cases": cases, "outputs": outputs})
     assert got_lists == expected_lists
     assert got == expected
+
+
+def test_bottling_without_the_npm_packages_is_one_line(monkeypatch, tmp_path):
+    from distill.errors import DistillError
+    from distill.formats import format_of
+
+    monkeypatch.setenv(wasm.ORT_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(DistillError, match=r"onnxruntime-web is not installed .*run `npm ci --prefix .*distill/browser`"):
+        wasm.runtime_files("classify")
+    assert format_of("cellar/pii/pii.wasm.html") == "wasm" and format_of("x.WASM.HTML") == "wasm"
+    with pytest.raises(DistillError, match=r"unknown Spirit format '\.html'; valid: \.pt, \.onnx, \.gguf, \.wasm\.html"):
+        format_of("page.html")
