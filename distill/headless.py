@@ -4,6 +4,7 @@ bench/browser.py use it to pour a `.wasm.html` Spirit in a real browser and to d
 tasting box (type, click, read)."""
 import contextlib
 import json
+import queue
 import re
 import shutil
 import subprocess
@@ -53,12 +54,28 @@ class Browser:
         self._profile.cleanup()
 
     def _endpoint(self) -> str:
-        for line in self._process.stderr:  # Chromium announces its websocket on stderr
+        """The websocket Chromium announces on stderr; stderr is drained from then on (a chatty
+        Chromium would block on a full pipe)."""
+        lines = queue.Queue()
+
+        def drain():
+            for line in self._process.stderr:
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=drain, daemon=True).start()
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                raise DistillError("headless Chromium exited before opening its DevTools port")
             found = re.search(r"DevTools listening on (ws://\S+)", line)
-            if found:  # keep draining stderr, or a chatty Chromium blocks on a full pipe
-                threading.Thread(target=self._process.stderr.read, daemon=True).start()
+            if found:
                 return found.group(1)
-        raise DistillError("headless Chromium exited before opening its DevTools port")
+        raise DistillError(f"headless Chromium opened no DevTools port within {self.timeout:.0f} s")
 
     def _call(self, method: str, session: bool = False, **params):
         self._next += 1

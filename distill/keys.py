@@ -67,6 +67,8 @@ def notes_section(recipe: Recipe, _=None) -> dict:
 # onnx 2: decoders carry a KV cache; gguf 2: encoders are llama.cpp "bert" files (tensor names,
 # bert.* keys, rank pooling), no longer "distill-bert" with Hugging Face names; gguf 3: a WordPiece
 # tokenizer (students grown from a BERT base) is llama.cpp's "bert" vocabulary, not "gpt2"
+# wasm 1: the .wasm.html page; it embeds distill/browser/*.js and the npm runtimes, so bump it when a
+# change there changes what a page answers (bottles are rebuilt from the cached Still, cheaply)
 BOTTLE_LAYOUTS = {"pt": 1, "onnx": 2, "gguf": 3, "wasm": 1}
 
 
