@@ -145,7 +145,9 @@ def _local_link(spirit, filename) -> str:
 
 def _spirit_page(spirit, notes, pictures, names_by_hash, bottle_link=_local_link) -> str:
     name = spirit["name"]
-    bottles = "".join(f"<tr><td>.{fmt}</td><td><a href='{html.escape(bottle_link(spirit, b['file']))}' download>{html.escape(b['file'])}</a>"
+    label = {"wasm": ".wasm.html"}  # a variant's name, but the browser bottle by its whole suffix
+    bottles = "".join(f"<tr><td>{label.get(fmt, '.' + fmt)}</td><td>"
+                      f"<a href='{html.escape(bottle_link(spirit, b['file']))}' download>{html.escape(b['file'])}</a>"
                       f"</td><td>{b['bytes'] / 1e6:.1f} MB</td><td><code>{b['sha256'][:16]}…</code></td></tr>"
                       for fmt, b in sorted(spirit["bottles"].items()))
     parent = spirit.get("parent")
