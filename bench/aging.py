@@ -3,11 +3,14 @@
     python bench/aging.py                          # recipes/needle.yaml + set_alarm, fresh temp store
     python bench/aging.py --store .distill/store   # reuse a store that has needle built (its Still is not retrained)
     python bench/aging.py recipes/x.yaml --epochs 2 --replay 0.25
+    python bench/aging.py --store S --against-parent   # no from-scratch child: compare with the parent's Still
 
 Writes, in a temp folder, a copy of the Recipe (and its field/ folder) and two children: an aged
 one (`age: {parent: <recipe>}` plus the set_alarm tool) and the same child as a standalone Recipe
 (the aged Recipe's normalised data without `age`). Prints: the teacher requests and shards the
-aged Mash cost, the aged Still's wall time against the full Still's (ratio), the new tool's proof,
+aged Mash cost, the aged Still's wall time against the full Still's (ratio) — or, with
+--against-parent, against the parent's recorded Still (wall time, and trained positions, which
+do not depend on how busy the machine was) — the new tool's proof,
 and the parent's categories before and after aging (forgetting), heads and field set.
 """
 import argparse
@@ -48,6 +51,8 @@ def main():
     parser.add_argument("--store", help="store root (default: a fresh temp folder; a store with the parent built saves its Still)")
     parser.add_argument("--epochs", type=int, default=2, help="age.epochs (default 2)")
     parser.add_argument("--replay", type=float, default=0.25, help="age.replay (default 0.25)")
+    parser.add_argument("--against-parent", action="store_true",
+                        help="skip training the child from scratch; compare with the parent's recorded Still")
     args = parser.parse_args()
     import yaml
 
@@ -92,11 +97,15 @@ def main():
     built = [name for name in aged.keys.shards if name not in reused]
     for stage in ("cuts", "still", "notes"):
         run(aged, stage)
-    for stage in ("mash", "cuts", "still", "notes"):
-        run(full, stage)
+    reference = parent if args.against_parent else full
+    if not args.against_parent:
+        for stage in ("mash", "cuts", "still", "notes"):
+            run(full, stage)
 
-    aged_notes, full_notes = aged.load("notes"), full.load("notes")
-    aged_still, full_still = timings[(aged.recipe.name, "still")], timings[(full.recipe.name, "still")]
+    aged_notes, full_notes = aged.load("notes"), reference.load("notes")
+    history, reference_history = aged.load("still")[2], reference.load("still")[2]
+    aged_still = history["train_seconds"]
+    full_still = reference_history["train_seconds"]
     deltas = {r["set"]: r for r in aged_notes["aging"]["rows"]}
     name = NEW_TOOL["name"]
 
@@ -104,24 +113,26 @@ def main():
         row = notes["per_category"].get(name)
         return f"{round(100 * row['exact'])}° fully correct on {row['n']} heads" if row else "no heads"
 
-    history = aged.load("still")[2]
     rows = [("parent", f"{parent.recipe.name} ({parent.recipe.hash})"),
             ("aged Mash", f"{mash['requests']} teacher request(s); shards built: {', '.join(built) or 'none'}; "
                           f"reused: {len(reused)} of {len(aged.keys.shards)}"),
             ("aged slice", f"{history['slice']['new']} new hearts, {history['slice']['replay']} replayed, "
                            f"{args.epochs} epoch(s), {history['train_examples']} examples per epoch"),
-            ("Still wall time", f"aged {aged_still:.1f} s vs full {full_still:.1f} s "
-                                f"(ratio {aged_still / max(full_still, 1e-9):.2f})"),
+            ("Still training time", f"aged {aged_still:.1f} s vs {'parent' if args.against_parent else 'full'} "
+                                    f"{full_still:.1f} s (ratio {aged_still / max(full_still, 1e-9):.2f})"),
+            ("Still trained positions", f"aged {history['train_positions']:,} vs {reference_history['train_positions']:,} "
+                                        f"(ratio {history['train_positions'] / max(reference_history['train_positions'], 1):.2f})"),
             (f"new tool {name} (heads)", f"aged {category(aged_notes)}; full {category(full_notes)}; "
                                           f"tool-name proof aged {deltas.get('new category ' + name, {}).get('after', '?')}")]
     for label in ("parent's categories (forgetting)", "new categories", "field set (real text)"):
         if label in deltas:
             r = deltas[label]
             rows.append((label, f"parent {r['before']} -> aged {r['after']} ({r['delta']:+d}) on {r['n']}"))
+    other = "parent" if args.against_parent else "full"
     rows.append(("headline proof", f"parent {parent.load('notes')['proof']['degrees']}, aged "
-                                   f"{aged_notes['proof']['degrees']}, full {full_notes['proof']['degrees']}"))
-    if full_notes.get("field_proof"):
-        rows.append(("field proof", f"aged {aged_notes['field_proof']['degrees']}, full {full_notes['field_proof']['degrees']}"))
+                                   f"{aged_notes['proof']['degrees']}, {other} {full_notes['proof']['degrees']}"))
+    if full_notes.get("field_proof") and aged_notes.get("field_proof"):
+        rows.append(("field proof", f"aged {aged_notes['field_proof']['degrees']}, {other} {full_notes['field_proof']['degrees']}"))
     width = max(len(k) for k, _ in rows)
     print("\n".join(f"{k.ljust(width)}  {v}" for k, v in rows))
     print(json.dumps({"timings": {f"{r}:{s}": round(t, 2) for (r, s), t in timings.items()}}))

@@ -282,6 +282,15 @@ def test_sql_literals_may_take_the_declared_spelling():
     assert sql.output_validator(_sql_task(), question)(" SELECT * FROM customers WHERE city = 'toronto'")
 
 
+def test_sql_a_value_of_another_column_is_not_compared_with_this_one():
+    question = "customers in Lima or Osaka who are silver"
+    valid = sql.output_validator(_sql_task(), question)
+    assert valid(" SELECT * FROM customers WHERE city IN ('Lima', 'Osaka') AND tier = 'silver'")
+    assert not valid(" SELECT * FROM customers WHERE city IN ('Lima', 'silver')")  # silver is a tier
+    assert not valid(" SELECT * FROM customers WHERE city IN ('Lima', 'Lima')")  # each value once
+    assert valid(" SELECT * FROM customers WHERE name LIKE '%silver%'")  # a pattern may be any text asked for
+
+
 def test_sql_numbers_must_come_from_the_question():
     assert _sql_valid(" SELECT * FROM orders WHERE total > 3")
     assert _sql_valid(" SELECT * FROM orders LIMIT 1")  # 0 and 1 need no mention

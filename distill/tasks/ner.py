@@ -5,7 +5,7 @@ encoder with a token-classification head over BIO tags."""
 import json
 import re
 
-from . import Rejected
+from . import Rejected, span_shapes
 from .base import present_as_is, unique_names
 from .common import framed_tokens, normalised_text, phrasings_parsed, prf, slots, text_items, token_ranges
 
@@ -350,6 +350,14 @@ def _window_logits(spirit, ids):
     return out
 
 
+def spans_of(text, ranges, token_tags, names) -> list[dict]:
+    """Per-token tags -> the values they mark: adjacent pieces joined, edge punctuation trimmed,
+    each cut to the shape of its type (span_shapes)."""
+    spans = merge_adjacent(text, decode_tags(text, ranges, token_tags))
+    types = {name.split("-", 1)[1] for name in names if name != "O"}
+    return span_shapes.fit(text, trim_punctuation(text, spans), types)
+
+
 def predict(spirit, text, context=None):
     """Spans over the whole text, however long: piece by piece, window by window."""
     names, spans = tags(spirit.recipe["task"]), []
@@ -359,7 +367,7 @@ def predict(spirit, text, context=None):
             continue
         logits = _window_logits(spirit, ids)
         tags_ = word_consistent_tags(piece, ranges, logits, names)
-        for span in trim_punctuation(piece, merge_adjacent(piece, decode_tags(piece, ranges, tags_))):
+        for span in spans_of(piece, ranges, tags_, names):
             spans.append({**span, "start": span["start"] + offset, "end": span["end"] + offset})
     return {"spans": spans}
 

@@ -15,7 +15,9 @@ every prefix while decoding, so no input can produce something that is not SQL.
 
 Names come from the schema only (a column as `name` or `table.name`). A quoted literal must be
 found in the question (case aside), written as there or as one of the column's declared values
-("toronto" in the question may be written 'Toronto'); a LIKE pattern's text likewise. A number
+("toronto" in the question may be written 'Toronto'); a LIKE pattern's text likewise. A value
+declared for other columns only is never compared with a column ('silver' is a tier, not a
+city), and an IN list names each value once. A number
 must be in the question (as digits or a number word) unless it is 0 or 1. A finished query must
 also prepare in SQLite against the schema (every column in scope, none ambiguous).
 """
@@ -70,7 +72,11 @@ class Schema:
     def __init__(self, task: dict):
         self.tables = {t["name"]: [c["name"] for c in t["columns"]] for t in task["tables"]}
         self.columns = {c for cols in self.tables.values() for c in cols}
-        self.declared = {c["name"]: [str(v) for v in c.get("values", [])] for t in task["tables"] for c in t["columns"]}
+        # by column name, the values of every table's column of that name (customers.name, products.name)
+        self.declared: dict[str, list[str]] = {}
+        for table in task["tables"]:
+            for c in table["columns"]:
+                self.declared.setdefault(c["name"], []).extend(str(v) for v in c.get("values", []))
 
 
 def allowed_numbers(question: str) -> set[str]:
@@ -204,7 +210,7 @@ class Parser:
         if text.rstrip(".") not in self.numbers and text not in self.numbers:
             raise Invalid(f"{text} is not a number in the question")
 
-    def string(self, column: str | None):
+    def string(self, column: str | None, pattern: bool = False):
         kind, text = self._peek()
         if kind != "string":
             raise Invalid(f"expected a quoted value, got {text!r}")
@@ -221,6 +227,28 @@ class Parser:
             raise Invalid(f"'{body}' is not from the question")
         if core.lower() not in self.question:  # a declared spelling must still be asked for
             raise Invalid(f"'{body}' is not in the question")
+        if not pattern and column and self._belongs_elsewhere(core, column):
+            raise Invalid(f"'{body}' is a value of another column, not of {column}")
+
+    def _belongs_elsewhere(self, value: str, column: str) -> bool:
+        """A value declared for other columns only ('silver' is a tier) is never compared with this one."""
+        lowered = value.lower()
+        if lowered in {v.lower() for v in self.schema.declared.get(column, [])}:
+            return False
+        return any(lowered == v.lower() for c, values in self.schema.declared.items() if c != column for v in values)
+
+    def _distinct_values(self, column: str | None):
+        """An IN list's item reader that refuses a value already in the list ('shipped', 'shipped')."""
+        seen = set()
+
+        def item():
+            first = self._peek()
+            self.value(column)
+            if first[0] in ("string", "number"):
+                if first[1] in seen:
+                    raise Invalid(f"{first[1]} is already in the list")
+                seen.add(first[1])
+        return item
 
     def _literals(self, column: str | None) -> list[str]:
         declared = self.schema.declared.get(column, []) if column else \
@@ -314,14 +342,14 @@ class Parser:
                 if self.at_keyword("SELECT"):
                     self.subquery()
                 else:
-                    self.comma_list(lambda: self.value(column))
+                    self.comma_list(self._distinct_values(column))
                 self.symbol(")")
             elif word == "BETWEEN":
                 self.value(column)
                 self.keyword("AND")
                 self.value(column)
             else:
-                self.string(column)
+                self.string(column, pattern=True)
             return
         self.symbol(*OPERATORS)
         self.value(column)

@@ -93,8 +93,9 @@ STREET_NAMES = ["Main", "High", "Church", "Park", "Oak", "Maple", "Cedar", "Elm"
 STREET_TYPES = ["Street", "St", "Road", "Rd", "Avenue", "Ave", "Lane", "Drive", "Dr", "Close", "Court", "Way",
                 "Place", "Boulevard", "Blvd", "Crescent", "Terrace", "Grove"]
 US_STATES = ["CA", "NY", "TX", "FL", "IL", "PA", "OH", "GA", "NC", "MI", "WA", "MA", "AZ", "CO", "OR", "TN"]
-UK_POSTCODES = ["OX26 2LT", "RG2 7HP", "M1 1AE", "LS1 4AP", "EH1 1YZ", "CF10 3AT", "BS1 4DJ", "SW1A 1AA",
-                "E14 5AB", "NW3 2QG", "G2 3AA", "B33 8TH", "CR2 6XH", "DN55 1PT", "BT1 5GS"]
+CA_PROVINCES = ["ON", "QC", "BC", "AB", "MB", "NS", "SK", "NB"]
+ES_CITIES = ["Madrid", "Barcelona", "Valencia", "Sevilla", "Bilbao", "Málaga"]
+IT_CITIES = ["Roma", "Milano", "Torino", "Bologna", "Firenze", "Napoli"]
 DE_STREETS = ["Hauptstraße", "Bahnhofstraße", "Gartenweg", "Lindenallee", "Schillerstraße", "Goethestraße",
               "Kirchplatz", "Am Markt", "Rosenweg", "Bergstraße"]
 FR_STREETS = ["rue de la Paix", "rue Oberkampf", "avenue Victor Hugo", "boulevard Voltaire", "rue des Lilas",

@@ -7,15 +7,46 @@ an order, ticket or tracking number, a product, a company, a weekday or month al
 date and a partial card number ("ending 4421") are not personal data — and the Mash is full of
 them, as hard negatives, together with texts that hold no personal data at all (the "none" shard).
 """
+import re
+
 from ...tasks.common import parse_phrasing
 from . import plan_rng as _rng
 from .lexicon import CITIES, COMPANIES, COUNTRIES, MONTHS, PRODUCTS, WEEKDAYS
-from .values import amount, calendar_date, invented_word, order_number, slot_value, title, when
+from .values import amount, calendar_date, invented_word, last_name, order_number, slot_value, title, when
 from .voice import dress, join
 
 # 3: registers, values in many forms, titles outside PERSON, hard negatives, no-PII texts;
 # 4: invented names and streets, IDs shaped like phones, more hard negatives
-VERSION = 4
+# 5: the ways people mention the well-known types beyond a Recipe's phrasings (a relative by name,
+#    a possessive, an agent's note, "acct", "DL"), generated postcodes, more countries' addresses
+VERSION = 5
+
+MENTION_SHARE = 0.3  # how often a well-known type is written in one of MENTIONS rather than a Recipe phrasing
+RELATIONS = ["wife", "husband", "son", "daughter", "mum", "mom", "dad", "carer", "colleague", "boss", "bf", "gf",
+             "partner", "neighbour", "flatmate", "brother", "sister", "grandson", "assistant", "manager", "friend"]
+# How people mention personal data in passing, whatever the Recipe's phrasings; {rel} and {city}
+# are filled first, the entity slots as in any phrasing.
+MENTIONS = {
+    "PERSON": ["my {rel} {PERSON} used my card without asking", "{PERSON}'s phone is lost, can you block the SIM?",
+               "please call my {rel} {PERSON} instead of me", "my {rel} {PERSON} will collect it on {DATE}",
+               "{PERSON} rang, wants a callback", "Cust {PERSON} called re double charge. Advised 3-5 days.",
+               "Customer {PERSON} reports the app crashes on login", "Caller: {PERSON}, re refund",
+               "{PERSON} from {city} here - any update?", "{PERSON} says she never got the letter",
+               "{PERSON} and {PERSON} both use this account", "can you add {PERSON} as a second user",
+               "my {rel} ({PERSON}) set it up for me", "spoke w/ {PERSON}, she'll escalate",
+               "Note: {PERSON} is authorised to discuss the account", "{PERSON} here again lol",
+               "ok thanks {PERSON}", "so my {rel} {PERSON} bought me a gift card", "it's for {PERSON}'s birthday"],
+    "ID": ["acct {ID}", "a/c no. {ID}", "held an account with you (no. {ID})", "DL {ID}", "licence no {ID}",
+           "my account {ID} - please close it", "membership no {ID}", "ID card {ID}", "acct# {ID}", "(customer {ID})",
+           "account number: {ID}", "ref. my acct {ID}"],
+    "PHONE": ["ring me on {PHONE}", "cell {PHONE}", "call back {PHONE} between 2 and 4pm", "tel {PHONE} (work)",
+              "her number is {PHONE}", "my mob {PHONE}"],
+    "ADDRESS": ["I'm at {ADDRESS} now", "post it to {ADDRESS}", "new address: {ADDRESS}",
+                "send it to my office, {ADDRESS}", "we live at {ADDRESS} since {DATE}"],
+    "DATE": ["my stay {DATE} to {DATE}", "appt on {DATE}", "DOB {DATE}", "born {DATE}", "from {DATE} until {DATE}"],
+}
+SIGN_OFFS = ["Thanks,", "Regards,", "Best,", "Cheers,", "Kind regards,", "--", "Grüße", "Saludos,", "Merci,", "Ta,",
+             "Thx", "Love,"]
 
 MISSED_SPAN_RATE = 0.02  # how often the simulated teacher forgets to mark an email or card number
 
@@ -71,13 +102,27 @@ def _value_segments(rng, entity: dict) -> list:
     value = slot_value(rng, entity["name"], entity.get("examples"), fresh_share=0.8 if entity.get("examples") else 1.0)
     if entity["name"] == "PERSON" and rng.random() < 0.2:
         return [(title(rng) + " ", None), (value, "PERSON")]
+    if entity["name"] == "PERSON" and rng.random() < 0.06:  # an initial without its full stop: "K Obi"
+        value = f"{value[0]} {last_name(rng)}"
+    if entity["name"] == "PERSON" and rng.random() < 0.05:  # typed all in lower case
+        value = value.lower()
     if entity["name"] == "DATE" and rng.random() < 0.1:  # a weekday before a date stays outside it
         return [(rng.choice(WEEKDAYS) + ", ", None), (calendar_date(rng), "DATE")]
     return [(value, entity["name"])]
 
 
+def _mention(rng, entity: dict, by_name: dict) -> str | None:
+    """One of MENTIONS for this type, if its other slots are types the Recipe declares."""
+    usable = [m for m in MENTIONS.get(entity["name"], [])
+              if all(slot in by_name for slot in re.findall(r"\{([A-Z_]+)\}", m))]
+    if not usable or rng.random() >= MENTION_SHARE:
+        return None
+    return rng.choice(usable).replace("{rel}", rng.choice(RELATIONS)).replace("{city}", rng.choice(CITIES))
+
+
 def _phrasing_segments(rng, entity: dict, by_name: dict) -> tuple[list, int]:
     index = rng.randrange(len(entity["phrasings"]))
+    mention = _mention(rng, entity, by_name)
     segments = []
 
     def render(pieces):
@@ -89,14 +134,16 @@ def _phrasing_segments(rng, entity: dict, by_name: dict) -> tuple[list, int]:
             elif rng.random() < 0.5:
                 render(value)
 
-    render(parse_phrasing(entity["phrasings"][index]))
-    return segments, index
+    render(parse_phrasing(mention or entity["phrasings"][index]))
+    return segments, (-1 if mention else index)
 
 
 def _signature(rng, by_name: dict) -> list:
     """A sign-off block: a name, sometimes a phone number or an email under it."""
-    block = [("\n\n" + rng.choice(["Thanks,", "Regards,", "Best,", "Cheers,", "Kind regards,", "--"]) + "\n", None)]
+    block = [("\n\n" + rng.choice(SIGN_OFFS) + "\n", None)]
     block += _value_segments(rng, by_name.get("PERSON", {"name": "PERSON"}))
+    if rng.random() < 0.15:  # a couple signing together: two names
+        block += [(rng.choice([" & ", " and "]), None)] + _value_segments(rng, by_name.get("PERSON", {"name": "PERSON"}))
     for kind in ("PHONE", "EMAIL"):
         if kind in by_name and rng.random() < 0.3:
             block += [("\n" + rng.choice(["", "Tel: ", "Mobile: ", "M: ", ""]), None)] + _value_segments(rng, by_name[kind])
@@ -112,7 +159,7 @@ def plan(entity, entity_types, seed, temperature, sample, item):
             segments.append((" " + _negative(rng), None))
     else:
         segments, index = _phrasing_segments(rng, entity, by_name)
-        phrasing = f"{entity['name']}#{index}"
+        phrasing = f"{entity['name']}#{index}" if index >= 0 else f"{entity['name']}#mention"
         if rng.random() < 0.35:
             segments = [(_negative(rng) + " ", None)] + segments
         if rng.random() < 0.25:

@@ -1,15 +1,21 @@
 """Values the built-in teacher invents, in the many surface forms people write them: amounts,
 dates, phone numbers, addresses, card numbers, identifiers, names. A Recipe's own example values
 are used too, but about half the time a value comes from here, so the Mash is not the Recipe's
-lists over and over."""
+lists over and over.
+
+The upper-case slot generators (PERSON, ADDRESS, ...) are the NER teacher's: changing what one of
+them writes changes that teacher's answers, so it bumps builtin/ner.py's VERSION."""
 from .lexicon import (
+    CA_PROVINCES,
     CITIES,
     COMPANIES,
     COUNTRIES,
     DE_STREETS,
     EMAIL_DOMAINS,
+    ES_CITIES,
     FIRST_NAMES,
     FR_STREETS,
+    IT_CITIES,
     LAST_NAMES,
     MONTHS,
     MONTHS_SHORT,
@@ -17,7 +23,6 @@ from .lexicon import (
     STREET_NAMES,
     STREET_TYPES,
     TITLES,
-    UK_POSTCODES,
     US_STATES,
     WEEKDAYS,
 )
@@ -91,6 +96,18 @@ def phone(rng) -> str:
                        f"+55 11 9{d(4)}-{d(4)}", f"{a}{d(7)}", f"+353 8{d(1)} {d(3)} {d(4)}", f"+254 7{d(2)} {d(6)}"])
 
 
+def uk_postcode(rng) -> str:
+    letters = "ABCDEFGHJKLMNPRSTUWYZ"
+    area = rng.choice(letters) + (rng.choice(letters) if rng.random() < 0.6 else "")
+    district = str(rng.randint(1, 29)) + (rng.choice("ABEHMNPRVWXY") if rng.random() < 0.1 else "")
+    return f"{area}{district} {rng.randint(0, 9)}{rng.choice(letters)}{rng.choice(letters)}"
+
+
+def ca_postcode(rng) -> str:
+    letter, digit = (lambda: rng.choice("ABCEGHJKLMNPRSTVXY")), (lambda: str(rng.randint(0, 9)))
+    return f"{letter()}{digit()}{letter()} {digit()}{letter()}{digit()}"
+
+
 def street_address(rng) -> str:
     n = rng.randint(1, 2999)
     street_name = rng.choice(STREET_NAMES) if rng.random() < 0.6 else invented_word(rng, rng.randint(2, 3))
@@ -103,16 +120,25 @@ def street_address(rng) -> str:
             f"{rng.choice(COUNTRIES).removeprefix('the ')}",
             f"Av. {street_name}, {n} - {invented_word(rng, 2)}, {city} - SP, {rng.randint(10000, 99999)}-{rng.randint(100, 999)}",
             f"The Old {rng.choice(['Rectory', 'Mill', 'Barn', 'School House', 'Forge'])}, {street_name} Lane, Little {invented_word(rng, 2)}, "
-            f"{rng.choice(UK_POSTCODES)}",
+            f"{uk_postcode(rng)}",
             f"{rng.randint(1, 40)}/{rng.randint(1, 99)} {street_name} Rd, {city} NSW {rng.randint(2000, 2999)}",
-            f"Flat {rng.randint(1, 9)}{rng.choice('ABCD')}, {n} {street}, {city}, {rng.choice(UK_POSTCODES)}, UK",
+            f"Flat {rng.randint(1, 9)}{rng.choice('ABCD')}, {n} {street}, {city}, {uk_postcode(rng)}, UK",
+            f"{n} {street}, {rng.choice(['Apt', 'Suite', 'Unit'])} {rng.randint(1, 40)}{rng.choice(['', 'A', 'C'])}, {city}, "
+            f"{rng.choice(CA_PROVINCES)} {ca_postcode(rng)}",
+            f"Calle {rng.choice(['de ', 'del ', ''])}{invented_word(rng, 3).title()} {rng.randint(1, 200)}, {rng.randint(1, 9)}º "
+            f"{rng.choice('ABCD')}, {rng.randint(1000, 52999):05d} {rng.choice(ES_CITIES)}",
+            f"Via {invented_word(rng, 3).title()} {rng.randint(1, 150)}, {rng.randint(10, 98)}{rng.randint(100, 999)} {rng.choice(IT_CITIES)}",
+            f"{invented_word(rng, 2).title()}straat {rng.randint(1, 300)}, {rng.randint(1000, 9999)} "
+            f"{rng.choice('ABCDEFGHJKLMN')}{rng.choice('ABCDEFGHJKLMN')} {rng.choice(['Amsterdam', 'Utrecht', 'Rotterdam'])}",
+            f"{invented_word(rng, 2).title()} {rng.randint(1, 90)}, {rng.randint(100, 999)} {rng.randint(10, 99)} "
+            f"{rng.choice(['Athens', 'Thessaloniki'])}, Greece",
         ])
     unit = rng.choice(["", "", "", f"Apt {rng.randint(1, 40)}, ", f"Flat {rng.randint(1, 12)}, ", f"Unit {rng.randint(1, 9)}, "])
     return rng.choice([
         f"{n} {street}", f"{n} {street}, {city}", f"{unit}{n} {street}, {city}",
         f"{n} {rng.choice(['N', 'S', 'E', 'W'])} {street}, {city}, {rng.choice(US_STATES)} {rng.randint(10000, 99999)}",
         f"{n} {street}, Apt {rng.randint(1, 30)}, {city}, {rng.choice(US_STATES)} {rng.randint(10000, 99999)}",
-        f"{unit}{rng.randint(1, 120)} {street}, {city} {rng.choice(UK_POSTCODES)}",
+        f"{unit}{rng.randint(1, 120)} {street}, {city} {uk_postcode(rng)}",
         f"{rng.choice(DE_STREETS)} {rng.randint(1, 99)}, {rng.randint(10000, 99999)} {rng.choice(['Berlin', 'Hamburg', 'München', 'Köln'])}",
         f"{rng.randint(1, 99)} {rng.choice(FR_STREETS)}, {rng.randint(75001, 75020)} Paris",
         f"PO Box {rng.randint(100, 9999)}, {city}", f"{n} {street}, {city}, {rng.choice(COUNTRIES).removeprefix('the ')}",
