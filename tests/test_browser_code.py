@@ -80,7 +80,9 @@ def test_sql_grammar_matches_on_every_prefix():
     question = "how many gold customers in Lisbon ordered more than 3 items, top five by total"
     queries = ["SELECT COUNT(*) FROM customers WHERE city = 'Lisbon' AND tier = 'gold'",
                "SELECT name FROM customers WHERE id IN (SELECT customer_id FROM orders WHERE quantity > 3) ORDER BY name DESC LIMIT 5",
-               "SELECT city, COUNT(*) FROM customers GROUP BY city HAVING COUNT(*) >= 2", "SELECT nme FROM", "SELECT * FROM orders;"]
+               "SELECT city, COUNT(*) FROM customers GROUP BY city HAVING COUNT(*) >= 2", "SELECT nme FROM", "SELECT * FROM orders;",
+               "SELECT name FROM customers WHERE city IN ('Lisbon', 'Lisbon')", "SELECT name FROM customers WHERE city = 'gold'",
+               "SELECT name FROM customers WHERE tier LIKE '%gold%'"]
     cases = [(" " + q[:end], final) for q in queries for end in range(len(q) + 1) for final in (False, True)]
     schema = Schema(task)
     expected = [check(schema, question, text, final) for text, final in cases]
@@ -128,3 +130,20 @@ def test_bottling_without_the_npm_packages_is_one_line(monkeypatch, tmp_path):
     assert format_of("cellar/pii/pii.wasm.html") == "wasm" and format_of("x.WASM.HTML") == "wasm"
     with pytest.raises(DistillError, match=r"unknown Spirit format '\.html'; valid: \.pt, \.onnx, \.gguf, \.wasm\.html"):
         format_of("page.html")
+
+
+@needs_node
+def test_span_shapes_match():
+    from distill.tasks.span_shapes import fit
+
+    text = ("Mail a.farouk@farouklaw.ae. Emirates or call 555-0100; Grüße\nKlaus Wendt, Laura & Dev on 12/03 - 14/03, "
+            "ID 2023-11-28, card 4111 1111 1111 1111, \"Maya Okafor\" (Lisbon, room ²3 😀 January")
+    kinds = ["EMAIL", "PHONE", "PERSON", "DATE", "ID", "CARD_NUMBER", "ADDRESS", "OTHER"]
+    spans = [{"start": a, "end": b, "type": kind, "text": text[a:b]}
+             for a in range(0, len(text), 7) for b in (a + 5, a + 19, a + 40) if b <= len(text) for kind in kinds]
+    types = sorted(set(kinds) - {"OTHER"})
+    expected = fit(text, spans, types)
+    got = _node("const S = require('./span_shapes.js');\n"
+                "function main(d) { return S.fit([...d.text], d.spans, new Set(d.types)); }",
+                {"text": text, "spans": spans, "types": types})
+    assert got == expected and len(expected) > 50

@@ -40,8 +40,10 @@ class Schema {
   constructor(task) {
     this.tables = new Map(task.tables.map((t) => [t.name, t.columns.map((c) => c.name)]));
     this.columns = new Set([...this.tables.values()].flat());
-    this.declared = new Map();
-    for (const t of task.tables) for (const c of t.columns) this.declared.set(c.name, (c.values || []).map(String));
+    this.declared = new Map();  // by column name, the values of every table's column of that name
+    for (const t of task.tables) {
+      for (const c of t.columns) this.declared.set(c.name, [...(this.declared.get(c.name) || []), ...(c.values || []).map(String)]);
+    }
   }
 }
 
@@ -143,7 +145,7 @@ class Parser {
     if (!this.numbers.has(text.replace(/\.+$/, "")) && !this.numbers.has(text)) throw new Invalid(`${text} is not in the question`);
   }
 
-  string(column) {
+  string(column, pattern = false) {
     const [kind, text] = this.peek();
     if (kind !== "string") throw new Invalid("expected a quoted value");
     this.i += 1;
@@ -158,6 +160,25 @@ class Parser {
     }
     if (!core || (!candidates.includes(body) && !this.question.includes(core.toLowerCase()))) throw new Invalid("not from the question");
     if (!this.question.includes(core.toLowerCase())) throw new Invalid("not in the question");  // a declared spelling must be asked for
+    if (!pattern && column && this.belongsElsewhere(core, column)) throw new Invalid(`'${body}' is a value of another column`);
+  }
+
+  belongsElsewhere(value, column) {  // a value declared for other columns only ('silver' is a tier) is never this one's
+    const lowered = value.toLowerCase();
+    if ((this.schema.declared.get(column) || []).some((v) => v.toLowerCase() === lowered)) return false;
+    return [...this.schema.declared].some(([c, values]) => c !== column && values.some((v) => lowered === v.toLowerCase()));
+  }
+
+  distinctValues(column) {  // an IN list's item reader that refuses a value already in the list
+    const seen = new Set();
+    return () => {
+      const first = this.peek();
+      this.value(column);
+      if (first[0] === "string" || first[0] === "number") {
+        if (seen.has(first[1])) throw new Invalid(`${first[1]} is already in the list`);
+        seen.add(first[1]);
+      }
+    };
   }
 
   literals(column) {
@@ -228,11 +249,11 @@ class Parser {
       if (word === "IN") {
         this.symbol("(");
         if (this.atKeyword("SELECT")) this.subquery();
-        else this.commaList(() => this.value(column));
+        else this.commaList(this.distinctValues(column));
         this.symbol(")");
       } else if (word === "BETWEEN") {
         this.value(column); this.keyword("AND"); this.value(column);
-      } else this.string(column);
+      } else this.string(column, true);
       return;
     }
     this.symbol(...OPERATORS);

@@ -4,6 +4,7 @@
 "use strict";
 
 const TK = typeof DistillTokenizer !== "undefined" ? DistillTokenizer : require("./tokenizer.js");
+const SS = typeof DistillSpanShapes !== "undefined" ? DistillSpanShapes : require("./span_shapes.js");
 const CHARS_PER_TOKEN_AT_MOST = 32;  // spirit.py
 
 const pyStrip = (chars) => {  // Python's str.strip() on an array of code points
@@ -61,7 +62,7 @@ const classify = {
   },
 };
 
-// ------------------------------------------------------------------ ner
+// ------------------------------------------------------------------ ner (+ span_shapes.js)
 
 const ABBREVIATIONS = new Set(["jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "jr",
   "sr", "st", "rd", "ave", "no", "dr", "mt", "ft"]);
@@ -176,6 +177,12 @@ async function windowLogits(spirit, ids) {  // ner._window_logits
   return out;
 }
 
+function spansOf(chars, ranges, tags, names) {  // ner.spans_of: joined, trimmed, cut to the shape of their type
+  const spans = mergeAdjacent(chars, decodeTags(chars, ranges, tags));
+  const types = new Set(names.filter((n) => n !== "O").map((n) => n.split("-").slice(1).join("-")));
+  return SS.fit(chars, trimPunctuation(chars, spans), types);
+}
+
 const ner = {
   budget: () => null,
   async predict(spirit, chars) {
@@ -185,7 +192,7 @@ const ner = {
       if (!ids.length) continue;
       const logits = await windowLogits(spirit, ids);
       const tags = wordConsistentTags(piece, ranges, logits, names);
-      for (const span of trimPunctuation(piece, mergeAdjacent(piece, decodeTags(piece, ranges, tags)))) {
+      for (const span of spansOf(piece, ranges, tags, names)) {
         spans.push({ ...span, start: span.start + offset, end: span.end + offset });
       }
     }
