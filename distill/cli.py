@@ -248,10 +248,10 @@ def cmd_pull(args):
 
 def cmd_publish(args):
     from .cellar.publish import publish
-    from .formats import names as format_names
+    from .formats import SUFFIXES
 
     path = Path(args.ref)
-    if path.is_file() and path.suffix.lstrip(".") in format_names():
+    if path.is_file() and path.name.lower().endswith(tuple(SUFFIXES)):
         from .spirit import load_spirit
 
         spirit = load_spirit(path)

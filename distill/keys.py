@@ -67,7 +67,9 @@ def notes_section(recipe: Recipe, _=None) -> dict:
 # onnx 2: decoders carry a KV cache; gguf 2: encoders are llama.cpp "bert" files (tensor names,
 # bert.* keys, rank pooling), no longer "distill-bert" with Hugging Face names; gguf 3: a WordPiece
 # tokenizer (students grown from a BERT base) is llama.cpp's "bert" vocabulary, not "gpt2"
-BOTTLE_LAYOUTS = {"pt": 1, "onnx": 2, "gguf": 3}
+# wasm 1: the .wasm.html page; it embeds distill/browser/*.js and the npm runtimes, so bump it when a
+# change there changes what a page answers (bottles are rebuilt from the cached Still, cheaply)
+BOTTLE_LAYOUTS = {"pt": 1, "onnx": 2, "gguf": 3, "wasm": 1}
 
 
 def bottle_variants(recipe: Recipe) -> dict:
@@ -91,7 +93,7 @@ def variants_of(recipe: Recipe, fmt: str) -> list[str]:
 def bottle_section(recipe: Recipe, variant: str) -> dict:
     """A bottle reads only its own format's options; the recipe hash is in because the bottle embeds the Recipe."""
     fmt, gguf_type = bottle_variants(recipe)[variant]
-    options = {"onnx_opset": recipe["bottle"]["onnx_opset"]} if fmt == "onnx" else {}
+    options = {"onnx_opset": recipe["bottle"]["onnx_opset"]} if fmt in ("onnx", "wasm") else {}  # wasm embeds the .onnx graph
     if gguf_type:
         options["type"] = gguf_type
     return {"format": fmt, "layout": BOTTLE_LAYOUTS[fmt], "options": options, "recipe_hash": recipe.hash}

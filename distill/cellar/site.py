@@ -1,5 +1,6 @@
 """The Cellar as a static site: an index page (sortable by proof, filterable by task type) and
-one page per Spirit with its Tasting Notes, loss curve, Recipe, lineage and bottle table.
+one page per Spirit with its Tasting Notes, loss curve, Recipe, lineage and bottle table, and,
+when the Spirit has a browser bottle, a box to taste it (the bottle answers inside the page).
 Every link is relative, so the folder can be served or opened from disk as it is."""
 import html
 import json
@@ -33,6 +34,52 @@ window.addEventListener('load', () => {
   document.body.dataset.imagesOk = String(images.every(i => i.complete && i.naturalWidth > 0));
 });
 """
+
+
+TASTING_SCRIPT = """
+(() => {  // the tasting box: the Spirit's browser bottle runs in the iframe and answers by postMessage
+  const frame = document.getElementById('taste-bottle'), button = document.getElementById('taste-pour');
+  const input = document.getElementById('taste-input'), status = document.getElementById('taste-status');
+  const answer = document.getElementById('taste-answer');
+  let asked = 0, started = 0;
+  window.addEventListener('message', (event) => {
+    if (event.source !== frame.contentWindow || !event.data) return;
+    if (event.data.distill === 'ready') {
+      button.disabled = false;
+      status.textContent = 'ready: computed in this page, nothing is sent anywhere';
+      document.body.dataset.tasting = 'ready';
+    } else if (event.data.distill === 'answer' && event.data.id === asked) {
+      answer.textContent = event.data.error ? `error: ${event.data.error}` : event.data.shown;
+      status.textContent = `${(performance.now() - started).toFixed(1)} ms`;
+      document.body.dataset.tasted = String(asked);
+    }
+  });
+  frame.addEventListener('load', () => frame.contentWindow.postMessage({distill: 'ping'}, '*'));
+  button.addEventListener('click', () => {
+    asked += 1;
+    started = performance.now();
+    status.textContent = 'pouring…';
+    frame.contentWindow.postMessage({distill: 'pour', id: asked, text: input.value}, '*');
+  });
+})();
+"""
+
+EXAMPLE_INPUTS = {"tool_call": "what's the weather in Lisbon tomorrow?", "classify": "I lost my card yesterday",
+                  "ner": "Call Maya Okafor at maya@example.com", "sql": "how many customers are in Lisbon?"}
+
+
+def _tasting_box(spirit, bottle_link) -> str:
+    """Type an input, see the answer: the Spirit's .wasm.html bottle computes it inside the page."""
+    bottle = spirit["bottles"].get("wasm")
+    if not bottle:
+        return ""
+    example = EXAMPLE_INPUTS.get(spirit["task_type"], "")
+    return ("<h2>Taste it</h2><p>Answers are computed in this page by the Spirit's browser bottle "
+            f"(<code>{html.escape(bottle['file'])}</code>: onnxruntime-web, WebAssembly).</p>"
+            f"<textarea id=taste-input rows=3 style='width:100%'>{html.escape(example)}</textarea>"
+            "<p><button id=taste-pour disabled>Pour</button> <small id=taste-status>loading the Spirit…</small></p>"
+            "<pre id=taste-answer></pre>"
+            f"<iframe id=taste-bottle src='{html.escape(bottle_link(spirit, bottle['file']))}' title='browser bottle' hidden></iframe>")
 
 
 def _json(value) -> str:
@@ -98,7 +145,9 @@ def _local_link(spirit, filename) -> str:
 
 def _spirit_page(spirit, notes, pictures, names_by_hash, bottle_link=_local_link) -> str:
     name = spirit["name"]
-    bottles = "".join(f"<tr><td>.{fmt}</td><td><a href='{html.escape(bottle_link(spirit, b['file']))}' download>{html.escape(b['file'])}</a>"
+    label = {"wasm": ".wasm.html"}  # a variant's name, but the browser bottle by its whole suffix
+    bottles = "".join(f"<tr><td>{label.get(fmt, '.' + fmt)}</td><td>"
+                      f"<a href='{html.escape(bottle_link(spirit, b['file']))}' download>{html.escape(b['file'])}</a>"
                       f"</td><td>{b['bytes'] / 1e6:.1f} MB</td><td><code>{b['sha256'][:16]}…</code></td></tr>"
                       for fmt, b in sorted(spirit["bottles"].items()))
     parent = spirit.get("parent")
@@ -126,12 +175,13 @@ def _spirit_page(spirit, notes, pictures, names_by_hash, bottle_link=_local_link
     body = (f"<p><a href='index.html'>← the Cellar</a></p><h1>{html.escape(name)}</h1>"
             f"<p class=proof>{_proofs_line(spirit)}</p><p>Recipe <code>{spirit['recipe_hash']}</code>, {lineage}; "
             f"teacher {html.escape(spirit['teacher'])}; {spirit['parameters']:,} parameters.</p>"
+            f"{_tasting_box(spirit, bottle_link)}"
             f"<h2>Bottles</h2><table><tr><th>format</th><th>download</th><th>size</th><th>sha256</th></tr>{bottles}</table>"
             f"<h2>Loss curve</h2>{images}" + "".join(sections)
             + f"<h2>Sample predictions</h2><table><tr><th>input</th><th>gold</th><th>predicted</th><th>verdict</th></tr>{samples}</table>"
             f"<h2>Tasting Notes</h2><p><a href='../{name}/notes.md'>notes.md</a> · <a href='../{name}/notes.json'>notes.json</a></p>"
             f"<h2>Recipe</h2><pre>{html.escape(json.dumps(spirit['recipe'], indent=2, ensure_ascii=False))}</pre>")
-    return _page(f"{name} — Distillarium Spirit", body)
+    return _page(f"{name} — Distillarium Spirit", body, TASTING_SCRIPT if "wasm" in spirit["bottles"] else "")
 
 
 def build_site(root: Path | None = None, index: dict | None = None, bottle_link=_local_link) -> Path:

@@ -1,4 +1,4 @@
-"""Bottle formats, registered by file suffix. Each format module (pt, onnx, gguf) has the same
+"""Bottle formats, registered by file suffix. Each format module (pt, onnx, gguf, wasm) has the same
 functions, and bottling, pouring, verify and inspect reach a format only through this registry:
 
     write(path, model, tokenizer, meta, options)   one self-contained Spirit file
@@ -20,7 +20,9 @@ from ..hashing import digest
 
 SPIRIT_FORMAT = "distillarium-spirit"
 SPIRIT_VERSION = 2  # 2: .onnx and .gguf bottles carry an integrity seal
-FORMAT_MODULES = {"pt": "distill.formats.pt", "onnx": "distill.formats.onnx", "gguf": "distill.formats.gguf"}
+FORMAT_MODULES = {"pt": "distill.formats.pt", "onnx": "distill.formats.onnx", "gguf": "distill.formats.gguf",
+                  "wasm": "distill.formats.wasm"}
+SUFFIXES = {".pt": "pt", ".onnx": "onnx", ".gguf": "gguf", ".wasm.html": "wasm"}  # the browser bottle is a page
 REQUIRED_STRINGS = ("recipe", "recipe_hash", "config", "tokenizer", "proof")
 
 
@@ -34,13 +36,17 @@ def module(fmt: str):
     return importlib.import_module(FORMAT_MODULES[fmt])
 
 
+def suffix_of(fmt: str) -> str:
+    return next(suffix for suffix, name in SUFFIXES.items() if name == fmt)
+
+
 def format_of(path) -> str:
     """The format a file's suffix names; one line if it names none."""
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix not in FORMAT_MODULES:
-        raise DistillError(f"{path}: unknown Spirit format '.{suffix}'; valid: "
-                           f"{', '.join('.' + f for f in FORMAT_MODULES)}")
-    return suffix
+    name = Path(path).name.lower()
+    for suffix, fmt in SUFFIXES.items():
+        if name.endswith(suffix):
+            return fmt
+    raise DistillError(f"{path}: unknown Spirit format '{Path(path).suffix}'; valid: {', '.join(SUFFIXES)}")
 
 
 def first_line(err: Exception) -> str:

@@ -20,11 +20,11 @@ from ..progress import say
 
 
 def bottle_filename(recipe, variant: str) -> str:
-    """<name>.pt, <name>.onnx, <name>.gguf for the first GGUF type, <name>.<type>.gguf for the others."""
+    """<name>.pt, <name>.onnx, <name>.wasm.html, <name>.gguf for the first GGUF type, <name>.<type>.gguf for the others."""
     fmt, gguf_type = bottle_variants(recipe).get(variant, (variant, None))
     if fmt == "gguf" and variant != "gguf":
         return f"{recipe.name}.{gguf_type}.gguf"
-    return f"{recipe.name}.{fmt}"
+    return f"{recipe.name}{formats.suffix_of(fmt)}"
 
 
 def cellar_path(recipe, variant: str) -> Path:

@@ -1,0 +1,149 @@
+"""The browser bottle's JavaScript against the Python it ports, without a browser: node runs the
+same files the page embeds (tokenizer, value rules, SQL grammar) on awkward inputs, and every
+answer must equal Python's. Also: the files share one script scope in the page, so no two may
+declare the same top-level name (a duplicate function silently replaces the first)."""
+import datetime as dt
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from distill.formats import wasm
+from tests.conftest import ROOT
+
+NODE = shutil.which("node")
+needs_node = pytest.mark.skipif(NODE is None, reason="needs node (apt-get install -y nodejs), as .ci/run does")
+AWKWARD = ["Hello, World! It's 6:15pm — café naïve ÉCOLE İstanbul straße", "e-mail maya@example.com +44 (0)20 7946 0958",
+           "4111 1111 1111 1111 ½ ² ٣ ७ 日本語テキスト 한국어 Привет мир 😀👍🏽 x\u00a0y\ttab\nnew  double",
+           "[SEP] [CLS] </s> <s> word" + "a" * 120, "ﬁ ﬂ ＡＢＣ１２３ \u200bzero\u200dwidth \x07bell", "don't we'll I'M y'all", ""]
+
+
+def _node(script: str, data) -> object:
+    """main(data) of a script run by node beside the page's files; data goes in on stdin."""
+    code = f"{script}\nprocess.stdout.write(JSON.stringify(main(JSON.parse(require('fs').readFileSync(0, 'utf8')))));"
+    result = subprocess.run([NODE, "-e", code], input=json.dumps(data), capture_output=True, text=True, timeout=60,
+                            cwd=wasm.browser_folder())
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+def test_top_level_names_are_unique_across_the_page():
+    seen = {}
+    for name in wasm.CODE_FILES:
+        text = (wasm.browser_folder() / name).read_text()
+        for declared in re.findall(r"^(?:async )?(?:function\*?|const|let|class) ?([A-Za-z_$][\w$]*)", text, re.M):
+            assert declared not in seen, f"{declared} is declared in {seen.get(declared)} and {name}"
+            seen[declared] = name
+
+
+@needs_node
+def test_tokenizers_match_hugging_face():
+    from distill.bases import resolve
+    from distill.student import train_tokenizer
+
+    texts = AWKWARD + ["SELECT name FROM customers WHERE city = 'Lisbon' 2061 times"]
+    for tokenizer in (resolve("minilm-l6", None).tokenizer(), train_tokenizer(texts * 3, 300)):
+        expected = [[e.ids, [list(o) for o in e.offsets]] for e in (tokenizer.encode(t, add_special_tokens=False) for t in texts)]
+        got = _node("const {Tokenizer} = require('./tokenizer.js');\nfunction main(d) { const t = new Tokenizer(d.json);"
+                    " return d.texts.map((x) => { const e = t.encode(x); return [e.ids, e.offsets]; }); }",
+                    {"json": tokenizer.to_str(), "texts": texts})
+        assert got == expected
+
+
+@needs_node
+def test_value_rules_match_normalise():
+    from distill.recipe import load_recipe
+    from distill.tasks.normalise import value
+
+    tools = load_recipe(ROOT / "recipes" / "needle.yaml")["task"]["tools"]
+    params = [p for tool in tools for p in tool["parameters"].values()]
+    surfaces = ["next friday", "an hour and a half", "1h30", "50 bucks", "$1,200.50", "twenty five", "2k", "2.675", "0.125",
+                "quarter past eight in the morning", "half past 7pm", "at 7", "3rd of December", "the 31st", "in ٣ days",
+                "tomorrow at 3pm", "www.Example.com/Path?q=1.", "maya@ex.com.", "the groceries", "japanese yen", "quid",
+                "not urgent", "shuffle", "03.12.2026", "29 feb", "noon"]
+    today = dt.date(2026, 11, 30)
+    cases = [{"param": p, "surface": s} for p in params for s in surfaces]
+    expected = [value(c["param"], c["surface"], today) for c in cases]
+    got = _node("const N = require('./normalise.js');\n"
+                "function main(d) { return d.map((c) => N.value(c.param, c.surface, '2026-11-30')); }", cases)
+    assert got == expected
+
+
+@needs_node
+def test_sql_grammar_matches_on_every_prefix():
+    from distill.recipe import load_recipe
+    from distill.tasks.sql_grammar import Schema, check
+
+    task = load_recipe(ROOT / "recipes" / "sql.yaml")["task"]
+    question = "how many gold customers in Lisbon ordered more than 3 items, top five by total"
+    queries = ["SELECT COUNT(*) FROM customers WHERE city = 'Lisbon' AND tier = 'gold'",
+               "SELECT name FROM customers WHERE id IN (SELECT customer_id FROM orders WHERE quantity > 3) ORDER BY name DESC LIMIT 5",
+               "SELECT city, COUNT(*) FROM customers GROUP BY city HAVING COUNT(*) >= 2", "SELECT nme FROM", "SELECT * FROM orders;",
+               "SELECT name FROM customers WHERE city IN ('Lisbon', 'Lisbon')", "SELECT name FROM customers WHERE city = 'gold'",
+               "SELECT name FROM customers WHERE tier LIKE '%gold%'"]
+    cases = [(" " + q[:end], final) for q in queries for end in range(len(q) + 1) for final in (False, True)]
+    schema = Schema(task)
+    expected = [check(schema, question, text, final) for text, final in cases]
+    got = _node("const G = require('./sql_grammar.js');\nfunction main(d) { const s = new G.Schema(d.task);"
+                " return d.cases.map(([t, f]) => G.check(s, d.q, t, f)); }", {"task": task, "q": question, "cases": cases})
+    assert got == expected
+
+
+@needs_node
+def test_shortlist_and_call_grammar_match():
+    from distill.recipe import load_recipe
+    from distill.tasks.call_grammar import CallGrammar
+    from distill.tasks.shortlist import shortlist
+
+    task = load_recipe(ROOT / "recipes" / "concierge.yaml")["task"]
+    names = [t["name"] for t in task["tools"]]
+    texts = ["book a table for two at Nopa tomorrow at 7pm", "open docs.python.org", "email maya@example.com about rent",
+             "what's the weather in Lisbon", "turn the lights off in the kitchen", ""]
+    expected_lists = [shortlist(task, text, names, 8) for text in texts]
+    text = "remind me to call mom tomorrow at 3pm, it's urgent"
+    shown = shortlist(task, text, names, 8)
+    outputs = [f' {shown[0]} {{"{p}": "mom"}}' for p in list(task["tools"][names.index(shown[0])]["parameters"])[:2]]
+    outputs += [" none", f" {shown[0]} {{}}", f" {shown[1]} {{", ' web_search {"query": "call mom"}']
+    cases = [(o[:end], kind) for o in outputs for end in range(len(o) + 1) for kind in ("valid", "complete")]
+    grammar = CallGrammar(task["tools"], shown, text)
+    expected = [getattr(grammar, kind)(o) for o, kind in cases] + [grammar.call(o, dt.date(2026, 11, 30)) for o in outputs]
+    got_lists = _node("const S = require('./shortlist.js');\n"
+                      "function main(d) { return d.texts.map((t) => S.shortlist(d.task, t, d.names, 8)); }",
+                      {"task": task, "texts": texts, "names": names})
+    got = _node("require('./tasks.js'); const C = require('./call_grammar.js');\nfunction main(d) {"
+                " const g = new C.CallGrammar(d.task.tools, d.shown, d.text);"
+                " return d.cases.map(([o, k]) => g[k](o)).concat(d.outputs.map((o) => g.call(o, '2026-11-30'))); }",
+                {"task": task, "shown": shown, "text": text, "cases": cases, "outputs": outputs})
+    assert got_lists == expected_lists
+    assert got == expected
+
+
+def test_bottling_without_the_npm_packages_is_one_line(monkeypatch, tmp_path):
+    from distill.errors import DistillError
+    from distill.formats import format_of
+
+    monkeypatch.setenv(wasm.ORT_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(DistillError, match=r"onnxruntime-web is not installed .*run `npm ci --prefix .*distill/browser`"):
+        wasm.runtime_files("classify")
+    assert format_of("cellar/pii/pii.wasm.html") == "wasm" and format_of("x.WASM.HTML") == "wasm"
+    with pytest.raises(DistillError, match=r"unknown Spirit format '\.html'; valid: \.pt, \.onnx, \.gguf, \.wasm\.html"):
+        format_of("page.html")
+
+
+@needs_node
+def test_span_shapes_match():
+    from distill.tasks.span_shapes import fit
+
+    text = ("Mail a.farouk@farouklaw.ae. Emirates or call 555-0100; Grüße\nKlaus Wendt, Laura & Dev on 12/03 - 14/03, "
+            "ID 2023-11-28, card 4111 1111 1111 1111, \"Maya Okafor\" (Lisbon, room ²3 😀 January")
+    kinds = ["EMAIL", "PHONE", "PERSON", "DATE", "ID", "CARD_NUMBER", "ADDRESS", "OTHER"]
+    spans = [{"start": a, "end": b, "type": kind, "text": text[a:b]}
+             for a in range(0, len(text), 7) for b in (a + 5, a + 19, a + 40) if b <= len(text) for kind in kinds]
+    types = sorted(set(kinds) - {"OTHER"})
+    expected = fit(text, spans, types)
+    got = _node("const S = require('./span_shapes.js');\n"
+                "function main(d) { return S.fit([...d.text], d.spans, new Set(d.types)); }",
+                {"text": text, "spans": spans, "types": types})
+    assert got == expected and len(expected) > 50
