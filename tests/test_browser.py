@@ -34,6 +34,7 @@ def _recipes() -> dict:
             "caller": tiny_recipe_data()}  # tool calling's decoder design (a scratch Llama)
     for recipe in data.values():
         recipe["bottle"] = {"formats": ["wasm"]}
+        recipe["cuts"] = {**recipe.get("cuts", {}), "heads": 0.35}  # at least 50 heads of each task type
         recipe.pop("proof", None)  # no field set: the notes pour the heads only (an untrained decoder is slow to pour)
     return data
 
@@ -72,6 +73,7 @@ def test_the_page_answers_every_head_like_pour(bottled, browser, name):
     path = bottled / "cellar" / name / f"{name}.wasm.html"
     spirit = load_spirit(path)
     heads = _heads(bottled, name)
+    assert len(heads) >= 50
     items = json.loads(json.dumps([(spirit.task.input_text(ex), spirit.task.example_context(ex)) for ex in heads],
                                   default=str))
     poured = [spirit.predict_example(ex) for ex in heads]
