@@ -24,7 +24,9 @@ from pathlib import Path
 
 from ..errors import DistillError
 from . import check_marker, first_line
-from .onnx import export_decoder, export_encoder, graph_weights_digest
+
+# the page holds an .onnx graph: its weights digest and weight type are the .onnx bottle's
+from .onnx import export_decoder, export_encoder, graph_weights_digest, weight_type, weights_digest  # noqa: F401
 from .seal import UNSEALED, check_sealed, has_seal, seal
 
 SUFFIX = ".wasm.html"
@@ -144,14 +146,6 @@ def read(path: Path):
         raise DistillError(f"{path}: damaged browser Spirit: its distill-meta block is not an object")
     check_marker(path, meta, "distill-meta block")
     return meta, model
-
-
-def weights_digest(meta: dict, model_proto) -> tuple[str, str | None]:
-    return graph_weights_digest(model_proto), json.loads(meta.get("digests", "{}")).get("graph_weights")
-
-
-def weight_type(meta: dict) -> str:
-    return "f32"
 
 
 def describe(path, meta: dict, model_proto) -> tuple[str, str]:
