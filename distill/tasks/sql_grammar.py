@@ -77,6 +77,11 @@ class Schema:
         for table in task["tables"]:
             for c in table["columns"]:
                 self.declared.setdefault(c["name"], []).extend(str(v) for v in c.get("values", []))
+        # a declared value (lower case) -> the columns that declare it, read on every prefix while decoding
+        self.owners: dict[str, set[str]] = {}
+        for column, values in self.declared.items():
+            for v in values:
+                self.owners.setdefault(v.lower(), set()).add(column)
 
 
 def allowed_numbers(question: str) -> set[str]:
@@ -232,10 +237,8 @@ class Parser:
 
     def _belongs_elsewhere(self, value: str, column: str) -> bool:
         """A value declared for other columns only ('silver' is a tier) is never compared with this one."""
-        lowered = value.lower()
-        if lowered in {v.lower() for v in self.schema.declared.get(column, [])}:
-            return False
-        return any(lowered == v.lower() for c, values in self.schema.declared.items() if c != column for v in values)
+        owners = self.schema.owners.get(value.lower(), set())
+        return bool(owners) and column not in owners
 
     def _distinct_values(self, column: str | None):
         """An IN list's item reader that refuses a value already in the list ('shipped', 'shipped')."""
