@@ -68,11 +68,15 @@ def test_cuts_split_without_straddling(needle_mash):
     build, _ = needle_mash
     recipe = build.recipe
     module = task_type("tool_call")
-    result = split(sorted(build.load("mash"), key=lambda e: e["id"]), recipe)
+    examples = sorted(build.load("mash"), key=lambda e: e["id"])
+    # a teacher's slip, planted: an argument whose words the request does not hold goes to the tails
+    slip = next(ex for ex in examples if ex["target"].get("surfaces"))
+    slip = {**slip, "id": "f" * 16, "target": {**slip["target"], "surfaces": {"city": "Atlantis"}}}
+    result = split(examples + [slip], recipe)
     hearts, heads, tails = result["hearts"], result["heads"], result["tails"]
     total = len(hearts) + len(heads) + len(tails)
     assert 0.07 < len(heads) / total < 0.14
-    assert tails and all(t["tail_reason"] for t in tails)
+    assert "f" * 16 in {t["id"] for t in tails} and all(t["tail_reason"] for t in tails)
     # whole phrasings held out: none of their examples trains
     held = set(result["summary"]["heldout_phrasings"])
     assert held and not any(ex["meta"]["phrasing"] in held for ex in hearts)

@@ -90,7 +90,8 @@ def categories(task: dict):
     "none" shard of requests no tool serves (task.no_call of the Mash)."""
     shards = [(tool["name"], tool) for tool in task["tools"]]
     if task.get("no_call"):  # the catalog's names are in: what counts as "no tool" depends on them
-        shards.append((NONE, {"name": NONE, "share": task["no_call"], "tools": [t["name"] for t in task["tools"]]}))
+        shards.append((NONE, {"name": NONE, "share": task["no_call"], "tools": [t["name"] for t in task["tools"]],
+                              "phrasings": sorted({p for t in task["tools"] for p in t.get("phrasings", [])})}))
     return shards
 
 

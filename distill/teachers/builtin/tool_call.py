@@ -7,6 +7,7 @@ words by tasks/normalise.py, so the two always agree) plus the words each argume
 The "none" shard holds chit-chat and requests for capabilities the catalog does not have.
 """
 import datetime as dt
+import re
 
 from ...tasks.common import parse_phrasing
 from ...tasks.normalise import enum_values
@@ -15,10 +16,11 @@ from ...tasks.shortlist import stem, words
 from ...tasks.tool_call import TEACHING_TODAY
 from . import plan_rng
 from .lexicon import CITIES, COMPANIES, FIRST_NAMES, LAST_NAMES, MONTHS, MONTHS_SHORT, WEEKDAYS
-from .voice import dress, join
+from .voice import ASSISTANT_CONTEXT, dress, join
 
-VERSION = 6  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues;
-#             6: out-of-catalog actions as verb x object combinations
+VERSION = 7  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues;
+#             6: out-of-catalog actions as verb x object combinations; 7: quoted values, to-do items,
+#             no-call requests carrying dates and times, an assistant's context sentences
 
 # ---------------------------------------------------------------- how people write typed values
 
@@ -96,9 +98,14 @@ FRESH = {
     "room": ["attic", "loft", "den", "study", "guest room", "kids room", "laundry room", "conservatory", "porch",
              "master bedroom", "upstairs bathroom", "back garden", "home office", "playroom"],
     "dish": ["ramen", "falafel", "a veggie burger", "lasagna", "fish and chips", "chicken shawarma", "dumplings",
-             "a caesar salad", "poke", "tacos al pastor", "butter chicken", "a calzone", "bibimbap", "nachos"],
+             "a caesar salad", "poke", "tacos al pastor", "butter chicken", "a calzone", "bibimbap", "nachos",
+             "crème brûlée", "jalapeño poppers", "an açaí bowl", "phở bò", "bánh xèo", "paella", "pierogi",
+             "spring rolls", "smørrebrød", "two large pepperoni pizzas", "a döner kebab"],
+    # restaurants are often named after places: "Istanbul Grill" is not a forecast for Istanbul
     "restaurant": ["Golden Dragon", "Mama Rosa's", "The Curry House", "Burger Barn", "El Toro", "Noodle Bar",
-                   "Sushi Zen", "Pizza Express", "Nando's", "Wagamama", "Five Guys", "Taco Bell"],
+                   "Sushi Zen", "Pizza Express", "Nando's", "Wagamama", "Five Guys", "Taco Bell",
+                   "Istanbul Grill", "Bombay Palace", "Little Lisbon", "Hanoi Kitchen", "Cafe Roma",
+                   "Texas Smokehouse", "Peking Garden", "Napoli Pizzeria", "Seoul Food", "Casa México"],
     "title": ["call with the accountant", "dinner at Marco's", "kids' soccer practice", "team retro", "car service",
               "vet appointment", "interview with Acme", "book club", "date night", "quarterly planning"],
     "subject": ["the lease renewal", "tomorrow's meeting", "my invoice", "holiday plans", "the broken boiler",
@@ -108,16 +115,23 @@ FRESH = {
     "query": ["best pizza near me", "how to tie a tie", "cheap flights to Lisbon", "weather radar", "remote jobs in Berlin",
               "banana bread recipe", "how tall is the Eiffel Tower", "symptoms of flu", "used cars under 5000"],
     "destination": ["the train station", "the nearest gas station", "downtown", "the mall", "Union Station",
-                    "the beach", "my gym", "the hospital", "JFK airport", "the closest Starbucks", "Main Street"],
+                    "the beach", "my gym", "the hospital", "JFK airport", "the closest Starbucks", "Main Street",
+                    "walmart", "ikea", "trader joe's", "home depot", "the apple store", "whole foods", "target"],
     "label": ["laundry", "pasta", "oven", "tea", "meditation", "study break", "parking", "pizza", "kids"],
     "to": FIRST_NAMES[:40] + [f"{first.lower()}.{last.lower()}@example.com" for first, last in
                               zip(FIRST_NAMES[40:60], LAST_NAMES[40:60])] + ["my boss", "HR", "the team"],
-    "ticker": ["AMD", "ORCL", "PYPL", "UBER", "SHOP", "BABA", "JPM", "V", "WMT", "PFE", "XOM", "CRM", "ADBE", "SBUX"],
+    "ticker": ["AMD", "ORCL", "PYPL", "UBER", "SHOP", "BABA", "JPM", "V", "WMT", "PFE", "XOM", "CRM", "ADBE", "SBUX",
+               "GE", "F", "T", "DIS", "NKE", "BRK.A", "BF.B"],
     "items": ["bananas", "toilet paper", "olive oil", "coffee beans", "yogurt", "rice", "tomatoes", "cat food",
               "light bulbs", "shampoo", "butter", "oat milk", "tortillas", "garlic"],
-    "list_name": ["groceries", "camping list", "christmas list", "work to-do list", "costco list"],
+    "list_name": ["groceries", "camping list", "christmas list", "work to-do list", "costco list", "todo",
+                  "chores list", "errands", "house list", "weekend to-dos"],
 }
 FRESH["company"] = COMPANIES
+# a to-do list holds tasks, not only groceries ("add 'renew my passport' to the to-do list"):
+# items of a request that names a list
+LIST_TASKS = ["renew my passport", "clean the gutters", "pay the water bill", "mow the lawn", "book flu shots",
+              "return the parcel", "water the plants", "back up the laptop", "sort the recycling", "wrap the presents"]
 # where a parameter's name means different things in different tools
 FRESH_BY_TOOL = {"play_music.query": ["Arctic Monkeys", "Beyoncé", "chill jazz", "Kendrick Lamar", "Adele", "90s rock",
                                       "Ludovico Einaudi", "The Beatles", "reggaeton", "Bad Bunny", "study music", "Coldplay",
@@ -134,7 +148,7 @@ def string_words(rng, name: str, param: dict, tool: str = "") -> str:
     return rng.choice(fresh or [f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"])
 
 
-def words_for(rng, name: str, param: dict, tool: str = "") -> tuple:
+def words_for(rng, name: str, param: dict, tool: str = "", names_a_list: bool = False) -> tuple:
     """(the words a person writes, what goes into the call) for one argument."""
     kind = param["type"]
     if kind == "enum":
@@ -144,7 +158,8 @@ def words_for(rng, name: str, param: dict, tool: str = "") -> tuple:
         value = rng.random() < 0.6
         return rng.choice((TRUE_WORDS if value else FALSE_WORDS).get(name, [name] if value else [f"no {name}"])), value
     if kind == "array":
-        pool = list(dict.fromkeys((param.get("examples") or []) + FRESH.get(name, [])))
+        pool = list(dict.fromkeys((param.get("examples") or []) + FRESH.get(name, [])
+                                  + (LIST_TASKS if names_a_list and name == "items" else [])))
         items = rng.sample(pool, min(len(pool), rng.choice([1, 1, 2, 2, 3])))
         said = items[0] if len(items) == 1 else ", ".join(items[:-1]) + rng.choice([" and ", ", "]) + items[-1]
         return said, items
@@ -165,7 +180,7 @@ def words_for(rng, name: str, param: dict, tool: str = "") -> tuple:
     else:
         words_ = string_words(rng, name, param, tool)
     value = normalised_value(param, words_, TEACHING_TODAY)
-    return (words_, value) if value is not None and _fits(param, value) else words_for(rng, name, param, tool)
+    return (words_, value) if value is not None and _fits(param, value) else words_for(rng, name, param, tool, names_a_list)
 
 
 def _fits(param, value) -> bool:
@@ -176,10 +191,6 @@ def _fits(param, value) -> bool:
 
 # ---------------------------------------------------------------- requests no tool serves
 
-CHIT_CHAT = ["hello", "hi there", "hey", "thanks!", "thank you so much", "how are you", "good morning", "what's your name",
-             "you're awesome", "never mind", "ok", "cool thanks", "lol", "who made you", "are you a robot",
-             "tell me a joke", "what's the meaning of life", "sing me a song", "good night", "I'm bored",
-             "do you like pizza?", "that's all", "cancel", "stop", "what can you do", "are you there?", "sorry"]
 # What assistants are asked that a catalog may not serve: an action on a thing, each written
 # several ways. Combined with people, places and numbers they give thousands of distinct requests,
 # many of them near misses of real tools ("turn on the fan" beside control_lights).
@@ -193,7 +204,7 @@ OTHER_ACTIONS = {
                  "tell {person} {news}", "send a whatsapp to {person} saying {news}", "ring {person}",
                  "leave {person} a voicemail"],
                 ["I'm running late", "I'll be there in {a} minutes", "dinner is ready", "the meeting moved",
-                 "I landed", "happy birthday", "call me back"]),
+                 "I landed", "happy birthday", "call me back", "I'm {a} minutes behind", "I'll call in an hour"]),
     "money": (["venmo {person} {a} bucks for {thing}", "pay {person} back {a} dollars", "send {a} dollars to {person}",
                "pay my {bill}", "what's my bank balance", "transfer {a} to my savings", "split the bill with {person}",
                "how much did I spend on {thing} this month"],
@@ -224,9 +235,12 @@ FILLERS = {"gadget": None, "news": None, "thing": ["pizza", "rent", "gas", "groc
            "booking": None, "existing": None, "word": ["necessary", "rhythm", "Wednesday", "bureaucracy", "onomatopoeia"]}
 
 
-def no_call_words(rng, tool_names: list[str]) -> str:
-    """A request none of this catalog's tools serves (actions whose words name a tool are skipped)."""
+def no_call_words(rng, tool_names: list[str], phrasings: list[str] = ()) -> str:
+    """A request none of this catalog's tools serves: actions whose words name a tool, or that one of
+    the catalog's phrasings could have written, are skipped."""
     tool_words = {stem(w) for name in tool_names for w in words(name)}
+    shapes_of_tools = [phrasing_pattern(p) for p in phrasings]
+    lead_words = {p.split()[0].lower() for p in phrasings if p[:1].isalpha()}
     if rng.random() < 0.3:
         return rng.choice(CHIT_CHAT)
     for _ in range(20):
@@ -242,9 +256,35 @@ def no_call_words(rng, tool_names: list[str]) -> str:
         # changing what exists (cancel, delete, move) is no call even when it names a tool's
         # object ("delete the reminder"), unless the catalog has a tool for that verb
         checked = shape.split("{")[0] if family == "change" else text
-        if not {stem(w) for w in words(checked)} & tool_words:
-            return text
+        if {stem(w) for w in words(checked)} & tool_words or any(p.fullmatch(unframed(text)) for p in shapes_of_tools):
+            continue
+        # a date after a verb the catalog's phrasings start with reads as that tool ("book X for Friday")
+        if family in WHEN_FAMILIES and text.split()[0].lower() not in lead_words and rng.random() < 0.35:
+            text += when_words(rng)
+        return text
     return rng.choice(CHIT_CHAT)
+
+
+def phrasing_pattern(phrasing: str) -> re.Pattern:
+    """What a phrasing can write, any words in its slots."""
+    def pattern(pieces):
+        return "".join(re.escape(v.lower()) if kind == "text" else ".+" if kind == "slot" else f"(?:{pattern(v)})?"
+                       for kind, v in pieces)
+    return re.compile(pattern(parse_phrasing(phrasing)).strip(), re.S)
+
+
+def unframed(text: str) -> str:
+    return re.sub(r"^(?:can you|could you|please|i need you to)\s+", "", text.lower().strip())
+
+
+# Requests no tool serves carry dates and times too ("book a flight to Denver next Friday"): a date
+# must not be read as a sign of the weather or the calendar.
+WHEN_FAMILIES = {"switch", "message", "book", "change"}
+
+
+def when_words(rng) -> str:
+    day, clock = date_words(rng, TEACHING_TODAY), time_words(rng)
+    return " " + rng.choice([day, day, f"at {clock}", f"{day} at {clock}"])
 
 
 # ---------------------------------------------------------------- one planned example
@@ -254,7 +294,7 @@ def plan(tool: dict, seed: int, temperature: float, sample: int, item: int) -> d
     """Everything about one example, derived from where it sits in the Mash."""
     rng = plan_rng("tool_call", seed, tool["name"], sample, item)
     if tool["name"] == "none":
-        segments, _ = dress(rng, [(no_call_words(rng, tool.get("tools", [])), None)], temperature,
+        segments, _ = dress(rng, [(no_call_words(rng, tool.get("tools", []), tool.get("phrasings", [])), None)], temperature,
                             register=rng.choice(["plain", "plain", "lower", "polite", "texting", "typos", "shouting"]),
                             sign_name=False)
         text, _ = join(segments)
@@ -267,21 +307,31 @@ def plan(tool: dict, seed: int, temperature: float, sample: int, item: int) -> d
             if kind == "text":
                 segments.append((value, None))
             elif kind == "slot":
-                words_, typed = words_for(rng, value, tool["parameters"][value], tool["name"])
+                param = tool["parameters"][value]
+                words_, typed = words_for(rng, value, param, tool["name"], names_a_list)
                 said.append((value, typed))
-                segments.append((", ".join(words_) if isinstance(words_, list) else words_, value))
+                quote = quote_mark(rng, param, typed)
+                segments.extend([(quote, None)] * bool(quote) + [(", ".join(words_) if isinstance(words_, list) else words_, value)]
+                                + [(quote, None)] * bool(quote))
             elif rng.random() < 0.5:  # optional segment: include its arguments half the time
                 render(value)
 
+    names_a_list = "list" in tool["phrasings"][index].lower()
     render(parse_phrasing(tool["phrasings"][index]))
     segments, _ = dress(rng, segments, temperature, register=rng.choice(
         ["plain", "plain", "plain", "terse", "polite", "lower", "texting", "typos", "context", "non_native", "shouting"]),
-        sign_name=False)
+        sign_name=False, context=ASSISTANT_CONTEXT)
     text, _ = join(segments)
     if rng.random() < 0.3 and text[-1:].isalnum():
         text += rng.choice(["?", ".", "!", " please", " thanks"])
     target = typed_call(tool, said, [piece for piece, kind in segments if kind is not None])
     return {"text": text, "phrasing": f"{tool['name']}#{index}", "target": target}
+
+
+def quote_mark(rng, param: dict, typed) -> str:
+    """People sometimes quote a free value ("add 'fix the fence' to my list"); the value is what is inside."""
+    free = param["type"] == "string" or (param["type"] == "array" and len(typed) == 1)
+    return rng.choice(["'", '"']) if free and rng.random() < 0.1 else ""
 
 
 def typed_call(tool: dict, said: list, final_words: list[str]) -> dict:

@@ -28,6 +28,13 @@ CONTEXT = [
     "Apologies for the long message.", "I'm at work so can't call.", "The website keeps timing out.",
     "I'm new to all this.", "Following up on my earlier message.", "Before the weekend if possible.",
 ]
+# what people say around a request to an assistant (a support desk's CONTEXT would read oddly there)
+ASSISTANT_CONTEXT = [
+    "quick one:", "before I forget,", "ok so", "one more thing:", "while I remember,", "for later:", "hey,",
+    "not sure you can do this but", "I'm heading out soon,", "so,", "random question,", "when you get a sec,",
+    "I was wondering,", "right,", "real quick,", "need a favour:", "ok last thing,", "I'm in the car,",
+    "I'm thinking about it,", "it's been a long day,", "can you help,", "my hands are full,",
+]
 AFTERTHOUGHTS = ["Thanks for your help.", "Please get back to me asap.", "This is really frustrating.",
                  "Let me know if you need anything else.", "I can be reached any time.", "Hope that makes sense.",
                  "Is that possible?", "Any help appreciated.", "Sorry for the trouble.", "Please hurry.",
@@ -116,8 +123,10 @@ def _lowercase_first(segments):
     return segments
 
 
-def dress(rng, segments, temperature: float = 0.9, register: str | None = None, sign_name: bool = True):
-    """One message in one register (drawn when not given); returns (segments, register)."""
+def dress(rng, segments, temperature: float = 0.9, register: str | None = None, sign_name: bool = True,
+          context: list[str] = CONTEXT):
+    """One message in one register (drawn when not given); returns (segments, register). Context
+    sentences (the "context" and "rambling" registers) are drawn from `context`."""
     register = register or rng.choice(REGISTERS)
     if register == "terse":
         segments = _terse(segments)
@@ -130,9 +139,9 @@ def dress(rng, segments, temperature: float = 0.9, register: str | None = None, 
         if rng.random() < 0.5:
             segments = _map_plain(segments, lambda t: t.replace(".", "!"))
     elif register in ("rambling", "context"):
-        segments = [(rng.choice(CONTEXT) + " ", None)] + segments
+        segments = [(rng.choice(context) + " ", None)] + segments
         if register == "rambling":
-            segments = [(rng.choice(CONTEXT) + " ", None)] + segments + [(". " + rng.choice(AFTERTHOUGHTS), None)]
+            segments = [(rng.choice(context) + " ", None)] + segments + [(". " + rng.choice(AFTERTHOUGHTS), None)]
     elif register == "email":
         greeting = rng.choice([g for g in GREETINGS if g.endswith(",")])
         closing = rng.choice(["Kind regards", "Best regards", "Regards", "Thanks", "Many thanks", "Sincerely"])
