@@ -105,6 +105,20 @@ def test_a_finished_output_reads_as_the_typed_call():
     assert _grammar().call(" get_weather {", dt.date(2026, 11, 30)) == {"name": None}  # unfinished: no call
 
 
+def test_a_grammar_resumed_after_the_decoded_prefix_answers_like_a_fresh_one():
+    """Decoding asks complete(prefix) once per step, then valid(prefix + piece) per candidate; the
+    grammar scans only the piece from the prefix's state. Every split of every output must agree."""
+    outputs = [' get_weather {"city": "Lisbon", "date": "tomorrow"}', ' get_weather {"city": "Lisbon", "city": "x"}',
+               ' get_weather {"city": "Par', ' none', ' set_timer {"minutes": "10"}', ' get_weather {"unit": "celsius"}',
+               ' get_weather {"city": "lisbon", "date": "tomorrow"} x', ' get_weather {"city": "Lis\\"bon"}']
+    for output in outputs:
+        for split in range(len(output) + 1):
+            resumed = _grammar()
+            resumed.complete(output[:split])
+            assert resumed.valid(output) == _grammar().valid(output), (output, split)
+            assert resumed.complete(output) == _grammar().complete(output), (output, split)
+
+
 def test_a_random_tool_student_only_ever_calls_what_is_offered():
     """Fuzz: an untrained student, random catalogs drawn from Needle's, random requests: every
     answer is no call or a call of an offered tool whose arguments fit that tool's schema."""

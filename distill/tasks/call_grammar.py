@@ -29,6 +29,12 @@ class _State:
         self.phase = "name"  # name, object, key, colon, value, string, array, literal, after, done
         self.key, self.buffer, self.items, self.escaped = "", "", [], False
 
+    def copy(self) -> "_State":
+        twin = _State()
+        twin.__dict__.update(self.__dict__)
+        twin.used, twin.members, twin.items = list(self.used), dict(self.members), list(self.items)
+        return twin
+
 
 class CallGrammar:
     def __init__(self, tools: list[dict], shown: list[str], text: str, today: dt.date | None = None):
@@ -36,6 +42,9 @@ class CallGrammar:
         self.shown = [name for name in shown if name in self.tools]
         self.text = text.lower()
         self.today = today or dt.date.today()
+        # the state after the output decoded so far: each step checks many candidate tokens after the
+        # same prefix, so only their own characters are scanned (decoding stays linear in its length)
+        self._prefix, self._prefix_state = "", _State()
 
     # ------------------------------------------------------------ decoding's two questions
 
@@ -47,10 +56,12 @@ class CallGrammar:
             return False
 
     def complete(self, output: str) -> bool:
+        """May the output stop here? (Asked once per decoding step, before its candidates.)"""
         try:
             state = self._scan(output)
         except Invalid:
             return False
+        self._prefix, self._prefix_state = output[1:] if output.startswith(" ") else output, state.copy()
         if state.phase == "name":
             return state.name == NONE or (state.name in self.shown and not self._required(state.name))
         return state.phase == "done"
@@ -84,9 +95,10 @@ class CallGrammar:
         return [k for k, p in self.tools[name]["parameters"].items() if p.get("required")]
 
     def _scan(self, output: str) -> _State:
-        state = _State()
         text = output[1:] if output.startswith(" ") else output
-        for ch in text:
+        resumed = text.startswith(self._prefix)
+        state = self._prefix_state.copy() if resumed else _State()
+        for ch in text[len(self._prefix):] if resumed else text:
             getattr(self, f"_on_{state.phase}")(state, ch)
         self._check_partial(state)
         return state
