@@ -21,6 +21,7 @@ city), and an IN list names each value once. A number
 must be in the question (as digits or a number word) unless it is 0 or 1. A finished query must
 also prepare in SQLite against the schema (every column in scope, none ambiguous).
 """
+import functools
 import re
 
 KEYWORDS = {"SELECT", "DISTINCT", "FROM", "JOIN", "ON", "WHERE", "AND", "OR", "NOT", "IN", "BETWEEN", "LIKE", "IS",
@@ -82,15 +83,28 @@ class Schema:
         for column, values in self.declared.items():
             for v in values:
                 self.owners.setdefault(v.lower(), set()).add(column)
+        self._asked: dict[tuple, list[str]] = {}
+
+    def literals(self, column: str | None, question: str) -> list[str]:
+        """The declared values (of `column`, or of any column) that the lower-cased question names;
+        remembered per question, since decoding asks on every prefix."""
+        key = (column, question)
+        if key not in self._asked:
+            if len(self._asked) > 4096:
+                self._asked.clear()
+            declared = self.declared.get(column, []) if column else [v for values in self.declared.values() for v in values]
+            self._asked[key] = [v for v in declared if v.lower() in question]
+        return self._asked[key]
 
 
-def allowed_numbers(question: str) -> set[str]:
+@functools.lru_cache(maxsize=64)  # asked on every prefix decoding checks, for the same few questions
+def allowed_numbers(question: str) -> frozenset[str]:
     found = set(re.findall(r"\d+(?:\.\d+)?", question)) | {"0", "1"}
     lowered = f" {question.lower()} "
     for word, value in NUMBER_WORDS.items():
         if re.search(rf"\b{word}\b", lowered):
             found.add(str(value))
-    return found
+    return frozenset(found)
 
 
 class Parser:
@@ -254,9 +268,7 @@ class Parser:
         return item
 
     def _literals(self, column: str | None) -> list[str]:
-        declared = self.schema.declared.get(column, []) if column else \
-            [v for values in self.schema.declared.values() for v in values]
-        return [v for v in declared if v.lower() in self.question]
+        return self.schema.literals(column, self.question)
 
     def value(self, column: str | None):
         kind, text = self._peek()
