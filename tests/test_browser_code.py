@@ -82,7 +82,8 @@ def test_sql_grammar_matches_on_every_prefix():
                "SELECT name FROM customers WHERE id IN (SELECT customer_id FROM orders WHERE quantity > 3) ORDER BY name DESC LIMIT 5",
                "SELECT city, COUNT(*) FROM customers GROUP BY city HAVING COUNT(*) >= 2", "SELECT nme FROM", "SELECT * FROM orders;",
                "SELECT name FROM customers WHERE city IN ('Lisbon', 'Lisbon')", "SELECT name FROM customers WHERE city = 'gold'",
-               "SELECT name FROM customers WHERE tier LIKE '%gold%'"]
+               "SELECT name FROM customers WHERE tier LIKE '%gold%'", "SELECT name FROM customers WHERE city IN ('gold%%'",
+               "SELECT name FROM customers WHERE tier LIKE '%%gold%%'"]
     cases = [(" " + q[:end], final) for q in queries for end in range(len(q) + 1) for final in (False, True)]
     schema = Schema(task)
     expected = [check(schema, question, text, final) for text, final in cases]

@@ -303,6 +303,10 @@ def test_sql_a_value_of_another_column_is_not_compared_with_this_one():
     assert not valid(" SELECT * FROM customers WHERE city IN ('Lima', 'silver')")  # silver is a tier
     assert not valid(" SELECT * FROM customers WHERE city IN ('Lima', 'Lima')")  # each value once
     assert valid(" SELECT * FROM customers WHERE name LIKE '%silver%'")  # a pattern may be any text asked for
+    # no way round the refusal: % only in a LIKE pattern, once at either end (a Still ran on 'silver%%%%...')
+    assert not valid(" SELECT * FROM customers WHERE city IN ('Lima', 'silver%")
+    assert not valid(" SELECT * FROM customers WHERE name LIKE '%silver%%")
+    assert not valid(" SELECT * FROM customers WHERE name LIKE '%sil%ver%'")
 
 
 def test_sql_numbers_must_come_from_the_question():

@@ -152,6 +152,8 @@ class Parser {
     const closed = (text.length >= 2 && text.endsWith("'") && !text.endsWith("''")) || text === "''";
     const body = (closed ? text.slice(1, -1) : text.slice(1)).replaceAll("''", "'");
     const candidates = this.literals(column), core = body.replace(/^%+|%+$/g, "");
+    if (body.includes("%") && !pattern) throw new Invalid("% belongs to LIKE patterns only");
+    if (core.includes("%") || body.startsWith("%%") || body.endsWith("%%")) throw new Invalid("a pattern's % stands once at either end");
     if (!closed) {
       if (!candidates.some((c) => c.startsWith(body)) && !this.question.includes(core.toLowerCase())) {
         throw new Invalid(`'${body}...' is not from the question`);
