@@ -188,4 +188,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    from distill.errors import exit_reporting
+
+    exit_reporting(main, __file__)

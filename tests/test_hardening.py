@@ -61,6 +61,15 @@ def test_a_fork_that_is_not_a_name_or_hash_is_one_line(tmp_path, fork):
     _one_line(run_cli("validate", str(tmp_path / "x.yaml")), "fork:", "neither a recipe name")
 
 
+@pytest.mark.parametrize("script", ["field.py", "still.py", "bottles.py"])
+def test_a_bench_script_given_a_bad_recipe_says_one_line(tmp_path, script):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Bad\n")
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / script), str(bad)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines() == [f"{script}: error: {bad}:1 (top level): 'task' is a required property; add it"]
+
+
 def test_names_are_looked_up_in_distill_recipes(tmp_path):
     (tmp_path / "mine.yaml").write_text(yaml.safe_dump(tiny_recipe_data(), sort_keys=False))
     env = {**os.environ, "DISTILL_RECIPES": str(tmp_path)}
