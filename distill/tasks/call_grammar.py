@@ -61,7 +61,7 @@ class CallGrammar:
             state = self._scan(output)
         except Invalid:
             return False
-        self._prefix, self._prefix_state = output[1:] if output.startswith(" ") else output, state.copy()
+        self._prefix, self._prefix_state = _unspaced(output), state.copy()
         if state.phase == "name":
             return state.name == NONE or (state.name in self.shown and not self._required(state.name))
         return state.phase == "done"
@@ -95,7 +95,7 @@ class CallGrammar:
         return [k for k, p in self.tools[name]["parameters"].items() if p.get("required")]
 
     def _scan(self, output: str) -> _State:
-        text = output[1:] if output.startswith(" ") else output
+        text = _unspaced(output)
         resumed = text.startswith(self._prefix)
         state = self._prefix_state.copy() if resumed else _State()
         for ch in text[len(self._prefix):] if resumed else text:
@@ -266,6 +266,11 @@ class CallGrammar:
         """A name still being typed must be on its way to an offered one (or none)."""
         if state.phase == "name" and not any(n.startswith(state.name) for n in [*self.shown, NONE]):
             raise Invalid("not an offered tool")
+
+
+def _unspaced(output: str) -> str:
+    """The output without the space the student writes before it."""
+    return output[1:] if output.startswith(" ") else output
 
 
 def _in_range(param: dict, words: str, today) -> bool:

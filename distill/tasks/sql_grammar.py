@@ -236,18 +236,18 @@ class Parser:
         self.i += 1
         closed = len(text) >= 2 and text.endswith("'") and not text.endswith("''") or text == "''"
         body = (text[1:-1] if closed else text[1:]).replace("''", "'")
+        core = body.strip("%")
         # % is a LIKE pattern's, once at either end: elsewhere it would let a value the grammar
         # refuses to close ('silver' as a city) run on as 'silver%%%%...' until the length limit
         if "%" in body and not pattern:
             raise Invalid("% belongs to LIKE patterns only")
-        if "%" in body.strip("%") or body.startswith("%%") or body.endswith("%%"):
+        if "%" in core or body.startswith("%%") or body.endswith("%%"):
             raise Invalid("a pattern's % stands once at either end")
         candidates = self._literals(column)
         if not closed:
-            if not any(c.startswith(body) for c in candidates) and body.strip("%").lower() not in self.question:
+            if not any(c.startswith(body) for c in candidates) and core.lower() not in self.question:
                 raise Invalid(f"'{body}...' is not from the question")
             raise Incomplete
-        core = body.strip("%")
         if not core or (body not in candidates and core.lower() not in self.question):
             raise Invalid(f"'{body}' is not from the question")
         if core.lower() not in self.question:  # a declared spelling must still be asked for

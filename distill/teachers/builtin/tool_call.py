@@ -7,6 +7,7 @@ words by tasks/normalise.py, so the two always agree) plus the words each argume
 The "none" shard holds chit-chat and requests for capabilities the catalog does not have.
 """
 import datetime as dt
+import functools
 import re
 
 from ...tasks.common import parse_phrasing
@@ -239,8 +240,7 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = ()) -> str:
     """A request none of this catalog's tools serves: actions whose words name a tool, or that one of
     the catalog's phrasings could have written, are skipped."""
     tool_words = {stem(w) for name in tool_names for w in words(name)}
-    shapes_of_tools = [phrasing_pattern(p) for p in phrasings]
-    lead_words = {p.split()[0].lower() for p in phrasings if p[:1].isalpha()}
+    shapes_of_tools, lead_words = catalog_shapes(tuple(phrasings))
     if rng.random() < 0.3:
         return rng.choice(CHIT_CHAT)
     for _ in range(20):
@@ -263,6 +263,12 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = ()) -> str:
             text += when_words(rng)
         return text
     return rng.choice(CHIT_CHAT)
+
+
+@functools.lru_cache(maxsize=8)  # one catalog per Mash, asked for every no-call request
+def catalog_shapes(phrasings: tuple[str, ...]) -> tuple[list[re.Pattern], set[str]]:
+    """What the catalog's phrasings can write, and the words they start with."""
+    return [phrasing_pattern(p) for p in phrasings], {p.split()[0].lower() for p in phrasings if p[:1].isalpha()}
 
 
 def phrasing_pattern(phrasing: str) -> re.Pattern:
@@ -310,9 +316,9 @@ def plan(tool: dict, seed: int, temperature: float, sample: int, item: int) -> d
                 param = tool["parameters"][value]
                 words_, typed = words_for(rng, value, param, tool["name"], names_a_list)
                 said.append((value, typed))
+                said_words = (", ".join(words_) if isinstance(words_, list) else words_, value)
                 quote = quote_mark(rng, param, typed)
-                segments.extend([(quote, None)] * bool(quote) + [(", ".join(words_) if isinstance(words_, list) else words_, value)]
-                                + [(quote, None)] * bool(quote))
+                segments.extend([(quote, None), said_words, (quote, None)] if quote else [said_words])
             elif rng.random() < 0.5:  # optional segment: include its arguments half the time
                 render(value)
 
