@@ -93,6 +93,40 @@ def test_sql_grammar_matches_on_every_prefix():
 
 
 @needs_node
+def test_sql_tagger_reads_the_same_query_from_the_same_logits():
+    """Random scores over the encoder design's outputs, on questions with values to tag: Python
+    and the page render the same query (labels, fits, BIO path, values, rendering)."""
+    import numpy as np
+
+    from distill.recipe import load_recipe
+    from distill.tasks import sql_tagger
+
+    task = load_recipe(ROOT / "recipes" / "sql.yaml")["task"]
+    names = sql_tagger.output_names(task)
+    questions = ["how many gold customers in Lisbon or Osaka signed up after 2019",
+                 "top 3 products by price under $250, not in the kitchen category",
+                 "orders between 2020 and 2023 with a total of at least 1,500", "categories with more than two products",
+                 "Customers called Ravi Patel?", ""]
+    rng, cases = np.random.default_rng(5), []
+    for q in questions * 8:
+        ranges = [m.span() for m in re.finditer(r"\w+|[^\w\s]", q)]
+        logits = rng.normal(0, 3, (len(sql_tagger.FRAME) + 1 + len(ranges), len(names))).astype(np.float32)
+        for row in logits[len(sql_tagger.FRAME) + 1:]:  # tags mostly O, some words strongly tagged
+            row[0] += 6
+            if rng.random() < 0.3:
+                row[rng.integers(1, names.index("from:" + task["tables"][0]["name"]))] += 12
+        cases.append({"q": q, "ranges": ranges, "logits": logits.tolist()})
+    expected = [sql_tagger.query_from_logits(task, c["q"], c["ranges"], np.asarray(c["logits"], dtype=np.float32))
+                for c in cases]
+    got = _node("require('./tasks.js'); const Q = require('./sql_tagger.js');\nfunction main(d) {"
+                " return d.cases.map((c) => Q.queryFromLogits(d.task, [...c.q], c.ranges, c.logits)); }",
+                {"task": task, "cases": cases})
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { return Q.outputNames(d); }", task) == names
+    assert got == expected
+    assert len(set(expected)) > 20 and any(" WHERE " in q for q in expected)
+
+
+@needs_node
 def test_shortlist_and_call_grammar_match():
     from distill.recipe import load_recipe
     from distill.tasks.call_grammar import CallGrammar

@@ -213,7 +213,8 @@ function redact(chars, spans) {  // ner.redact
 const TASKS = { classify, ner };
 
 async function pour(spirit, text, context) {
-  const task = TASKS[spirit.recipe.task.type === "tool_call" ? `tool_call:${spirit.recipe.student.arch}` : spirit.recipe.task.type];
+  const type = spirit.recipe.task.type;  // a task type with two designs has one entry per design ("sql:bert")
+  const task = TASKS[`${type}:${spirit.recipe.student.arch}`] || TASKS[type];
   if (!task) throw new Error(`this page cannot pour a ${spirit.recipe.task.type} Spirit (${spirit.recipe.student.arch}) yet`);
   const chars = prepare(spirit, [...text], task.budget(spirit, context));
   return task.predict(spirit, chars, context || {});

@@ -44,3 +44,6 @@ ST.TASKS.sql = {
     return { sql: complete(` ${query}`) ? query : `SELECT COUNT(*) FROM ${task.tables[0].name}` };
   },
 };
+
+const DistillTextToSql = { database, prepares };
+if (typeof module !== "undefined") module.exports = DistillTextToSql;

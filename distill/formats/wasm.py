@@ -34,7 +34,7 @@ SEAL_PREFIX = b'<meta name="distill.integrity" content="'
 ORT_ENV = "DISTILL_ORT_WEB"  # a folder holding onnxruntime-web's dist/ files, instead of distill/browser/node_modules
 ORT_FILES = {"ort-module": "ort.wasm.bundle.min.mjs", "ort-wasm": "ort-wasm-simd-threaded.wasm"}
 CODE_FILES = ("tokenizer.js", "normalise.js", "span_shapes.js", "tasks.js", "tool_tagger.js", "decoding.js", "sql_grammar.js", "text_to_sql.js",
-              "shortlist.js", "call_grammar.js", "bottle.js")  # in this order: later files use earlier ones
+              "sql_tagger.js", "shortlist.js", "call_grammar.js", "bottle.js")  # in this order: later files use earlier ones
 SQLITE_ENV = "DISTILL_SQLJS"  # a folder holding sql.js's dist/ files, instead of distill/browser/node_modules
 SQLITE_FILES = {"sqljs-module": "sql-wasm-browser.js", "sqljs-wasm": "sql-wasm-browser.wasm"}  # text-to-SQL bottles only
 BLOCK = '<script type="{kind}" id="{id}">{text}</script>'

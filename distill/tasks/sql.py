@@ -2,17 +2,18 @@
 
 Proof: exact match after normalisation (parse and re-render with sqlglot). Also reported:
 execution accuracy — gold and predicted queries run on an SQLite database built from the schema
-and filled with generated rows, and their result sets compared. The student is a decoder."""
+and filled with generated rows, and their result sets compared. The student is a decoder that writes the query under the
+grammar of sql_grammar.py, or an encoder that chooses its parts and tags its values (sql_tagger.py)."""
 import random
 import re
 import sqlite3
 
 from . import Rejected
-from .base import every_shard_alike, no_head, present_as_is, unique_names
+from .base import every_shard_alike, present_as_is, unique_names
 from .common import normalised_text, text_items
 
 PROOF_METRIC = "exact match (normalised SQL)"
-HEADS = {"llama": "causal_lm"}  # the student's head for each architecture it can have
+HEADS = {"llama": "causal_lm", "bert": "token"}  # a decoder writes the query; an encoder chooses it (sql_tagger.py)
 DEFAULT_ARCH = "llama"
 ENCODING_VERSION = 2  # in the Still key: bump it when encode() changes what the student learns
 shard_size = every_shard_alike
@@ -20,11 +21,17 @@ DEFAULT_INIT = "scratch"  # student.init: auto
 QUERY_KINDS = ["select", "filter", "lookup", "count", "aggregate", "distinct", "group_by", "order_limit", "join",
                "join_two", "subquery"]
 present = present_as_is
-output_names = no_head
+
+
+def output_names(task: dict) -> list[str]:
+    """An encoder student's outputs (a decoder has none)."""
+    from .sql_tagger import output_names as tagger_outputs
+
+    return tagger_outputs(task)
 
 
 def num_labels(task: dict) -> int:
-    return 0
+    return len(output_names(task))
 
 
 def check(task: dict):
@@ -219,10 +226,14 @@ def tokenizer_text(example, task):
 
 
 def encode(tokenizer, example, task, student: dict):
-    max_length = student["max_length"]
     from ..student import encode_example
 
-    return encode_example(tokenizer, student_prompt(None, input_text(example)), student_target(example["target"]), max_length)
+    if student["arch"] == "bert":
+        from . import sql_tagger
+
+        return sql_tagger.encode(tokenizer, example, task, student)
+    prompt = student_prompt(None, input_text(example))
+    return encode_example(tokenizer, prompt, student_target(example["target"]), student["max_length"])
 
 
 def output_validator(task: dict, question: str):
@@ -275,7 +286,10 @@ OUTPUT_RESERVE = 64  # tokens kept free for the query
 
 def text_budget(spirit, context=None) -> int:
     from ..student import encode_prompt
+    from .sql_tagger import FRAME
 
+    if spirit.recipe["student"]["arch"] == "bert":
+        return spirit.max_length - len(FRAME) - 2  # the frame's markers, then the question
     return spirit.max_length - OUTPUT_RESERVE - len(encode_prompt(spirit.tokenizer, student_prompt(None, "")))
 
 
@@ -283,9 +297,22 @@ def predict(spirit, text, context=None):
     from ..student import encode_prompt
 
     task = spirit.recipe["task"]
+    if spirit.recipe["student"]["arch"] == "bert":
+        from . import sql_tagger
+
+        query = sql_tagger.predict(spirit, text)
+        return {"sql": query if _prepares(task, query) else fallback_query(task)}
     ids = encode_prompt(spirit.tokenizer, student_prompt(None, text))
     query = spirit.generate(ids, output_validator(task, text), output_complete(task, text)).strip()
     return {"sql": query if output_complete(task, text)(" " + query) else fallback_query(task)}
+
+
+def _prepares(task: dict, query: str) -> bool:
+    try:
+        _database(task).execute("EXPLAIN " + query)
+        return True
+    except sqlite3.Error:
+        return False
 
 
 def fallback_query(task: dict) -> str:

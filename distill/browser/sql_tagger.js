@@ -1,0 +1,211 @@
+// Text to SQL with the encoder design (distill/tasks/sql_tagger.py): [CLS] and eight marker tokens
+// each choose one part of the query over labels the schema defines, the question's tokens are tagged
+// with the condition (or LIMIT, HAVING) their words are the value of, and the query is rendered from
+// those choices. Checked against the Python by tests/test_browser_code.py.
+"use strict";
+
+const QT = typeof DistillTasks !== "undefined" ? DistillTasks : require("./tasks.js");
+const QN = typeof DistillNormalise !== "undefined" ? DistillNormalise : require("./normalise.js");
+const QTT = typeof DistillToolTagger !== "undefined" ? DistillToolTagger : require("./tool_tagger.js");
+const QSQL = typeof DistillTextToSql !== "undefined" ? DistillTextToSql : require("./text_to_sql.js");
+const SQL_FRAME = ["from", "select1", "select2", "select3", "group", "order", "having", "subquery", "limit"];
+const SQL_MARKER_WORDS = ["select", "also", "and", "group", "order", "having", "where", "limit"];
+const SQL_AGGREGATES = ["SUM", "AVG", "MIN", "MAX"];
+const SQL_TEXT_OPS = ["=", "!=", "LIKE"], SQL_NUMBER_OPS = ["=", "!=", ">", "<", ">=", "<=", "BETWEEN"];
+const SQL_HAVING_OPS = [">", "<", ">=", "<=", "="];
+
+class SqlSchema {  // sql_tagger.Schema
+  constructor(task) {
+    this.tables = task.tables.map((t) => t.name);
+    this.columns = new Map();
+    this.links = new Map();
+    for (const t of task.tables) for (const c of t.columns) this.columns.set(`${t.name}.${c.name}`, c);
+    for (const t of task.tables) {
+      for (const c of t.columns) {
+        if (!c.references) continue;
+        const [parent, key] = c.references.split(".");
+        if (!this.links.has(`${t.name}|${parent}`)) this.links.set(`${t.name}|${parent}`, `${t.name}.${c.name} = ${parent}.${key}`);
+        if (!this.links.has(`${parent}|${t.name}`)) this.links.set(`${parent}|${t.name}`, `${parent}.${key} = ${t.name}.${c.name}`);
+      }
+    }
+    this.paths = [];
+    let frontier = this.tables.map((t) => [t]);
+    while (frontier.length) {
+      this.paths.push(...frontier);
+      frontier = frontier.flatMap((p) => this.tables.filter((t) => !p.includes(t) && this.links.has(`${p[p.length - 1]}|${t}`)
+        && p.length < 4).map((t) => [...p, t]));
+    }
+  }
+
+  numeric(column) { return ["integer", "number"].includes(this.columns.get(column).type); }
+
+  of(tables) { return [...this.columns.keys()].filter((c) => tables.includes(c.split(".")[0])); }
+}
+
+function sqlExpressions(schema, tables) {  // sql_tagger.expressions
+  const out = ["*", "COUNT(*)", ...tables.map((t) => `${t}.*`)];
+  for (const column of schema.of(tables)) {
+    out.push(column, `DISTINCT ${column}`, `COUNT(DISTINCT ${column})`);
+    if (schema.numeric(column)) out.push(...SQL_AGGREGATES.map((agg) => `${agg}(${column})`));
+  }
+  return out;
+}
+
+function sqlChoices(schema, slot) {  // sql_tagger.choices
+  const numeric = [...schema.columns.keys()].filter((c) => schema.numeric(c));
+  const measures = ["COUNT(*)", ...numeric.flatMap((c) => SQL_AGGREGATES.map((agg) => `${agg}(${c})`))];
+  const columns = [...schema.columns.keys()];
+  if (slot === "from") return schema.paths.map((p) => p.join(">"));
+  if (slot.startsWith("select")) return ["none", ...sqlExpressions(schema, schema.tables)];
+  if (slot === "group") return ["none", ...columns];
+  if (slot === "order") return ["none", ...[...measures, ...columns].flatMap((e) => [`${e} ASC`, `${e} DESC`])];
+  if (slot === "having") return ["none", ...measures.flatMap((m) => SQL_HAVING_OPS.map((op) => `${m} ${op}`))];
+  if (slot === "subquery") {
+    const keyed = [...schema.links.values()].flatMap((a) => ["", "NOT "].map((neg) => `${a.split(" = ")[0]} ${neg}IN ${a.split(" = ")[1]}`));
+    return ["none", ...keyed, ...numeric.flatMap((c) => [">", "<"].map((op) => `${c} ${op} AVG`))];
+  }
+  return ["none", "1", "N"];
+}
+
+function sqlTagKinds(schema) {  // sql_tagger.tag_kinds
+  const kinds = ["limit", "having"];
+  for (const column of schema.columns.keys()) {
+    kinds.push(...(schema.numeric(column) ? SQL_NUMBER_OPS : SQL_TEXT_OPS).map((op) => `where:${column} ${op}`));
+  }
+  return kinds;
+}
+
+function sqlOutputNames(task) {  // sql_tagger.output_names
+  const schema = new SqlSchema(task);
+  const tags = ["O", ...sqlTagKinds(schema).flatMap((k) => [`B-${k}`, `I-${k}`])];
+  return [...tags, ...SQL_FRAME.flatMap((slot) => sqlChoices(schema, slot).map((label) => `${slot}:${label}`))];
+}
+
+function sqlBest(row, names, slot, fits) {  // sql_tagger._best: Python's max over (score, label)
+  let best = null;
+  names.forEach((n, i) => {
+    if (!n.startsWith(`${slot}:`)) return;
+    const label = n.slice(slot.length + 1);
+    if (!fits(label)) return;
+    if (!best || row[i] > best[0] || (row[i] === best[0] && label > best[1])) best = [row[i], label];
+  });
+  return best[1];
+}
+
+function sqlFits(tables) {  // sql_tagger._fits
+  return (label) => {
+    if (label === "*" && tables.length > 1) return false;
+    let mentioned = [...label.matchAll(/\b([a-z_][a-z0-9_]*)\.(?:[a-z_][a-z0-9_]*|\*)/gi)].map((m) => m[1]);
+    if (label.endsWith(" AVG") || label.includes(" IN ")) mentioned = [label.split(" ")[0].split(".")[0]];
+    return mentioned.every((t) => tables.includes(t));
+  };
+}
+
+function sqlTextValue(column, words) {  // sql_tagger._text_value
+  const bare = words.trim().replace(/^(?:the|a|an)\s+/i, ""), declared = column.values || [];
+  const singular = (w) => w.toLowerCase().replace(/(?:es|s)$/, "");
+  return declared.find((v) => v.toLowerCase() === bare.toLowerCase())
+    ?? declared.find((v) => singular(v) === singular(bare)) ?? bare;
+}
+
+function sqlReadValues(chars, ranges, logits, names, schema, tables, frame) {  // sql_tagger._read_values
+  const kinds = ["limit", "having", ...sqlTagKinds(schema).filter((k) => k.startsWith("where:") && tables.includes(k.slice(6).split(".")[0]))];
+  const allowed = ["O", ...kinds.flatMap((k) => [`B-${k}`, `I-${k}`])];
+  const own = logits.map((row) => allowed.map((n) => row[names.indexOf(n)]));
+  const tags = ranges.length ? QTT.bioViterbi(chars, ranges, own, allowed) : [];
+  for (const span of QT.trimPunctuation(chars, QT.mergeAdjacent(chars, QT.decodeTags(chars, ranges, tags)))) {
+    const kind = span.type, words = span.text;
+    if (kind === "limit" || kind === "having") {
+      if (frame[`${kind}_value`] === null) frame[`${kind}_value`] = QN.number(words);
+      continue;
+    }
+    const rest = kind.slice(6), cut = rest.indexOf(" ");
+    const column = rest.slice(0, cut), op = rest.slice(cut + 1);
+    const value = schema.numeric(column) ? QN.number(words) : sqlTextValue(schema.columns.get(column), words);
+    if (value !== null && value !== undefined) frame.conditions.push([column, op, [value]]);
+  }
+}
+
+function sqlLiteral(value) {  // sql_tagger._sql_literal
+  return typeof value === "string" ? `'${value.replaceAll("'", "''")}'` : String(value);
+}
+
+function sqlGrouped(conditions) {  // sql_tagger._grouped
+  const out = [];
+  for (const [column, op, values] of conditions) {
+    const same = out.find((c) => c[0] === column && c[1] === op && ["=", "!=", "BETWEEN"].includes(op));
+    if (same) same[2].push(...values.filter((v) => !same[2].includes(v)));
+    else out.push([column, op, [...values]]);
+  }
+  return out;
+}
+
+function sqlCondition(column, op, values) {  // sql_tagger._render_condition
+  if (op === "BETWEEN") {
+    const [low, high] = values.length >= 2 ? values.slice(0, 2).sort((a, b) => a - b) : [values[0], values[0]];
+    return `${column} BETWEEN ${sqlLiteral(low)} AND ${sqlLiteral(high)}`;
+  }
+  if (op === "LIKE") return `${column} LIKE ${sqlLiteral(`%${values[0]}%`)}`;
+  if (values.length > 1) return `${column} ${op === "!=" ? "NOT IN" : "IN"} (${values.map(sqlLiteral).join(", ")})`;
+  return `${column} ${op === "!=" ? "<>" : op} ${sqlLiteral(values[0])}`;
+}
+
+function sqlSubquery(label) {  // sql_tagger._render_subquery
+  if (label.endsWith(" AVG")) {
+    const [column, op] = label.split(" ");
+    return `${column} ${op} (SELECT AVG(${column.split(".")[1]}) FROM ${column.split(".")[0]})`;
+  }
+  const column = label.split(" ")[0], rest = label.slice(column.length + 1);
+  const [childTable, childColumn] = rest.split(" ").pop().split(".");
+  return `${rest.startsWith("NOT ") ? "NOT " : ""}${column} IN (SELECT ${childColumn} FROM ${childTable})`;
+}
+
+function sqlRender(frame, schema) {  // sql_tagger.render
+  const path = frame.from.split(">");
+  const selected = ["select1", "select2", "select3"].map((s) => frame[s]).filter((s) => s !== "none");
+  if (!selected.length) selected.push("*");
+  let sql = selected[0].startsWith("DISTINCT ")
+    ? `SELECT DISTINCT ${[selected[0].slice(9), ...selected.slice(1)].join(", ")}` : `SELECT ${selected.join(", ")}`;
+  sql += ` FROM ${path[0]}` + path.slice(1).map((b, i) => ` JOIN ${b} ON ${schema.links.get(`${path[i]}|${b}`)}`).join("");
+  const where = sqlGrouped(frame.conditions).map(([c, op, v]) => sqlCondition(c, op, v));
+  if (frame.subquery !== "none") where.push(sqlSubquery(frame.subquery));
+  if (where.length) sql += ` WHERE ${where.join(" AND ")}`;
+  if (frame.group !== "none") sql += ` GROUP BY ${frame.group}`;
+  if (frame.having !== "none" && frame.having_value !== null) sql += ` HAVING ${frame.having} ${sqlLiteral(frame.having_value)}`;
+  if (frame.order !== "none") {
+    sql += ` ORDER BY ${frame.order}`;
+    if (frame.limit !== "none") sql += ` LIMIT ${frame.limit === "N" && frame.limit_value ? frame.limit_value : 1}`;
+  }
+  if (path.length !== 1) return sql;
+  return sql.replace(new RegExp(`\\b${path[0]}\\.`, "g"), "");
+}
+
+function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_from_logits
+  const schema = new SqlSchema(task), names = sqlOutputNames(task);
+  const frame = { conditions: [], limit_value: null, having_value: null };
+  frame.from = sqlBest(logits[0], names, "from", () => true);
+  const tables = frame.from.split(">"), fits = sqlFits(tables);
+  SQL_FRAME.slice(1).forEach((slot, i) => { frame[slot] = sqlBest(logits[i + 1], names, slot, fits); });
+  const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
+  sqlReadValues(chars, ranges, question, names, schema, tables, frame);
+  if (frame.limit === "N" && frame.limit_value === null) frame.limit = "1";
+  return sqlRender(frame, schema);
+}
+
+QT.TASKS["sql:bert"] = {
+  budget: (spirit) => spirit.maxLength - SQL_FRAME.length - 2,
+  async predict(spirit, chars) {  // sql.predict with sql_tagger.predict and its window
+    const task = spirit.recipe.task, keep = spirit.maxLength - SQL_FRAME.length - 2;
+    const fallback = spirit.special.eos;
+    const markers = SQL_MARKER_WORDS.map((w) => spirit.tokenizer.tokenToId(w) ?? spirit.tokenizer.tokenToId("[MASK]")
+      ?? spirit.tokenizer.tokenToId("<mask>") ?? fallback);
+    let { ids, ranges } = QT.tokenRanges(spirit.tokenizer, chars);
+    ids = ids.slice(0, keep); ranges = ranges.slice(0, keep);
+    const logits = await spirit.forward([spirit.special.bos, ...markers, spirit.special.eos, ...ids, spirit.special.eos]);
+    const query = queryFromLogits(task, chars, ranges, logits);
+    return { sql: QSQL.prepares(QSQL.database(spirit), query) ? query : `SELECT COUNT(*) FROM ${task.tables[0].name}` };
+  },
+};
+
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits };
+if (typeof module !== "undefined") module.exports = DistillSqlTagger;

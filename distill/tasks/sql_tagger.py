@@ -1,0 +1,525 @@
+"""The encoder design for text to SQL: a pretrained encoder reads the question once and answers
+the query's structure as a set of choices, the way the schema allows them, while the literal
+values are tagged where the question says them.
+
+The window is [CLS], eight marker tokens, [SEP], the question, [SEP]. Each of the first nine
+positions makes one choice over labels the schema defines: the tables (a join path along the
+foreign keys), up to three selected expressions, GROUP BY, ORDER BY, HAVING, a subquery condition
+("never ordered", "above average") and LIMIT. Every question token is tagged with the WHERE
+condition its words are the value of ("where:orders.year >="), or the LIMIT or HAVING number. The
+query is then rendered from the choices (render()), so it always parses and names only the
+schema; a choice that does not fit the chosen tables is never made (decoding picks the best one
+that fits). Conditions combine what no single training query had ("count shipped orders since
+2024" needs only a count, one equality and one >=), which is what lets a few thousand teacher
+questions cover the queries people write.
+"""
+import functools
+import re
+
+FRAME = ("from", "select1", "select2", "select3", "group", "order", "having", "subquery", "limit")
+MARKER_WORDS = ("select", "also", "and", "group", "order", "having", "where", "limit")  # one per position after [CLS]
+AGGREGATES = ("SUM", "AVG", "MIN", "MAX")
+TEXT_OPS = ("=", "!=", "LIKE")
+NUMBER_OPS = ("=", "!=", ">", "<", ">=", "<=", "BETWEEN")
+HAVING_OPS = (">", "<", ">=", "<=", "=")
+NONE = "none"
+
+
+# ---------------------------------------------------------------- what the schema allows
+
+
+class Schema:
+    """Tables, qualified columns and the join paths along the foreign keys."""
+
+    def __init__(self, task: dict):
+        self.tables = [t["name"] for t in task["tables"]]
+        self.columns = {f"{t['name']}.{c['name']}": c for t in task["tables"] for c in t["columns"]}
+        self.links = {}  # (table, table) -> the ON condition joining them
+        for t in task["tables"]:
+            for c in t["columns"]:
+                if c.get("references"):
+                    parent, key = c["references"].split(".")
+                    self.links[(t["name"], parent)] = f"{t['name']}.{c['name']} = {parent}.{key}"
+                    self.links[(parent, t["name"])] = f"{parent}.{key} = {t['name']}.{c['name']}"
+        self.paths = self._paths()
+
+    def _paths(self) -> list[tuple]:
+        paths, frontier = [], [(t,) for t in self.tables]
+        while frontier:
+            paths += frontier
+            frontier = [p + (t,) for p in frontier for t in self.tables
+                        if t not in p and (p[-1], t) in self.links and len(p) < 4]
+        return paths
+
+    def numeric(self, column: str) -> bool:
+        return self.columns[column]["type"] in ("integer", "number")
+
+    def of(self, tables) -> list[str]:
+        return [c for c in self.columns if c.split(".")[0] in tables]
+
+
+@functools.lru_cache(maxsize=16)
+def _schema(tables_json: str) -> Schema:
+    import json
+
+    return Schema({"tables": json.loads(tables_json)})
+
+
+def schema_of(task: dict) -> Schema:
+    import json
+
+    return _schema(json.dumps(task["tables"], sort_keys=True))
+
+
+def expressions(schema: Schema, tables) -> list[str]:
+    """What a query may select, order or group by over these tables."""
+    out = ["*", "COUNT(*)"] + [f"{t}.*" for t in tables]
+    for column in schema.of(tables):
+        out += [column, f"DISTINCT {column}", f"COUNT(DISTINCT {column})"]
+        if schema.numeric(column):
+            out += [f"{agg}({column})" for agg in AGGREGATES]
+    return out
+
+
+def choices(schema: Schema, slot: str) -> list[str]:
+    """Every label one frame position can take (the whole schema's; render() checks the fit)."""
+    everything = schema.tables
+    numeric = [c for c in schema.columns if schema.numeric(c)]
+    measures = ["COUNT(*)"] + [f"{agg}({c})" for c in numeric for agg in AGGREGATES]
+    if slot == "from":
+        return [">".join(p) for p in schema.paths]
+    if slot.startswith("select"):
+        return [NONE] + expressions(schema, everything)
+    if slot == "group":
+        return [NONE] + list(schema.columns)
+    if slot == "order":
+        return [NONE] + [f"{e} {d}" for e in measures + list(schema.columns) for d in ("ASC", "DESC")]
+    if slot == "having":
+        return [NONE] + [f"{m} {op}" for m in measures for op in HAVING_OPS]
+    if slot == "subquery":
+        keyed = [f"{a.split(' = ')[0]} {neg}IN {a.split(' = ')[1]}" for a in schema.links.values()
+                 for neg in ("", "NOT ")]
+        return [NONE] + keyed + [f"{c} {op} AVG" for c in numeric for op in (">", "<")]
+    if slot == "limit":
+        return [NONE, "1", "N"]
+    raise KeyError(slot)
+
+
+def tag_kinds(schema: Schema) -> list[str]:
+    kinds = ["limit", "having"]
+    for column in schema.columns:
+        kinds += [f"where:{column} {op}" for op in (NUMBER_OPS if schema.numeric(column) else TEXT_OPS)]
+    return kinds
+
+
+def output_names(task: dict) -> list[str]:
+    """The head's outputs: "O", B-/I- per tag kind, then every frame position's labels."""
+    schema = schema_of(task)
+    tags = ["O"] + [f"{p}-{kind}" for kind in tag_kinds(schema) for p in ("B", "I")]
+    return tags + [f"{slot}:{label}" for slot in FRAME for label in choices(schema, slot)]
+
+
+# ---------------------------------------------------------------- a query as choices
+
+
+class Unrepresentable(ValueError):
+    """A query outside the shapes this design writes (it is left out of training)."""
+
+
+def decompose(sql: str, task: dict) -> dict:
+    """The choices and condition values that render() turns back into this query."""
+    import sqlglot
+    from sqlglot import exp
+
+    schema = schema_of(task)
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.ParseError as err:
+        raise Unrepresentable(str(err)) from err
+    if not isinstance(tree, exp.Select) or tree.args.get("with"):
+        raise Unrepresentable("not a plain SELECT")
+    path = tuple([tree.args["from_"].this.name] + [j.this.name for j in tree.args.get("joins") or []])
+    if ">".join(path) not in choices(schema, "from"):
+        raise Unrepresentable("tables joined off the foreign keys")
+    names = _Names(schema, path)
+    frame = {"from": ">".join(path), "conditions": [], "limit_value": None, "having_value": None}
+    selected = [names.expression(e) for e in tree.expressions]
+    if tree.args.get("distinct"):
+        if len(selected) != 1:
+            raise Unrepresentable("DISTINCT over several columns")
+        selected = [f"DISTINCT {selected[0]}"]
+    if len(selected) > 3:
+        raise Unrepresentable("more than three selected expressions")
+    for i in range(3):
+        frame[f"select{i + 1}"] = selected[i] if i < len(selected) else NONE
+    frame["group"] = _one(names, tree.args.get("group"), "GROUP BY")
+    frame["order"] = _order(names, tree.args.get("order"))
+    frame["having"] = NONE
+    if tree.args.get("having"):
+        frame["having"], frame["having_value"] = _having(names, tree.args["having"].this)
+    frame["subquery"] = NONE
+    for condition in _conjuncts(tree.args["where"].this) if tree.args.get("where") else []:
+        _condition(names, condition, frame)
+    frame["limit"] = NONE
+    if tree.args.get("limit"):
+        frame["limit"], frame["limit_value"] = "N", _literal(tree.args["limit"].expression)
+    return frame
+
+
+class _Names:
+    """Columns and expressions qualified with their table, in the label spelling."""
+
+    def __init__(self, schema: Schema, path: tuple):
+        self.schema, self.path = schema, path
+
+    def column(self, node) -> str:
+        from sqlglot import exp
+
+        if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
+            raise Unrepresentable(f"not a column: {node.sql()}")
+        tables = [node.table] if node.table else [t for t in self.path if f"{t}.{node.name}" in self.schema.columns]
+        if len(tables) != 1 or f"{tables[0]}.{node.name}" not in self.schema.columns or tables[0] not in self.path:
+            raise Unrepresentable(f"column {node.sql()} is not one of the chosen tables'")
+        return f"{tables[0]}.{node.name}"
+
+    def expression(self, node) -> str:
+        from sqlglot import exp
+
+        if isinstance(node, exp.Star):
+            return "*"
+        if isinstance(node, exp.Column) and isinstance(node.this, exp.Star):
+            return f"{node.table}.*"
+        if isinstance(node, exp.Count):
+            inner = node.this
+            if isinstance(inner, exp.Star):
+                return "COUNT(*)"
+            if isinstance(inner, exp.Distinct) and len(inner.expressions) == 1:
+                return f"COUNT(DISTINCT {self.column(inner.expressions[0])})"
+            raise Unrepresentable(f"count of {inner.sql()}")
+        for agg, kind in (("SUM", exp.Sum), ("AVG", exp.Avg), ("MIN", exp.Min), ("MAX", exp.Max)):
+            if isinstance(node, kind):
+                return f"{agg}({self.column(node.this)})"
+        return self.column(node)
+
+
+def _one(names, clause, what) -> str:
+    if not clause:
+        return NONE
+    if len(clause.expressions) != 1:
+        raise Unrepresentable(f"{what} over several columns")
+    return names.column(clause.expressions[0])
+
+
+def _order(names, clause) -> str:
+    if not clause:
+        return NONE
+    if len(clause.expressions) != 1:
+        raise Unrepresentable("ORDER BY over several expressions")
+    ordered = clause.expressions[0]
+    return f"{names.expression(ordered.this)} {'DESC' if ordered.args.get('desc') else 'ASC'}"
+
+
+def _having(names, node):
+    op = _comparison(node)
+    if op not in HAVING_OPS:
+        raise Unrepresentable(f"HAVING {node.sql()}")
+    return f"{names.expression(node.this)} {op}", _literal(node.expression)
+
+
+def _conjuncts(node) -> list:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Paren):
+        return _conjuncts(node.this)
+    if isinstance(node, exp.And):
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    return [node]
+
+
+def _comparison(node) -> str | None:
+    from sqlglot import exp
+
+    return {exp.EQ: "=", exp.NEQ: "!=", exp.GT: ">", exp.LT: "<", exp.GTE: ">=", exp.LTE: "<="}.get(type(node))
+
+
+def _condition(names, node, frame):
+    """One WHERE conjunct: a value condition, or the frame's subquery condition."""
+    from sqlglot import exp
+
+    negated = isinstance(node, exp.Not)
+    inner = node.this if negated else node
+    if isinstance(inner, exp.In) and inner.args.get("query"):
+        select = inner.args["query"].this if isinstance(inner.args["query"], exp.Subquery) else inner.args["query"]
+        child = select.args["from_"].this.name
+        frame["subquery"] = f"{names.column(inner.this)} {'NOT ' if negated else ''}IN {child}.{select.expressions[0].name}"
+        return _check_subquery(names, frame)
+    if isinstance(inner, exp.In):
+        values = [_literal(v) for v in inner.expressions]
+        return frame["conditions"].append((names.column(inner.this), "!=" if negated else "=", values))
+    if negated:
+        raise Unrepresentable(f"NOT {inner.sql()}")
+    if isinstance(inner, exp.Between):
+        return frame["conditions"].append((names.column(inner.this), "BETWEEN",
+                                           [_literal(inner.args["low"]), _literal(inner.args["high"])]))
+    if isinstance(inner, exp.Like):
+        pattern = _literal(inner.expression)
+        return frame["conditions"].append((names.column(inner.this), "LIKE", [str(pattern).strip("%")]))
+    op = _comparison(inner)
+    if op and isinstance(inner.expression, exp.Subquery):
+        frame["subquery"] = f"{names.column(inner.this)} {op} AVG"
+        return _check_subquery(names, frame)
+    if op is None:
+        raise Unrepresentable(f"condition {inner.sql()}")
+    frame["conditions"].append((names.column(inner.this), op, [_literal(inner.expression)]))
+
+
+def _check_subquery(names, frame):
+    if frame["subquery"] not in choices(names.schema, "subquery"):
+        raise Unrepresentable(f"subquery {frame['subquery']}")
+
+
+def _literal(node):
+    from sqlglot import exp
+
+    if isinstance(node, exp.Neg):
+        value = _literal(node.this)
+        return -value
+    if not isinstance(node, exp.Literal):
+        raise Unrepresentable(f"not a literal: {node.sql()}")
+    if node.is_string:
+        return node.this
+    number = float(node.this)
+    return int(number) if number == int(number) else number
+
+
+# ---------------------------------------------------------------- choices -> SQL
+
+
+def render(frame: dict, task: dict) -> str:
+    """The query the choices describe; names are qualified only when tables are joined."""
+    schema = schema_of(task)
+    path = frame["from"].split(">")
+    short = (lambda text: re.sub(rf"\b{re.escape(path[0])}\.", "", text)) if len(path) == 1 else (lambda text: text)
+    selected = [frame[s] for s in ("select1", "select2", "select3") if frame.get(s, NONE) != NONE] or ["*"]
+    if selected[0].startswith("DISTINCT "):
+        head = "SELECT DISTINCT " + ", ".join([selected[0][9:]] + selected[1:])
+    else:
+        head = "SELECT " + ", ".join(selected)
+    sql = head + f" FROM {path[0]}" + "".join(f" JOIN {b} ON {schema.links[(a, b)]}" for a, b in zip(path, path[1:]))
+    where = [_render_condition(schema, *c) for c in _grouped(frame["conditions"])]
+    if frame.get("subquery", NONE) != NONE:
+        where.append(_render_subquery(frame["subquery"]))
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    if frame.get("group", NONE) != NONE:
+        sql += f" GROUP BY {frame['group']}"
+    if frame.get("having", NONE) != NONE and frame.get("having_value") is not None:
+        sql += f" HAVING {frame['having']} {_sql_literal(frame['having_value'])}"
+    if frame.get("order", NONE) != NONE:
+        sql += f" ORDER BY {frame['order']}"
+        if frame.get("limit", NONE) != NONE:
+            sql += f" LIMIT {frame['limit_value'] if frame['limit'] == 'N' and frame.get('limit_value') else 1}"
+    return short(sql)
+
+
+def _grouped(conditions) -> list:
+    """Equalities (and inequalities) on one column are one IN (NOT IN) list; a range's two ends,
+    tagged apart, are one BETWEEN."""
+    out = []
+    for column, op, values in conditions:
+        same = next((c for c in out if c[0] == column and c[1] == op and op in ("=", "!=", "BETWEEN")), None)
+        if same:
+            same[2].extend(v for v in values if v not in same[2])
+        else:
+            out.append((column, op, list(values)))
+    return out
+
+
+def _render_condition(schema, column, op, values) -> str:
+    if op == "BETWEEN":
+        low, high = sorted(values[:2]) if len(values) >= 2 else (values[0], values[0])
+        return f"{column} BETWEEN {_sql_literal(low)} AND {_sql_literal(high)}"
+    if op == "LIKE":
+        return f"{column} LIKE {_sql_literal('%' + str(values[0]) + '%')}"
+    if len(values) > 1:
+        listed = ", ".join(_sql_literal(v) for v in values)
+        return f"{column} {'NOT IN' if op == '!=' else 'IN'} ({listed})"
+    return f"{column} {'<>' if op == '!=' else op} {_sql_literal(values[0])}"
+
+
+def _render_subquery(label: str) -> str:
+    if label.endswith(" AVG"):
+        column, op, _ = label.split(" ")
+        return f"{column} {op} (SELECT AVG({column.split('.')[1]}) FROM {column.split('.')[0]})"
+    column, rest = label.split(" ", 1)
+    negated = rest.startswith("NOT ")
+    child_table, child_column = rest.split(" ")[-1].split(".")
+    return f"{'NOT ' if negated else ''}{column} IN (SELECT {child_column} FROM {child_table})"
+
+
+def _sql_literal(value) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return str(int(value)) if float(value) == int(value) else str(value)
+
+
+# ---------------------------------------------------------------- training examples
+
+NUMBER_RE = re.compile(r"[$€£]?\d[\d,]*(?:\.\d+)?(?:\s?k\b)?|\b(?:(?:zero|one|two|three|four|five|six|seven|eight|nine|"
+                       r"ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|"
+                       r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen)[\s-]*)+\b", re.I)
+
+
+def window(tokenizer, text: str, max_length: int):
+    """(ids, ranges): [CLS], the frame's markers, [SEP], the question's tokens, [SEP]."""
+    from ..student import special_ids
+    from .common import token_ranges
+
+    special = special_ids(tokenizer)
+    fallback = next((i for i in (tokenizer.token_to_id("[MASK]"), tokenizer.token_to_id("<mask>")) if i is not None),
+                    special["eos"])
+    markers = [tokenizer.token_to_id(word) for word in MARKER_WORDS]  # a word the base knows starts each apart
+    ids, ranges = token_ranges(tokenizer, text)
+    keep = max_length - len(FRAME) - 2
+    head = [special["bos"]] + [fallback if m is None else m for m in markers] + [special["eos"]]
+    return head + ids[:keep] + [special["eos"]], ranges[:keep]
+
+
+def value_spans(text: str, frame: dict) -> list[tuple[int, int, str]]:
+    """(start, end, kind) where the question says each value of the query."""
+    taken, spans = [], []
+    wanted = [(f"where:{column} {op}", value) for column, op, values in frame["conditions"] for value in values]
+    wanted += [("having", frame["having_value"])] if frame.get("having_value") is not None else []
+    wanted += [("limit", frame["limit_value"])] if frame.get("limit_value") is not None else []
+    for kind, value in wanted:
+        found = _locate(text, value, taken)
+        if found:
+            taken.append(found)
+            spans.append((*found, kind))
+    return spans
+
+
+def _locate(text: str, value, taken) -> tuple[int, int] | None:
+    """The first place, not yet claimed, where the question says this value."""
+    from .normalise import number
+
+    def free(a, b):
+        return not any(x < b and a < y for x, y in taken)
+
+    if isinstance(value, str):
+        for match in re.finditer(re.escape(value.strip()), text, re.I):
+            if value.strip() and free(*match.span()):
+                return match.span()
+        return None
+    for match in NUMBER_RE.finditer(text):
+        start, end = match.span()
+        while end > start and text[end - 1] in " -":
+            end -= 1
+        if free(start, end) and number(text[start:end]) == value:
+            return start, end
+    return None
+
+
+def encode(tokenizer, example, task, student: dict):
+    """(ids, labels): each frame position's choice, a BIO tag on every question token. A query
+    this design cannot write teaches nothing (every label ignored)."""
+    text, names = example["input"]["text"], output_names(task)
+    index = {n: i for i, n in enumerate(names)}
+    ids, ranges = window(tokenizer, text, student["max_length"])
+    try:
+        frame = decompose(example["target"]["sql"], task)
+    except Unrepresentable:
+        return ids, [-100] * len(ids)
+    spans = value_spans(text, frame)
+    said = {kind for _, _, kind in spans}
+    if frame["limit"] == "N" and "limit" not in said:
+        frame["limit"] = "1" if frame["limit_value"] == 1 else None  # "the cheapest" says no number
+    labels = [index[f"{slot}:{frame[slot]}"] if frame[slot] else -100 for slot in FRAME] + [-100]
+    for start, end in ranges:
+        tag = "O"
+        for a, b, kind in spans:
+            if a <= start < b and end > start:
+                tag = ("B-" if start <= a else "I-") + kind
+        labels.append(index[tag] if end > start else -100)
+    return ids, labels + [-100]
+
+
+# ---------------------------------------------------------------- pouring
+
+
+def predict(spirit, text: str) -> str:
+    """The query the student reads in this question."""
+    import numpy as np
+
+    ids, ranges = window(spirit.tokenizer, text, spirit.max_length)
+    logits = np.asarray(spirit.forward(ids), dtype=np.float32)
+    return query_from_logits(spirit.recipe["task"], text, ranges, logits)
+
+
+def query_from_logits(task: dict, text: str, ranges, logits) -> str:
+    """The best choice at each frame position that fits the chosen tables, and the values tagged
+    in the question, rendered by render()."""
+    schema, names = schema_of(task), output_names(task)
+    frame = {"conditions": [], "limit_value": None, "having_value": None}
+    frame["from"] = _best(logits[0], names, "from", lambda label: True)
+    tables = frame["from"].split(">")
+    fits = _fits(schema, tables)
+    for position, slot in enumerate(FRAME[1:], start=1):
+        frame[slot] = _best(logits[position], names, slot, fits)
+    question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
+    _read_values(text, ranges, question, names, schema, tables, frame)
+    if frame["limit"] == "N" and frame["limit_value"] is None:
+        frame["limit"] = "1"
+    return render(frame, task)
+
+
+def _best(row, names, slot, fits) -> str:
+    prefix = slot + ":"
+    candidates = [(row[i], n[len(prefix):]) for i, n in enumerate(names) if n.startswith(prefix) and fits(n[len(prefix):])]
+    return max(candidates)[1]
+
+
+def _fits(schema: Schema, tables):
+    """Whether a label names only columns of the chosen tables."""
+    def fits(label: str) -> bool:
+        if label == "*" and len(tables) > 1:
+            return False  # joined rows: the query says whose columns it lists (t.*)
+        mentioned = re.findall(r"\b([a-z_][a-z0-9_]*)\.(?:[a-z_][a-z0-9_]*|\*)", label, re.I)
+        head = label.split(" ")[0]
+        if label.endswith(" AVG") or " IN " in label:  # a subquery condition: its outer column decides
+            mentioned = [head.split(".")[0]]
+        return all(t in tables for t in mentioned)
+    return fits
+
+
+def _read_values(text, ranges, logits, names, schema, tables, frame):
+    """The tagged words, read as the value of the condition (or LIMIT, HAVING) their tag names."""
+    from .common import bio_viterbi
+    from .ner import decode_tags, merge_adjacent, trim_punctuation
+    from .normalise import number
+
+    kinds = ["limit", "having"] + [k for k in tag_kinds(schema) if k.startswith("where:")
+                                   and k[6:].split(".")[0] in tables]
+    allowed = ["O"] + [f"{p}-{kind}" for kind in kinds for p in ("B", "I")]
+    columns = [names.index(n) for n in allowed]
+    tags = bio_viterbi(text, ranges, logits[:, columns], allowed) if len(ranges) else []
+    for span in trim_punctuation(text, merge_adjacent(text, decode_tags(text, ranges, tags))):
+        kind, words = span["type"], span["text"]
+        if kind in ("limit", "having"):
+            if frame[f"{kind}_value"] is None:
+                frame[f"{kind}_value"] = number(words)
+            continue
+        column, op = kind[6:].split(" ", 1)
+        value = number(words) if schema.numeric(column) else _text_value(schema.columns[column], words)
+        if value is not None:
+            frame["conditions"].append((column, op, [value]))
+
+
+def _text_value(column: dict, words: str) -> str:
+    """A text value in the database's spelling when the column declares it (a plural names it
+    too: "desk lamps"), else as written."""
+    words = re.sub(r"^(?:the|a|an)\s+", "", words.strip(), flags=re.I)
+    singular = re.sub(r"(?:es|s)$", "", words.lower())
+    declared = column.get("values", [])
+    return next((v for v in declared if v.lower() == words.lower()), None) or next(
+        (v for v in declared if re.sub(r"(?:es|s)$", "", v.lower()) == singular), words)
