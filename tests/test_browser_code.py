@@ -124,6 +124,15 @@ def test_sql_tagger_reads_the_same_query_from_the_same_logits():
     assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { return Q.outputNames(d); }", task) == names
     assert got == expected
     assert len(set(expected)) > 20 and any(" WHERE " in q for q in expected)
+    said = [("products under $20", 16), ("orders over 1500", 12), ("stock of 300 or more", 9), ("since 2022", 6),
+            ("at most 5 units", 8), ("customers outside of Toronto", 21), ("orders that aren't delivered", 19),
+            ("neither cancelled nor returned", 8), ("returned orders in 2020", 19), ("price between 5 and 9", 14)]
+    cases = [(text, at, len(text) if at != 14 else 15, guess, numeric) for text, at in said
+             for guess in ("=", "!=", "BETWEEN") for numeric in (True, False)]
+    stated = [sql_tagger.stated_operator(*case) for case in cases]
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) {"
+                 " return d.map(([t, s, e, g, n]) => Q.statedOperator([...t], s, e, g, n)); }", cases) == stated
+    assert {"<", ">", ">=", "<=", "!="} <= set(stated)
 
 
 @needs_node

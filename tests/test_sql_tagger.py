@@ -93,3 +93,18 @@ def test_decoding_only_chooses_what_fits_the_chosen_tables():
     logits[question + 2, names.index("B-where:customers.city =")] = 9
     query = sql_tagger.query_from_logits(TASK, text, ranges, logits)
     assert query == "SELECT COUNT(*) FROM customers WHERE city = 'Lisbon'"
+
+
+@pytest.mark.parametrize("text, value, guess, numeric, stated", [
+    ("products under 20 bucks", "20", ">", True, "<"),
+    ("stock of 300 or more", "300", ">", True, ">="),
+    ("signed up since 2022", "2022", "<", True, ">="),
+    ("returned orders from 2020", "2020", "=", True, "="),  # no comparison word: the tagger's guess stands
+    ("prices between 100 and 150", "150", "BETWEEN", True, "BETWEEN"),
+    ("customers outside of Toronto", "Toronto", "=", False, "!="),
+    ("orders that aren't delivered", "delivered", "=", False, "!="),
+    ("customers in Toronto", "Toronto", "!=", False, "="),  # a text value is negated only by a word before it
+])
+def test_comparison_words_state_the_operator(text, value, guess, numeric, stated):
+    start = text.index(value)
+    assert sql_tagger.stated_operator(text, start, start + len(value), guess, numeric) == stated

@@ -101,6 +101,29 @@ function sqlFits(tables) {  // sql_tagger._fits
   };
 }
 
+const SQL_OPERATOR_BEFORE = [  // sql_tagger.OPERATOR_BEFORE, OPERATOR_AFTER, NEGATION_BEFORE: the same Python patterns
+  ["<=", String.raw`(?:at most|no more than|not more than|up to|a maximum of|<=)`],
+  [">=", String.raw`(?:at least|no less than|not less than|a minimum of|since|in or after|>=)`],
+  ["<", String.raw`(?:under|below|less than|lower than|fewer than|cheaper than|smaller than|before|prior to|<)`],
+  [">", String.raw`(?:over|above|more than|greater than|higher than|bigger than|larger than|pricier than|exceeding|after|>)`],
+];
+const SQL_OPERATOR_AFTER = [[">=", String.raw`(?:or more|or above|and up|and above|or higher|or later|onwards|or after|\+)`],
+  ["<=", String.raw`(?:or less|or below|or fewer|or lower|or earlier|or before)`]];
+const SQL_NEGATION_BEFORE = String.raw`(?:(?<!\w)(?:not|except|other than|excluding|outside(?: of)?|neither|nor|besides|apart from)|n't)(?: in| the| from)?`;
+
+function statedOperator(chars, start, end, guess, numeric) {  // sql_tagger.stated_operator
+  const before = chars.slice(Math.max(0, start - 30), start).join("").toLowerCase();
+  const after = chars.slice(end, end + 20).join("").toLowerCase();
+  if (!numeric) {
+    if (QN.py(`${SQL_NEGATION_BEFORE}\\s*$`).test(before)) return "!=";
+    return guess === "!=" ? "=" : guess;
+  }
+  if (guess === "BETWEEN") return guess;
+  for (const [op, words] of SQL_OPERATOR_AFTER) if (QN.py(`^\\s*${words}(?!\\w)`).test(after)) return op;
+  for (const [op, words] of SQL_OPERATOR_BEFORE) if (QN.py(`(?<!\\w)${words}\\s*(?:\\$|€|£)?\\s*$`).test(before)) return op;
+  return guess;
+}
+
 function sqlTextValue(column, words) {  // sql_tagger._text_value
   const bare = words.trim().replace(/^(?:the|a|an)\s+/i, ""), declared = column.values || [];
   const singular = (w) => w.toLowerCase().replace(/(?:es|s)$/, "");
@@ -120,7 +143,7 @@ function sqlReadValues(chars, ranges, logits, names, schema, tables, frame) {  /
       continue;
     }
     const rest = kind.slice(6), cut = rest.indexOf(" ");
-    const column = rest.slice(0, cut), op = rest.slice(cut + 1);
+    const column = rest.slice(0, cut), op = statedOperator(chars, span.start, span.end, rest.slice(cut + 1), schema.numeric(column));
     const value = schema.numeric(column) ? QN.number(words) : sqlTextValue(schema.columns.get(column), words);
     if (value !== null && value !== undefined) frame.conditions.push([column, op, [value]]);
   }
@@ -207,5 +230,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

@@ -510,9 +510,41 @@ def _read_values(text, ranges, logits, names, schema, tables, frame):
                 frame[f"{kind}_value"] = number(words)
             continue
         column, op = kind[6:].split(" ", 1)
+        op = stated_operator(text, span["start"], span["end"], op, schema.numeric(column))
         value = number(words) if schema.numeric(column) else _text_value(schema.columns[column], words)
         if value is not None:
             frame["conditions"].append((column, op, [value]))
+
+
+# Comparison words right before (or after) a value say its operator outright; the tag's operator
+# is the model's guess, learned from fewer examples per column than these words have in English.
+OPERATOR_BEFORE = [
+    ("<=", r"(?:at most|no more than|not more than|up to|a maximum of|<=)"),
+    (">=", r"(?:at least|no less than|not less than|a minimum of|since|in or after|>=)"),
+    ("<", r"(?:under|below|less than|lower than|fewer than|cheaper than|smaller than|before|prior to|<)"),
+    (">", r"(?:over|above|more than|greater than|higher than|bigger than|larger than|pricier than|exceeding|after|>)"),
+]
+OPERATOR_AFTER = [(">=", r"(?:or more|or above|and up|and above|or higher|or later|onwards|or after|\+)"),
+                  ("<=", r"(?:or less|or below|or fewer|or lower|or earlier|or before)")]
+NEGATION_BEFORE = r"(?:(?<!\w)(?:not|except|other than|excluding|outside(?: of)?|neither|nor|besides|apart from)|n't)(?: in| the| from)?"
+
+
+def stated_operator(text: str, start: int, end: int, guess: str, numeric: bool) -> str:
+    """The operator the words around a value state, else the tagger's guess. A range (BETWEEN)
+    and a text value's list keep theirs; a text value is negated only by a word right before it."""
+    before, after = text[max(0, start - 30):start].lower(), text[end:end + 20].lower()
+    if not numeric:
+        negated = re.search(rf"{NEGATION_BEFORE}\s*$", before)
+        return "!=" if negated else ("=" if guess == "!=" else guess)
+    if guess == "BETWEEN":
+        return guess
+    for op, words in OPERATOR_AFTER:
+        if re.match(rf"\s*{words}(?!\w)", after):
+            return op
+    for op, words in OPERATOR_BEFORE:
+        if re.search(rf"(?<!\w){words}\s*(?:\$|€|£)?\s*$", before):
+            return op
+    return guess
 
 
 def _text_value(column: dict, words: str) -> str:
