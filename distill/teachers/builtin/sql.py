@@ -15,7 +15,7 @@ from . import plan_rng as _rng
 from .lexicon import CITIES, FIRST_NAMES, LAST_NAMES
 from .voice import dress, join
 
-VERSION = 3  # 3: the shapes people ask (joins, breakdowns, subqueries, lookups), registers, unlisted values
+VERSION = 4  # 4: lookups by key, rows by a parent's number, columns with conditions, NOT IN, "or more", group measures
 
 OPENERS = ["", "", "", "", "show me ", "list ", "can you find ", "I need ", "give me ", "please show ", "get ",
            "find ", "pull up ", "quick q: ", "for the report: ", "I'd like to see ", "could you list "]
@@ -23,18 +23,20 @@ FILLERS = ["", "", "", "", " please", " thanks", " asap", " for me", " in the da
 COMPARE = {  # operator -> ways to say it before a number
     ">": ["more than", "over", "above", "greater than", "higher than", "bigger than", "exceeding"],
     "<": ["less than", "under", "below", "lower than", "smaller than"],
-    ">=": ["at least", "or more than", "no less than"],
-    "<=": ["at most", "no more than", "up to"],
+    ">=": ["at least", "or more than", "no less than", "a minimum of"],
+    "<=": ["at most", "no more than", "up to", "a maximum of"],
     "=": ["exactly", "equal to", "of"],
 }
 YEAR_COMPARE = {">=": ["since", "from", "in or after"], ">": ["after"], "<": ["before", "prior to"], "=": ["in"]}
+AFTER_NUMBER = {">=": [" or more", " or above", " and up", " or higher"], "<=": [" or less", " or below", " or fewer"]}
+YEAR_AFTER = {">=": [" or later", " onwards", " or after"], "<=": [" or earlier", " or before"]}
 SUPERLATIVE = {("DESC", "money"): ["most expensive", "priciest", "biggest", "largest", "highest"],
                ("ASC", "money"): ["cheapest", "smallest", "lowest"],
                ("DESC", "count"): ["most", "highest", "largest"], ("ASC", "count"): ["fewest", "lowest", "smallest"],
                ("DESC", "year"): ["most recent", "newest", "latest"], ("ASC", "year"): ["oldest", "earliest"],
                ("DESC", "number"): ["highest", "largest", "top"], ("ASC", "number"): ["lowest", "smallest", "bottom"]}
-AGG_WORDS = {"SUM": ["total", "sum of the", "combined"], "AVG": ["average", "mean", "typical"],
-             "MAX": ["highest", "largest", "maximum", "biggest"], "MIN": ["lowest", "smallest", "minimum"]}
+AGG_WORDS = {"SUM": ["total", "sum of the", "combined", "sum of", "overall"], "AVG": ["average", "mean", "typical", "avg"],
+             "MAX": ["highest", "largest", "maximum", "biggest", "max"], "MIN": ["lowest", "smallest", "minimum", "min"]}
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 10: "ten"}
 ASKING = {"which", "what", "what's", "how", "list", "show", "find", "all", "every", "count", "number", "tell", "where"}
 
@@ -153,6 +155,14 @@ def condition(rng, schema, table, qualify=False) -> tuple[list, str]:
     """One condition on a table's column, as (words, SQL)."""
     prefix = f"{table['name']}." if qualify else ""
     texts, numbers = schema.texts(table), schema.numbers(table)
+    refs = [c for c in table["columns"] if c.get("references")]
+    if refs and not qualify and rng.random() < 0.12:  # "in order 41": the rows of one parent, by its number
+        column = rng.choice(refs)
+        parent = schema.by_name[column["references"].split(".")[0]]
+        n = rng.randint(1, 60)
+        words = rng.choice([["in ", schema.singular(parent), " ", Value(n)], ["for ", schema.singular(parent), " ", Value(n)],
+                            ["of ", schema.singular(parent), " #", Value(n)], ["from ", schema.singular(parent), " id ", Value(n)]])
+        return words, f"{prefix}{column['name']} = {n}"
     if texts and (not numbers or rng.random() < 0.55):
         column = rng.choice(texts)
         value = text_value(rng, column)
@@ -163,9 +173,16 @@ def condition(rng, schema, table, qualify=False) -> tuple[list, str]:
             words = rng.choice([["with ", phrase, " ", Value(value), " or ", Value(other)],
                                 ["that are ", Value(value), " or ", Value(other)]])
             return words, f"{prefix}{column['name']} IN ({literal(value)}, {literal(other)})"
-        if roll < 0.22:
+        if roll < 0.17 and len(column["values"]) > 2:
+            other = rng.choice([v for v in column["values"] if v != value])
+            words = rng.choice([["neither ", Value(value), " nor ", Value(other)], ["not ", Value(value), " or ", Value(other)],
+                                ["excluding ", Value(value), " and ", Value(other)]])
+            return words, f"{prefix}{column['name']} NOT IN ({literal(value)}, {literal(other)})"
+        if roll < 0.27:
             words = rng.choice([["not ", Value(value)], ["whose ", phrase, " is not ", Value(value)],
-                                ["except the ", Value(value), " ones"], ["other than ", Value(value)]])
+                                ["except the ", Value(value), " ones"], ["other than ", Value(value)],
+                                ["that aren't ", Value(value)], ["excluding ", Value(value)],
+                                ["outside ", Value(value)] if column["name"] in ("city", "country") else ["not ", Value(value)]])
             return words, f"{prefix}{column['name']} != {literal(value)}"
         words = rng.choice([["whose ", phrase, " is ", Value(value)], ["with ", phrase, " ", Value(value)],
                             ["where the ", phrase, " is ", Value(value)], ["in ", Value(value)] if column["name"] in
@@ -179,6 +196,11 @@ def condition(rng, schema, table, qualify=False) -> tuple[list, str]:
         low = min(value, high)
         return ([phrase, " between ", Value(say_number(rng, column, low)), " and ", Value(say_number(rng, column, high))],
                 f"{prefix}{column['name']} BETWEEN {low} AND {high}")
+    if rng.random() < 0.15:
+        op = rng.choice([">=", "<="])
+        after = rng.choice((YEAR_AFTER if kind == "year" else AFTER_NUMBER)[op])
+        lead = rng.choice([["in "], ["from "]]) if kind == "year" else [phrase, " of "]
+        return lead + [Value(say_number(rng, column, value)), after], f"{prefix}{column['name']} {op} {value}"
     if kind == "year":
         op = rng.choice(list(YEAR_COMPARE))
         return ([rng.choice(YEAR_COMPARE[op]), " ", Value(value)] if rng.random() < 0.7 else
@@ -212,9 +234,15 @@ def q_list(rng, schema):
     picked = rng.sample(cols, min(len(cols), rng.choice([1, 1, 2, 2, 3])))
     names = [schema.phrase(c, rng) for c in picked]
     listing = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    columns = ", ".join(c["name"] for c in picked)
+    if (schema.texts(table) or schema.numbers(table)) and rng.random() < 0.4:
+        cond_words, cond = conditions(rng, schema, table)
+        words = rng.choice([[listing, " of ", schema.phrase(table, rng), " "], ["the ", listing, " of all ", schema.phrase(table), " "],
+                            [schema.phrase(table, rng), " ", listing, " "]])
+        return words + cond_words, f"SELECT {columns} FROM {table['name']} WHERE {cond}"
     words = rng.choice([["the ", listing, " of every ", schema.singular(table)], [listing, " for all ", schema.phrase(table)],
                         ["what are the ", listing, " of the ", schema.phrase(table)], [schema.phrase(table), " ", listing]])
-    return words, f"SELECT {', '.join(c['name'] for c in picked)} FROM {table['name']}"
+    return words, f"SELECT {columns} FROM {table['name']}"
 
 
 def q_filter(rng, schema):
@@ -227,6 +255,9 @@ def q_filter(rng, schema):
 
 
 def q_lookup(rng, schema):
+    keyed = [t for t in schema.tables if any(c.get("key") for c in t["columns"])]
+    if keyed and rng.random() < 0.35:
+        return _lookup_by_key(rng, schema, rng.choice(keyed))
     table = rng.choice([t for t in schema.tables if schema.label(t)])
     label = schema.label(table)
     shown = rng.choice([c for c in table["columns"] if c is not label and not c.get("key") and not c.get("references")])
@@ -238,6 +269,21 @@ def q_lookup(rng, schema):
     if shown["name"] == "city" and rng.random() < 0.5:
         words = rng.choice([["which city is ", who, " from"], ["where does ", who, " live"]])
     return words, f"SELECT {shown['name']} FROM {table['name']} WHERE {label['name']} = {literal(who.text)}"
+
+
+def _lookup_by_key(rng, schema, table):
+    """"whats the status of order 23": one row by its number."""
+    key = next(c for c in table["columns"] if c.get("key"))
+    shown = [c for c in table["columns"] if not c.get("key") and not c.get("references")]
+    picked = rng.sample(shown, rng.choice([1, 1, 1, 2])) if shown else [key]
+    n = rng.randint(1, 60)
+    noun = schema.singular(table)
+    listing = " and ".join(schema.phrase(c, rng) for c in picked)
+    words = rng.choice([["what's the ", listing, " of ", noun, " ", Value(n)], [noun, " ", Value(n), " ", listing],
+                        [listing, " for ", noun, " #", Value(n)], ["what is the ", listing, " on ", noun, " ", Value(n)]])
+    if rng.random() < 0.2:
+        return [noun, " ", Value(n)], f"SELECT * FROM {table['name']} WHERE {key['name']} = {n}"
+    return words, f"SELECT {', '.join(c['name'] for c in picked)} FROM {table['name']} WHERE {key['name']} = {n}"
 
 
 def q_count(rng, schema):
@@ -282,7 +328,10 @@ def q_distinct(rng, schema):
 
 def q_group_by(rng, schema):
     table = rng.choice([t for t in schema.tables if schema.texts(t)])
+    years = [c for c in schema.numbers(table) if kind_of(c) == "year"]
     group = rng.choice([c for c in schema.texts(table) if c is not schema.label(table)] or schema.texts(table))
+    if years and rng.random() < 0.2:
+        group = rng.choice(years)
     gphrase, noun = schema.phrase(group, rng), schema.phrase(table, rng)
     numbers = schema.numbers(table)
     roll = rng.random()
@@ -296,13 +345,40 @@ def q_group_by(rng, schema):
         word = "the most" if direction == "DESC" else "the fewest"
         return [f"which {gphrase} has {word} ", noun], \
             f"SELECT {group['name']} FROM {table['name']} GROUP BY {group['name']} ORDER BY COUNT(*) {direction} LIMIT 1"
+    if numbers and roll < 0.45:
+        return _group_measure(rng, schema, table, group, gphrase)
     if numbers and roll < 0.7:
-        column, fn = rng.choice(numbers), rng.choice(["SUM", "AVG", "SUM", "MAX"])
+        column, fn = rng.choice(numbers), rng.choice(["SUM", "AVG", "SUM", "MAX", "MIN"])
         words = [rng.choice(AGG_WORDS[fn]), " ", schema.phrase(column, rng), rng.choice([" per ", " by ", " for each "]), gphrase]
         return words, f"SELECT {group['name']}, {fn}({column['name']}) FROM {table['name']} GROUP BY {group['name']}"
-    return rng.choice([["how many ", noun, " per ", gphrase], ["number of ", noun, " for each ", gphrase],
-                       ["count of ", noun, " by ", gphrase], [noun, " per ", gphrase]]), \
-        f"SELECT {group['name']}, COUNT(*) FROM {table['name']} GROUP BY {group['name']}"
+    words = rng.choice([["how many ", noun, " per ", gphrase], ["number of ", noun, " for each ", gphrase],
+                        ["count of ", noun, " by ", gphrase], [noun, " per ", gphrase], [gphrase, " counts"],
+                        ["breakdown of ", noun, " by ", gphrase]])
+    if rng.random() < 0.3:
+        cond_words, cond = condition(rng, schema, table)
+        if not cond.startswith(group["name"] + " "):
+            return words + [" "] + cond_words, \
+                f"SELECT {group['name']}, COUNT(*) FROM {table['name']} WHERE {cond} GROUP BY {group['name']}"
+    return words, f"SELECT {group['name']}, COUNT(*) FROM {table['name']} GROUP BY {group['name']}"
+
+
+def _group_measure(rng, schema, table, group, gphrase):
+    """Groups ranked or filtered by a measure: "top 2 categories by average price", "categories
+    with an average price above 150"."""
+    column, fn = rng.choice(schema.numbers(table)), rng.choice(["SUM", "AVG", "MAX", "MIN"])
+    measure = [rng.choice(AGG_WORDS[fn]), " ", schema.phrase(column, rng)]
+    if rng.random() < 0.5:
+        direction = rng.choice(["DESC", "ASC"])
+        k = rng.choice([1, 2, 3, 5])
+        top = ("top " if direction == "DESC" else "bottom ") + (str(k) + " " if k > 1 else "")
+        words = [top, plural(gphrase) if k > 1 else gphrase, " by "] + measure
+        return words, (f"SELECT {group['name']} FROM {table['name']} GROUP BY {group['name']} "
+                       f"ORDER BY {fn}({column['name']}) {direction} LIMIT {k}")
+    op = rng.choice([">", "<"])
+    value = number_value(rng, column)
+    words = [plural(gphrase), " with ", rng.choice(["an ", "a "]) if fn == "AVG" else "a ", *measure, " ",
+             rng.choice(COMPARE[op]), " ", Value(say_number(rng, column, value))]
+    return words, f"SELECT {group['name']} FROM {table['name']} GROUP BY {group['name']} HAVING {fn}({column['name']}) {op} {value}"
 
 
 def q_order_limit(rng, schema):
@@ -324,6 +400,13 @@ def q_order_limit(rng, schema):
     if k == 1:
         return ["the ", superlative, " ", schema.singular(table)] + where, \
             f"SELECT * FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT 1"
+    shown = [c for c in table["columns"] if not c.get("key") and not c.get("references")]
+    if shown and rng.random() < 0.25:  # "names and prices of the 3 cheapest products"
+        picked = rng.sample(shown, min(len(shown), rng.choice([1, 2])))
+        listing = " and ".join(plural(schema.phrase(c, rng)) for c in picked)
+        return [listing, " of the ", count, " ", superlative, " ", noun] + where, \
+            (f"SELECT {', '.join(c['name'] for c in picked)} FROM {table['name']}{cond_sql} "
+             f"ORDER BY {column['name']} {direction} LIMIT {k}")
     top = "top" if direction == "DESC" else "bottom"
     words = rng.choice([[top, " ", count, " ", noun, " by ", schema.phrase(column, rng)], ["the ", count, " ", superlative, " ", noun],
                         [count, " ", noun, " with the ", "highest" if direction == "DESC" else "lowest", " ", schema.phrase(column, rng)]])
@@ -346,6 +429,12 @@ def q_join(rng, schema):
     if roll < 0.3:
         return rng.choice([[noun, " from ", pnoun, " "], [noun, " of ", pnoun, " "], ["", noun, " placed by ", pnoun, " "]]) + cond_words, \
             f"SELECT {child['name']}.* {join_sql} WHERE {cond}"
+    if roll < 0.4 and (schema.texts(child) or schema.numbers(child)):  # "customers with a delivered order"
+        child_words, child_cond = condition(rng, schema, child, qualify=True)
+        both = f"{cond} AND {child_cond}" if cond and rng.random() < 0.5 else child_cond
+        lead = cond_words + [" "] if both != child_cond else []
+        return [pnoun, " "] + lead + [rng.choice(["who placed ", "with ", "that have "]), noun, " "] + child_words, \
+            f"SELECT {parent['name']}.* FROM {parent['name']} {_join_sql(parent, {'name': key}, child, fk['name'])} WHERE {both}"
     if roll < 0.5:
         return ["how many ", noun, " come from ", pnoun, " "] + cond_words, f"SELECT COUNT(*) {join_sql} WHERE {cond}"
     if numbers and roll < 0.7:
