@@ -133,6 +133,15 @@ def test_sql_tagger_reads_the_same_query_from_the_same_logits():
     assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) {"
                  " return d.map(([t, s, e, g, n]) => Q.statedOperator([...t], s, e, g, n)); }", cases) == stated
     assert {"<", ">", ">=", "<=", "!="} <= set(stated)
+    texts = ["the 3 cheapest products", "top 5 orders by total", "lowest and highest price", "at least 3 of the most recent",
+             "avg price of office items", "min signup year per tier", "what is the average and the max", "plain words"]
+    labels = [("products.price DESC", "SUM(products.price)", "none"), ("none", "MAX(orders.total)", "none"),
+              ("COUNT(*) ASC", "COUNT(*)", "orders.total DESC")]
+    cases = [(t, *label) for t in texts for label in labels]
+    chosen = [[sql_tagger.stated_direction(t, order), sql_tagger.stated_aggregate(t, selected, later)]
+              for t, order, selected, later in cases]
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { return d.map(([t, o, s, l]) =>"
+                 " [Q.statedDirection(t, o), Q.statedAggregate(t, s, l)]); }", cases) == chosen
 
 
 @needs_node

@@ -108,3 +108,24 @@ def test_decoding_only_chooses_what_fits_the_chosen_tables():
 def test_comparison_words_state_the_operator(text, value, guess, numeric, stated):
     start = text.index(value)
     assert sql_tagger.stated_operator(text, start, start + len(value), guess, numeric) == stated
+
+
+@pytest.mark.parametrize("text, order, stated", [
+    ("the 3 cheapest products", "products.price DESC", "products.price ASC"),
+    ("which city has the most customers", "COUNT(*) ASC", "COUNT(*) DESC"),
+    ("orders of at least 100 with the lowest totals", "orders.total DESC", "orders.total ASC"),  # "at least" is not a superlative
+    ("top 3 products by lowest price", "products.price DESC", "products.price DESC"),  # both directions: the tagger's choice
+])
+def test_superlatives_state_the_direction(text, order, stated):
+    assert sql_tagger.stated_direction(text, order) == stated
+
+
+@pytest.mark.parametrize("text, selected, order, stated", [
+    ("avg price of office products", "SUM(products.price)", "none", "AVG(products.price)"),
+    ("lowest signup year of the customers", "MAX(customers.signup_year)", "none", "MIN(customers.signup_year)"),
+    ("the cheapest product's price", "MAX(products.price)", "products.price ASC", "MAX(products.price)"),  # a ranking's superlative
+    ("average and highest price", "AVG(products.price)", "none", "AVG(products.price)"),  # two functions named
+    ("avg price", "products.price", "none", "products.price"),  # only an aggregate's function is restated
+])
+def test_aggregate_words_state_the_function(text, selected, order, stated):
+    assert sql_tagger.stated_aggregate(text, selected, order) == stated

@@ -102,8 +102,8 @@ function sqlFits(tables) {  // sql_tagger._fits
 }
 
 const SQL_OPERATOR_BEFORE = [  // sql_tagger.OPERATOR_BEFORE, OPERATOR_AFTER, NEGATION_BEFORE: the same Python patterns
-  ["<=", String.raw`(?:at most|no more than|not more than|up to|a maximum of|<=)`],
-  [">=", String.raw`(?:at least|no less than|not less than|a minimum of|since|in or after|>=)`],
+  ["<=", String.raw`(?:at most|no more than|not more than|or less than|up to|a maximum of|<=)`],
+  [">=", String.raw`(?:at least|no less than|not less than|or more than|a minimum of|since|in or after|>=)`],
   ["<", String.raw`(?:under|below|less than|lower than|fewer than|cheaper than|smaller than|before|prior to|<)`],
   [">", String.raw`(?:over|above|more than|greater than|higher than|bigger than|larger than|pricier than|exceeding|after|>)`],
 ];
@@ -122,6 +122,34 @@ function statedOperator(chars, start, end, guess, numeric) {  // sql_tagger.stat
   for (const [op, words] of SQL_OPERATOR_AFTER) if (QN.py(`^\\s*${words}(?!\\w)`).test(after)) return op;
   for (const [op, words] of SQL_OPERATOR_BEFORE) if (QN.py(`(?<!\\w)${words}\\s*(?:\\$|€|£)?\\s*$`).test(before)) return op;
   return guess;
+}
+
+const SQL_DIRECTION_WORDS = {  // sql_tagger.DIRECTION_WORDS, AGGREGATE_WORDS
+  ASC: String.raw`(?:lowest|(?<!at )least|fewest|smallest|cheapest|earliest|oldest|bottom|minimum|ascending)`,
+  DESC: String.raw`(?:highest|(?<!at )most|largest|biggest|priciest|greatest|newest|latest|top|maximum|descending)`,
+};
+const SQL_AGGREGATE_WORDS = {
+  AVG: String.raw`(?:avg|average|mean|typical)`,
+  MIN: String.raw`(?:min|minimum|lowest|smallest|(?<!at )least|earliest|oldest|cheapest)`,
+  MAX: String.raw`(?:max|maximum|highest|largest|biggest|latest|newest|most recent|priciest)`,
+};
+
+function sqlNamed(text, table) {  // sql_tagger._named
+  const lowered = text.toLowerCase();
+  return Object.keys(table).filter((key) => QN.py(String.raw`(?<!\w)${table[key]}(?!\w)`).test(lowered));
+}
+
+function statedDirection(text, order) {  // sql_tagger.stated_direction
+  if (order === "none") return order;
+  const said = sqlNamed(text, SQL_DIRECTION_WORDS);
+  return said.length === 1 ? `${order.slice(0, order.lastIndexOf(" "))} ${said[0]}` : order;
+}
+
+function statedAggregate(text, selected, order) {  // sql_tagger.stated_aggregate
+  const match = /^(SUM|AVG|MIN|MAX)\((.+)\)$/s.exec(selected);
+  if (!match || order !== "none") return selected;
+  const said = sqlNamed(text, SQL_AGGREGATE_WORDS);
+  return said.length === 1 ? `${said[0]}(${match[2]})` : selected;
 }
 
 function sqlTextValue(column, words) {  // sql_tagger._text_value
@@ -209,6 +237,9 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   frame.from = sqlBest(logits[0], names, "from", () => true);
   const tables = frame.from.split(">"), fits = sqlFits(tables);
   SQL_FRAME.slice(1).forEach((slot, i) => { frame[slot] = sqlBest(logits[i + 1], names, slot, fits); });
+  const text = chars.join("");
+  frame.order = statedDirection(text, frame.order);
+  for (const slot of ["select1", "select2", "select3"]) frame[slot] = statedAggregate(text, frame[slot], frame.order);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
   sqlReadValues(chars, ranges, question, names, schema, tables, frame);
   if (frame.limit === "N" && frame.limit_value === null) frame.limit = "1";
@@ -230,5 +261,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

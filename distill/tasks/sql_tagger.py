@@ -466,6 +466,9 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     fits = _fits(schema, tables)
     for position, slot in enumerate(FRAME[1:], start=1):
         frame[slot] = _best(logits[position], names, slot, fits)
+    frame["order"] = stated_direction(text, frame["order"])
+    for slot in ("select1", "select2", "select3"):
+        frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
     question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
     _read_values(text, ranges, question, names, schema, tables, frame)
     if frame["limit"] == "N" and frame["limit_value"] is None:
@@ -519,8 +522,8 @@ def _read_values(text, ranges, logits, names, schema, tables, frame):
 # Comparison words right before (or after) a value say its operator outright; the tag's operator
 # is the model's guess, learned from fewer examples per column than these words have in English.
 OPERATOR_BEFORE = [
-    ("<=", r"(?:at most|no more than|not more than|up to|a maximum of|<=)"),
-    (">=", r"(?:at least|no less than|not less than|a minimum of|since|in or after|>=)"),
+    ("<=", r"(?:at most|no more than|not more than|or less than|up to|a maximum of|<=)"),
+    (">=", r"(?:at least|no less than|not less than|or more than|a minimum of|since|in or after|>=)"),
     ("<", r"(?:under|below|less than|lower than|fewer than|cheaper than|smaller than|before|prior to|<)"),
     (">", r"(?:over|above|more than|greater than|higher than|bigger than|larger than|pricier than|exceeding|after|>)"),
 ]
@@ -545,6 +548,42 @@ def stated_operator(text: str, start: int, end: int, guess: str, numeric: bool) 
         if re.search(rf"(?<!\w){words}\s*(?:\$|€|£)?\s*$", before):
             return op
     return guess
+
+
+# Superlatives and aggregate words say a direction or a function outright, the same way whatever
+# the column; the frame's labels pair each with a column and are learned per pair.
+DIRECTION_WORDS = {
+    "ASC": r"(?:lowest|(?<!at )least|fewest|smallest|cheapest|earliest|oldest|bottom|minimum|ascending)",
+    "DESC": r"(?:highest|(?<!at )most|largest|biggest|priciest|greatest|newest|latest|top|maximum|descending)",
+}
+AGGREGATE_WORDS = {
+    "AVG": r"(?:avg|average|mean|typical)",
+    "MIN": r"(?:min|minimum|lowest|smallest|(?<!at )least|earliest|oldest|cheapest)",
+    "MAX": r"(?:max|maximum|highest|largest|biggest|latest|newest|most recent|priciest)",
+}
+
+
+def _named(text: str, table: dict) -> set:
+    lowered = text.lower()
+    return {key for key, words in table.items() if re.search(rf"(?<!\w){words}(?!\w)", lowered)}
+
+
+def stated_direction(text: str, order: str) -> str:
+    """ORDER BY's direction as the question's superlatives say it, when they all say one."""
+    if order == NONE:
+        return order
+    said = _named(text, DIRECTION_WORDS)
+    return f"{order.rsplit(' ', 1)[0]} {said.pop()}" if len(said) == 1 else order
+
+
+def stated_aggregate(text: str, selected: str, order: str) -> str:
+    """A selected aggregate's function as the question names it, when it names one (and no
+    ORDER BY, whose superlatives are about ranking, is chosen)."""
+    match = re.fullmatch(r"(SUM|AVG|MIN|MAX)\((.+)\)", selected)
+    if not match or order != NONE:
+        return selected
+    said = _named(text, AGGREGATE_WORDS)
+    return f"{said.pop()}({match.group(2)})" if len(said) == 1 else selected
 
 
 def _text_value(column: dict, words: str) -> str:
