@@ -142,6 +142,15 @@ def test_sql_tagger_reads_the_same_query_from_the_same_logits():
               for t, order, selected, later in cases]
     assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { return d.map(([t, o, s, l]) =>"
                  " [Q.statedDirection(t, o), Q.statedAggregate(t, s, l)]); }", cases) == chosen
+    texts = ["which order had the smallest total", "bottom 5 home products by stock", "stock and price", "order values by year",
+             "units in stock per category", "names of customers", "nothing named"]
+    labels = ["orders.year ASC", "SUM(products.price)", "products.price", "customers.city", "COUNT(*)", "orders.total DESC"]
+    cases = [(t, label) for t in texts for label in labels]
+    schema = sql_tagger.schema_of(task)
+    moved = [sql_tagger.stated_column(t, label, schema) for t, label in cases]
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { const s = new Q.SqlSchema(d.task);"
+                 " return d.cases.map(([t, l]) => Q.statedColumn(t, l, s)); }", {"task": task, "cases": cases}) == moved
+    assert sum(m != label for m, (_, label) in zip(moved, cases)) >= 4
 
 
 @needs_node

@@ -129,3 +129,15 @@ def test_superlatives_state_the_direction(text, order, stated):
 ])
 def test_aggregate_words_state_the_function(text, selected, order, stated):
     assert sql_tagger.stated_aggregate(text, selected, order) == stated
+
+
+@pytest.mark.parametrize("text, label, stated", [
+    ("which order had the smallest total", "orders.year ASC", "orders.total ASC"),
+    ("stock totals broken down by category", "SUM(products.price)", "SUM(products.stock)"),
+    ("How many customers share each name?", "customers.signup_year", "customers.name"),
+    ("names and prices of the cheapest items", "products.price ASC", "products.price ASC"),  # the chosen column is named
+    ("largest orders", "orders.year DESC", "orders.year DESC"),  # no column named: the tagger's choice
+    ("category and price", "AVG(products.stock)", "AVG(products.price)"),  # an aggregate moves to the numeric one
+])
+def test_a_column_the_question_never_names_gives_way_to_the_one_it_does(text, label, stated):
+    assert sql_tagger.stated_column(text, label, sql_tagger.schema_of(TASK)) == stated

@@ -134,6 +134,24 @@ const SQL_AGGREGATE_WORDS = {
   MAX: String.raw`(?:max|maximum|highest|largest|biggest|latest|newest|most recent|priciest)`,
 };
 
+function mentioned(text, column) {  // sql_tagger.mentioned
+  const words = [column.name.replaceAll("_", " "), column.phrase, ...(column.synonyms || [])].filter((w) => w);
+  const lowered = text.toLowerCase();
+  return words.some((w) => QN.py(String.raw`(?<!\w)${w.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?:s|es)?(?!\w)`)
+    .test(lowered));
+}
+
+function statedColumn(text, label, schema) {  // sql_tagger.stated_column
+  const refs = [...label.matchAll(/\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b/gi)];
+  if (refs.length !== 1) return label;
+  const [, table, name] = refs[0], chosen = `${table}.${name}`;
+  if (mentioned(text, schema.columns.get(chosen))) return label;
+  const numericOnly = /^(SUM|AVG|MIN|MAX)\(/.test(label) || label.endsWith(" ASC") || label.endsWith(" DESC");
+  const named = schema.of([table]).filter((c) => c !== chosen && mentioned(text, schema.columns.get(c))
+    && (numericOnly ? schema.numeric(c) : true));
+  return named.length === 1 ? label.replace(chosen, named[0]) : label;
+}
+
 function sqlNamed(text, table) {  // sql_tagger._named
   const lowered = text.toLowerCase();
   return Object.keys(table).filter((key) => QN.py(String.raw`(?<!\w)${table[key]}(?!\w)`).test(lowered));
@@ -238,6 +256,7 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   const tables = frame.from.split(">"), fits = sqlFits(tables);
   SQL_FRAME.slice(1).forEach((slot, i) => { frame[slot] = sqlBest(logits[i + 1], names, slot, fits); });
   const text = chars.join("");
+  for (const slot of ["select1", "select2", "select3", "group", "order"]) frame[slot] = statedColumn(text, frame[slot], schema);
   frame.order = statedDirection(text, frame.order);
   for (const slot of ["select1", "select2", "select3"]) frame[slot] = statedAggregate(text, frame[slot], frame.order);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
@@ -261,5 +280,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

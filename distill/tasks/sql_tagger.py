@@ -466,6 +466,8 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     fits = _fits(schema, tables)
     for position, slot in enumerate(FRAME[1:], start=1):
         frame[slot] = _best(logits[position], names, slot, fits)
+    for slot in ("select1", "select2", "select3", "group", "order"):
+        frame[slot] = stated_column(text, frame[slot], schema)
     frame["order"] = stated_direction(text, frame["order"])
     for slot in ("select1", "select2", "select3"):
         frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
@@ -561,6 +563,30 @@ AGGREGATE_WORDS = {
     "MIN": r"(?:min|minimum|lowest|smallest|(?<!at )least|earliest|oldest|cheapest)",
     "MAX": r"(?:max|maximum|highest|largest|biggest|latest|newest|most recent|priciest)",
 }
+
+
+def mentioned(text: str, column: dict) -> bool:
+    """Whether the question names this column (its name, phrase or a synonym, or their plural)."""
+    words = [column["name"].replace("_", " "), column.get("phrase"), *column.get("synonyms", [])]
+    lowered = text.lower()
+    return any(re.search(rf"(?<!\w){re.escape(w.lower())}(?:s|es)?(?!\w)", lowered) for w in words if w)
+
+
+def stated_column(text: str, label: str, schema: Schema) -> str:
+    """A chosen expression's column, moved to the one other column of its table the question
+    names when it never names the chosen one ("the smallest total" is not ordered by year). An
+    aggregate or an ordering keeps to numeric columns."""
+    refs = re.findall(r"\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b", label, re.I)
+    if len(refs) != 1:
+        return label
+    table, name = refs[0]
+    chosen = f"{table}.{name}"
+    if mentioned(text, schema.columns[chosen]):
+        return label
+    numeric_only = bool(re.match(r"(SUM|AVG|MIN|MAX)\(", label)) or label.endswith((" ASC", " DESC"))
+    named = [c for c in schema.of([table]) if c != chosen and mentioned(text, schema.columns[c])
+             and (schema.numeric(c) if numeric_only else True)]
+    return label.replace(chosen, named[0]) if len(named) == 1 else label
 
 
 def _named(text: str, table: dict) -> set:
