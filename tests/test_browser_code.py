@@ -126,13 +126,13 @@ def test_sql_tagger_reads_the_same_query_from_the_same_logits():
     assert len(set(expected)) > 20 and any(" WHERE " in q for q in expected)
     said = [("products under $20", 16), ("orders over 1500", 12), ("stock of 300 or more", 9), ("since 2022", 6),
             ("at most 5 units", 8), ("customers outside of Toronto", 21), ("orders that aren't delivered", 19),
-            ("neither cancelled nor returned", 8), ("returned orders in 2020", 19), ("price between 5 and 9", 14)]
+            ("neither cancelled nor returned", 8), ("returned orders in 2020", 19), ("price between 5 and 9", 14), ("shipped in 2024 or later", 11)]
     cases = [(text, at, len(text) if at != 14 else 15, guess, numeric) for text, at in said
              for guess in ("=", "!=", "BETWEEN") for numeric in (True, False)]
     stated = [sql_tagger.stated_operator(*case) for case in cases]
     assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) {"
                  " return d.map(([t, s, e, g, n]) => Q.statedOperator([...t], s, e, g, n)); }", cases) == stated
-    assert {"<", ">", ">=", "<=", "!="} <= set(stated)
+    assert {"<", ">", ">=", "<=", "!=", "="} <= set(stated)
     texts = ["the 3 cheapest products", "top 5 orders by total", "lowest and highest price", "at least 3 of the most recent",
              "avg price of office items", "min signup year per tier", "what is the average and the max", "plain words"]
     labels = [("products.price DESC", "SUM(products.price)", "none"), ("none", "MAX(orders.total)", "none"),

@@ -100,6 +100,8 @@ def test_decoding_only_chooses_what_fits_the_chosen_tables():
     ("stock of 300 or more", "300", ">", True, ">="),
     ("signed up since 2022", "2022", "<", True, ">="),
     ("returned orders from 2020", "2020", "=", True, "="),  # no comparison word: the tagger's guess stands
+    ("orders shipped in 2024", "2024", ">=", True, "="),
+    ("orders shipped in 2024 or later", "2024", "=", True, ">="),
     ("prices between 100 and 150", "150", "BETWEEN", True, "BETWEEN"),
     ("customers outside of Toronto", "Toronto", "=", False, "!="),
     ("orders that aren't delivered", "delivered", "=", False, "!="),

@@ -106,6 +106,7 @@ const SQL_OPERATOR_BEFORE = [  // sql_tagger.OPERATOR_BEFORE, OPERATOR_AFTER, NE
   [">=", String.raw`(?:at least|no less than|not less than|or more than|a minimum of|since|in or after|>=)`],
   ["<", String.raw`(?:under|below|less than|lower than|fewer than|cheaper than|smaller than|before|prior to|<)`],
   [">", String.raw`(?:over|above|more than|greater than|higher than|bigger than|larger than|pricier than|exceeding|after|>)`],
+  ["=", String.raw`(?:in|during|exactly|equal to)`],
 ];
 const SQL_OPERATOR_AFTER = [[">=", String.raw`(?:or more|or above|and up|and above|or higher|or later|onwards|or after|\+)`],
   ["<=", String.raw`(?:or less|or below|or fewer|or lower|or earlier|or before)`]];

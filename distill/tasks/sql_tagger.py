@@ -528,6 +528,7 @@ OPERATOR_BEFORE = [
     (">=", r"(?:at least|no less than|not less than|or more than|a minimum of|since|in or after|>=)"),
     ("<", r"(?:under|below|less than|lower than|fewer than|cheaper than|smaller than|before|prior to|<)"),
     (">", r"(?:over|above|more than|greater than|higher than|bigger than|larger than|pricier than|exceeding|after|>)"),
+    ("=", r"(?:in|during|exactly|equal to)"),
 ]
 OPERATOR_AFTER = [(">=", r"(?:or more|or above|and up|and above|or higher|or later|onwards|or after|\+)"),
                   ("<=", r"(?:or less|or below|or fewer|or lower|or earlier|or before)")]
