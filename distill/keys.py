@@ -59,8 +59,12 @@ def still_section(recipe: Recipe, _=None) -> dict:
 
 
 def notes_section(recipe: Recipe, _=None) -> dict:
-    """The notes read the field set too (proof.field and its digest), not only the heads."""
-    return {"notes": recipe["notes"], "task_type": recipe["task"]["type"], "proof": recipe.data.get("proof") or {}}
+    """The notes read the field set too (proof.field and its digest), not only the heads, and
+    measure what the task's decoding answers (its version: new decoding rules re-measure)."""
+    from .tasks import task_type
+
+    return {"notes": recipe["notes"], "task_type": recipe["task"]["type"], "proof": recipe.data.get("proof") or {},
+            "decoding": task_type(recipe["task"]["type"]).DECODING_VERSION}
 
 
 # Bumped by hand when one format's file layout changes, so only that format's bottles rebuild.

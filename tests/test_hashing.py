@@ -70,6 +70,19 @@ def test_the_device_stays_out_of_the_still_key(tmp_path, monkeypatch):
     assert recipe_keys(_write(tmp_path, "a2", {**tiny_recipe_data(), "name": "a"})) == base
 
 
+def test_new_decoding_re_measures_without_retraining(tmp_path, monkeypatch):
+    """A task's decoding version is in the notes key: changed decoding rules re-measure the proofs
+    (and re-taste the bottles) from the cached Still instead of keeping notes it no longer answers."""
+    from distill.tasks import tool_call
+
+    recipe = _write(tmp_path, "a", tiny_recipe_data())
+    base = recipe_keys(recipe)
+    monkeypatch.setattr(tool_call, "DECODING_VERSION", tool_call.DECODING_VERSION + 1)
+    decoded = recipe_keys(recipe)
+    assert (decoded.shards, decoded.cuts, decoded.still) == (base.shards, base.cuts, base.still)
+    assert decoded.notes != base.notes and set(decoded.bottles.values()).isdisjoint(base.bottles.values())
+
+
 def test_description_is_not_hashed(tmp_path):
     data = tiny_recipe_data()
     a = _write(tmp_path, "a", data)

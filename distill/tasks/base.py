@@ -9,6 +9,7 @@ class TaskType(Protocol):
     HEADS: dict  # student.arch -> head: "causal_lm" (decoder), "sequence" or "token" (encoder)
     DEFAULT_ARCH: str  # "llama" or "bert", for student.arch: auto
     ENCODING_VERSION: int  # in the Still key: a change to encode() retrains rather than reusing a checkpoint
+    DECODING_VERSION: int  # in the notes key: a change to predict() re-measures proofs rather than keeping stale ones
     DEFAULT_INIT: str  # "scratch" or a packaged base, for student.init: auto
 
     # the Recipe's catalog

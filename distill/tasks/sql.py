@@ -16,6 +16,7 @@ PROOF_METRIC = "exact match (normalised SQL)"
 HEADS = {"llama": "causal_lm", "bert": "token"}  # a decoder writes the query; an encoder chooses it (sql_tagger.py)
 DEFAULT_ARCH = "llama"
 ENCODING_VERSION = 2  # in the Still key: bump it when encode() changes what the student learns
+DECODING_VERSION = 1  # in the notes key: bump it when predict() answers differently, so proofs are re-measured
 shard_size = every_shard_alike
 DEFAULT_INIT = "scratch"  # student.init: auto
 QUERY_KINDS = ["select", "filter", "lookup", "count", "aggregate", "distinct", "group_by", "order_limit", "join",

@@ -26,6 +26,7 @@ PROOF_METRIC = "tool-name accuracy"
 HEADS = {"llama": "causal_lm", "bert": "token"}  # a decoder writes the call; an encoder tags it (tool_tagger.py)
 DEFAULT_ARCH = "llama"
 ENCODING_VERSION = 2  # in the Still key: bump it when encode() changes what the student learns
+DECODING_VERSION = 1  # in the notes key: bump it when predict() answers differently, so proofs are re-measured
 DEFAULT_INIT = "scratch"  # student.init: auto
 NONE = "none"  # the shard of requests no tool serves, and the student's word for "no call"
 SLOT_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
