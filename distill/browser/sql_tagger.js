@@ -39,6 +39,15 @@ class SqlSchema {  // sql_tagger.Schema
 
   numeric(column) { return ["integer", "number"].includes(this.columns.get(column).type); }
 
+  label() {  // sql_tagger.Schema.outputs, position and slot_labels: the head's outputs, built once per schema
+    const tags = ["O", ...sqlTagKinds(this).flatMap((k) => [`B-${k}`, `I-${k}`])];
+    this.outputs = [...tags, ...SQL_FRAME.flatMap((slot) => sqlChoices(this, slot).map((label) => `${slot}:${label}`))];
+    this.position = new Map(this.outputs.map((name, i) => [name, i]));
+    this.slotLabels = Object.fromEntries(SQL_FRAME.map((slot) =>
+      [slot, sqlChoices(this, slot).map((label) => [this.position.get(`${slot}:${label}`), label])]));
+    return this;
+  }
+
   of(tables) { return [...this.columns.keys()].filter((c) => tables.includes(c.split(".")[0])); }
 }
 
@@ -75,20 +84,23 @@ function sqlTagKinds(schema) {  // sql_tagger.tag_kinds
   return kinds;
 }
 
-function sqlOutputNames(task) {  // sql_tagger.output_names
-  const schema = new SqlSchema(task);
-  const tags = ["O", ...sqlTagKinds(schema).flatMap((k) => [`B-${k}`, `I-${k}`])];
-  return [...tags, ...SQL_FRAME.flatMap((slot) => sqlChoices(schema, slot).map((label) => `${slot}:${label}`))];
+const SQL_SCHEMAS = new WeakMap();  // sql_tagger.schema_of: one per task, its outputs built once
+
+function sqlSchemaOf(task) {
+  if (!SQL_SCHEMAS.has(task)) SQL_SCHEMAS.set(task, new SqlSchema(task).label());
+  return SQL_SCHEMAS.get(task);
 }
 
-function sqlBest(row, names, slot, fits) {  // sql_tagger._best: Python's max over (score, label)
+function sqlOutputNames(task) {  // sql_tagger.output_names
+  return [...sqlSchemaOf(task).outputs];
+}
+
+function sqlBest(row, labels, fits) {  // sql_tagger._best: Python's max over (score, label)
   let best = null;
-  names.forEach((n, i) => {
-    if (!n.startsWith(`${slot}:`)) return;
-    const label = n.slice(slot.length + 1);
-    if (!fits(label)) return;
+  for (const [i, label] of labels) {
+    if (!fits(label)) continue;
     if (!best || row[i] > best[0] || (row[i] === best[0] && label > best[1])) best = [row[i], label];
-  });
+  }
   return best[1];
 }
 
@@ -178,10 +190,11 @@ function sqlTextValue(column, words) {  // sql_tagger._text_value
     ?? declared.find((v) => singular(v) === singular(bare)) ?? bare;
 }
 
-function sqlReadValues(chars, ranges, logits, names, schema, tables, frame) {  // sql_tagger._read_values
+function sqlReadValues(chars, ranges, logits, schema, tables, frame) {  // sql_tagger._read_values
   const kinds = ["limit", "having", ...sqlTagKinds(schema).filter((k) => k.startsWith("where:") && tables.includes(k.slice(6).split(".")[0]))];
   const allowed = ["O", ...kinds.flatMap((k) => [`B-${k}`, `I-${k}`])];
-  const own = logits.map((row) => allowed.map((n) => row[names.indexOf(n)]));
+  const columns = allowed.map((n) => schema.position.get(n));
+  const own = logits.map((row) => columns.map((c) => row[c]));
   const tags = ranges.length ? QTT.bioViterbi(chars, ranges, own, allowed) : [];
   for (const span of QT.trimPunctuation(chars, QT.mergeAdjacent(chars, QT.decodeTags(chars, ranges, tags)))) {
     const kind = span.type, words = span.text;
@@ -251,17 +264,17 @@ function sqlRender(frame, schema) {  // sql_tagger.render
 }
 
 function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_from_logits
-  const schema = new SqlSchema(task), names = sqlOutputNames(task);
+  const schema = sqlSchemaOf(task);
   const frame = { conditions: [], limit_value: null, having_value: null };
-  frame.from = sqlBest(logits[0], names, "from", () => true);
+  frame.from = sqlBest(logits[0], schema.slotLabels.from, () => true);
   const tables = frame.from.split(">"), fits = sqlFits(tables);
-  SQL_FRAME.slice(1).forEach((slot, i) => { frame[slot] = sqlBest(logits[i + 1], names, slot, fits); });
+  SQL_FRAME.slice(1).forEach((slot, i) => { frame[slot] = sqlBest(logits[i + 1], schema.slotLabels[slot], fits); });
   const text = chars.join("");
   for (const slot of ["select1", "select2", "select3", "group", "order"]) frame[slot] = statedColumn(text, frame[slot], schema);
   frame.order = statedDirection(text, frame.order);
   for (const slot of ["select1", "select2", "select3"]) frame[slot] = statedAggregate(text, frame[slot], frame.order);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
-  sqlReadValues(chars, ranges, question, names, schema, tables, frame);
+  sqlReadValues(chars, ranges, question, schema, tables, frame);
   if (frame.limit === "N" && frame.limit_value === null) frame.limit = "1";
   return sqlRender(frame, schema);
 }

@@ -77,6 +77,21 @@ def text_items(answer: dict, field: str, keep_spacing: bool = False) -> list[dic
     return items
 
 
+def first_free(text: str, words: str, taken: list) -> tuple[int, int] | None:
+    """(start, end) of the first place the words stand in the text (any case) that overlaps no
+    span already taken; None if there is none."""
+    lowered, needle, start = text.lower(), words.lower().strip(), 0
+    while needle:
+        at = lowered.find(needle, start)
+        if at < 0:
+            return None
+        end = at + len(needle)
+        if not any(a < end and at < b for a, b in taken):
+            return at, end
+        start = at + 1
+    return None
+
+
 def token_ranges(tokenizer, text):
     """Token ids with their character ranges, whitespace trimmed from the front of each."""
     enc = tokenizer.encode(text, add_special_tokens=False)

@@ -258,13 +258,7 @@ def output_complete(task: dict, question: str):
     schema, db = _schema(task), _database(task)
 
     def complete(output: str) -> bool:
-        if check(schema, question, output, final=True) != "complete":
-            return False
-        try:
-            db.execute("EXPLAIN " + output)
-            return True
-        except sqlite3.Error:
-            return False
+        return check(schema, question, output, final=True) == "complete" and _prepares(db, output)
 
     return complete
 
@@ -302,15 +296,16 @@ def predict(spirit, text, context=None):
         from . import sql_tagger
 
         query = sql_tagger.predict(spirit, text)
-        return {"sql": query if _prepares(task, query) else fallback_query(task)}
+        return {"sql": query if _prepares(_database(task), query) else fallback_query(task)}
     ids = encode_prompt(spirit.tokenizer, student_prompt(None, text))
     query = spirit.generate(ids, output_validator(task, text), output_complete(task, text)).strip()
     return {"sql": query if output_complete(task, text)(" " + query) else fallback_query(task)}
 
 
-def _prepares(task: dict, query: str) -> bool:
+def _prepares(db, query: str) -> bool:
+    """Whether SQLite prepares the query against the schema (every column in scope, none ambiguous)."""
     try:
-        _database(task).execute("EXPLAIN " + query)
+        db.execute("EXPLAIN " + query)
         return True
     except sqlite3.Error:
         return False

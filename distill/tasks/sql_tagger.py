@@ -43,6 +43,21 @@ class Schema:
                     self.links[(parent, t["name"])] = f"{parent}.{key} = {t['name']}.{c['name']}"
         self.paths = self._paths()
 
+    @functools.cached_property
+    def outputs(self) -> list[str]:
+        """The head's outputs (output_names), built once per schema: encoding and pouring ask each time."""
+        tags = ["O"] + [f"{p}-{kind}" for kind in tag_kinds(self) for p in ("B", "I")]
+        return tags + [f"{slot}:{label}" for slot in FRAME for label in choices(self, slot)]
+
+    @functools.cached_property
+    def position(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.outputs)}
+
+    @functools.cached_property
+    def slot_labels(self) -> dict[str, list[tuple[int, str]]]:
+        """Per frame position, (output index, label) of every label it can take."""
+        return {slot: [(self.position[f"{slot}:{label}"], label) for label in choices(self, slot)] for slot in FRAME}
+
     def _paths(self) -> list[tuple]:
         paths, frontier = [], [(t,) for t in self.tables]
         while frontier:
@@ -114,9 +129,7 @@ def tag_kinds(schema: Schema) -> list[str]:
 
 def output_names(task: dict) -> list[str]:
     """The head's outputs: "O", B-/I- per tag kind, then every frame position's labels."""
-    schema = schema_of(task)
-    tags = ["O"] + [f"{p}-{kind}" for kind in tag_kinds(schema) for p in ("B", "I")]
-    return tags + [f"{slot}:{label}" for slot in FRAME for label in choices(schema, slot)]
+    return list(schema_of(task).outputs)
 
 
 # ---------------------------------------------------------------- a query as choices
@@ -306,7 +319,7 @@ def render(frame: dict, task: dict) -> str:
     else:
         head = "SELECT " + ", ".join(selected)
     sql = head + f" FROM {path[0]}" + "".join(f" JOIN {b} ON {schema.links[(a, b)]}" for a, b in zip(path, path[1:]))
-    where = [_render_condition(schema, *c) for c in _grouped(frame["conditions"])]
+    where = [_render_condition(*c) for c in _grouped(frame["conditions"])]
     if frame.get("subquery", NONE) != NONE:
         where.append(_render_subquery(frame["subquery"]))
     if where:
@@ -335,7 +348,7 @@ def _grouped(conditions) -> list:
     return out
 
 
-def _render_condition(schema, column, op, values) -> str:
+def _render_condition(column, op, values) -> str:
     if op == "BETWEEN":
         low, high = sorted(values[:2]) if len(values) >= 2 else (values[0], values[0])
         return f"{column} BETWEEN {_sql_literal(low)} AND {_sql_literal(high)}"
@@ -401,21 +414,16 @@ def value_spans(text: str, frame: dict) -> list[tuple[int, int, str]]:
 
 def _locate(text: str, value, taken) -> tuple[int, int] | None:
     """The first place, not yet claimed, where the question says this value."""
+    from .common import first_free
     from .normalise import number
 
-    def free(a, b):
-        return not any(x < b and a < y for x, y in taken)
-
     if isinstance(value, str):
-        for match in re.finditer(re.escape(value.strip()), text, re.I):
-            if value.strip() and free(*match.span()):
-                return match.span()
-        return None
+        return first_free(text, value, taken)
     for match in NUMBER_RE.finditer(text):
         start, end = match.span()
         while end > start and text[end - 1] in " -":
             end -= 1
-        if free(start, end) and number(text[start:end]) == value:
+        if not any(a < end and start < b for a, b in taken) and number(text[start:end]) == value:
             return start, end
     return None
 
@@ -423,8 +431,7 @@ def _locate(text: str, value, taken) -> tuple[int, int] | None:
 def encode(tokenizer, example, task, student: dict):
     """(ids, labels): each frame position's choice, a BIO tag on every question token. A query
     this design cannot write teaches nothing (every label ignored)."""
-    text, names = example["input"]["text"], output_names(task)
-    index = {n: i for i, n in enumerate(names)}
+    text, index = example["input"]["text"], schema_of(task).position
     ids, ranges = window(tokenizer, text, student["max_length"])
     try:
         frame = decompose(example["target"]["sql"], task)
@@ -459,29 +466,27 @@ def predict(spirit, text: str) -> str:
 def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     """The best choice at each frame position that fits the chosen tables, and the values tagged
     in the question, rendered by render()."""
-    schema, names = schema_of(task), output_names(task)
+    schema = schema_of(task)
     frame = {"conditions": [], "limit_value": None, "having_value": None}
-    frame["from"] = _best(logits[0], names, "from", lambda label: True)
+    frame["from"] = _best(logits[0], schema.slot_labels["from"], lambda label: True)
     tables = frame["from"].split(">")
     fits = _fits(schema, tables)
     for position, slot in enumerate(FRAME[1:], start=1):
-        frame[slot] = _best(logits[position], names, slot, fits)
+        frame[slot] = _best(logits[position], schema.slot_labels[slot], fits)
     for slot in ("select1", "select2", "select3", "group", "order"):
         frame[slot] = stated_column(text, frame[slot], schema)
     frame["order"] = stated_direction(text, frame["order"])
     for slot in ("select1", "select2", "select3"):
         frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
     question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
-    _read_values(text, ranges, question, names, schema, tables, frame)
+    _read_values(text, ranges, question, schema, tables, frame)
     if frame["limit"] == "N" and frame["limit_value"] is None:
         frame["limit"] = "1"
     return render(frame, task)
 
 
-def _best(row, names, slot, fits) -> str:
-    prefix = slot + ":"
-    candidates = [(row[i], n[len(prefix):]) for i, n in enumerate(names) if n.startswith(prefix) and fits(n[len(prefix):])]
-    return max(candidates)[1]
+def _best(row, labels, fits) -> str:
+    return max((row[i], label) for i, label in labels if fits(label))[1]
 
 
 def _fits(schema: Schema, tables):
@@ -497,7 +502,7 @@ def _fits(schema: Schema, tables):
     return fits
 
 
-def _read_values(text, ranges, logits, names, schema, tables, frame):
+def _read_values(text, ranges, logits, schema, tables, frame):
     """The tagged words, read as the value of the condition (or LIMIT, HAVING) their tag names."""
     from .common import bio_viterbi
     from .ner import decode_tags, merge_adjacent, trim_punctuation
@@ -506,7 +511,7 @@ def _read_values(text, ranges, logits, names, schema, tables, frame):
     kinds = ["limit", "having"] + [k for k in tag_kinds(schema) if k.startswith("where:")
                                    and k[6:].split(".")[0] in tables]
     allowed = ["O"] + [f"{p}-{kind}" for kind in kinds for p in ("B", "I")]
-    columns = [names.index(n) for n in allowed]
+    columns = [schema.position[n] for n in allowed]
     tags = bio_viterbi(text, ranges, logits[:, columns], allowed) if len(ranges) else []
     for span in trim_punctuation(text, merge_adjacent(text, decode_tags(text, ranges, tags))):
         kind, words = span["type"], span["text"]
@@ -617,7 +622,10 @@ def _text_value(column: dict, words: str) -> str:
     """A text value in the database's spelling when the column declares it (a plural names it
     too: "desk lamps"), else as written."""
     words = re.sub(r"^(?:the|a|an)\s+", "", words.strip(), flags=re.I)
-    singular = re.sub(r"(?:es|s)$", "", words.lower())
     declared = column.get("values", [])
     return next((v for v in declared if v.lower() == words.lower()), None) or next(
-        (v for v in declared if re.sub(r"(?:es|s)$", "", v.lower()) == singular), words)
+        (v for v in declared if _singular(v) == _singular(words)), words)
+
+
+def _singular(words: str) -> str:
+    return re.sub(r"(?:es|s)$", "", words.lower())

@@ -12,7 +12,7 @@ call is valid by construction: a known tool, its own parameters, each value chec
 """
 import datetime as dt
 
-from .common import framed_tokens, token_ranges
+from .common import first_free, framed_tokens, token_ranges
 from .normalise import value as normalised_value
 
 TOOL_PREFIX = "tool:"
@@ -75,17 +75,11 @@ def _char_spans(text: str, example, task) -> list[tuple[int, int, str]]:
 
 def _locate(text: str, words: str, kind: str, taken: list) -> list:
     """The first place the words stand in the text that no other argument has claimed."""
-    lowered, needle, start = text.lower(), words.lower().strip(), 0
-    while needle:
-        at = lowered.find(needle, start)
-        if at < 0:
-            return []
-        end = at + len(needle)
-        if not any(a < end and at < b for a, b in taken):
-            taken.append((at, end))
-            return [(at, end, kind)]
-        start = at + 1
-    return []
+    found = first_free(text, words, taken)
+    if found is None:
+        return []
+    taken.append(found)
+    return [(*found, kind)]
 
 
 def encode(tokenizer, example, task, student: dict):

@@ -275,7 +275,7 @@ def _lookup_by_key(rng, schema, table):
     """"whats the status of order 23": one row by its number."""
     key = next(c for c in table["columns"] if c.get("key"))
     shown = [c for c in table["columns"] if not c.get("key") and not c.get("references")]
-    picked = rng.sample(shown, rng.choice([1, 1, 1, 2])) if shown else [key]
+    picked = rng.sample(shown, min(len(shown), rng.choice([1, 1, 1, 2]))) if shown else [key]
     n = rng.randint(1, 60)
     noun = schema.singular(table)
     listing = " and ".join(schema.phrase(c, rng) for c in picked)
