@@ -143,3 +143,15 @@ def test_aggregate_words_state_the_function(text, selected, order, stated):
 ])
 def test_a_column_the_question_never_names_gives_way_to_the_one_it_does(text, label, stated):
     assert sql_tagger.stated_column(text, label, sql_tagger.schema_of(TASK)) == stated
+
+
+def test_a_densely_linked_schema_is_one_error_not_tables_to_the_fourth():
+    """A schema read from a Spirit is data: forty tables that all reference each other would ask
+    for millions of join paths; counting stops at the bound with one line."""
+    from distill.errors import DistillError
+
+    names = [f"t{i}" for i in range(40)]
+    tables = [{"name": n, "columns": [{"name": "id", "type": "integer", "key": True}]
+               + [{"name": f"{o}_id", "type": "integer", "references": f"{o}.id"} for o in names if o != n]} for n in names]
+    with pytest.raises(DistillError, match="join paths"):
+        sql_tagger.output_names({"type": "sql", "tables": tables})

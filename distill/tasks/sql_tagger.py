@@ -23,6 +23,7 @@ TEXT_OPS = ("=", "!=", "LIKE")
 NUMBER_OPS = ("=", "!=", ">", "<", ">=", "<=", "BETWEEN")
 HAVING_OPS = (">", "<", ">=", "<=", "=")
 NONE = "none"
+MAX_PATHS = 5_000  # join paths a schema may have (the shipped one has 16)
 
 
 # ---------------------------------------------------------------- what the schema allows
@@ -59,11 +60,22 @@ class Schema:
         return {slot: [(self.position[f"{slot}:{label}"], label) for label in choices(self, slot)] for slot in FRAME}
 
     def _paths(self) -> list[tuple]:
+        """Every join path of up to four tables. Counted as it grows: a schema read from a Spirit
+        is data, and a densely linked one would otherwise ask for tables**4 labels."""
+        from ..errors import DistillError
+
         paths, frontier = [], [(t,) for t in self.tables]
         while frontier:
             paths += frontier
-            frontier = [p + (t,) for p in frontier for t in self.tables
-                        if t not in p and (p[-1], t) in self.links and len(p) < 4]
+            grown = []
+            for p in frontier:
+                for t in self.tables:
+                    if t not in p and (p[-1], t) in self.links and len(p) < 4:
+                        grown.append(p + (t,))
+                        if len(paths) + len(grown) > MAX_PATHS:
+                            raise DistillError(f"task.tables: more than {MAX_PATHS:,} join paths along the foreign keys; "
+                                               "the SQL encoder design chooses among them, so link fewer tables")
+            frontier = grown
         return paths
 
     def numeric(self, column: str) -> bool:
