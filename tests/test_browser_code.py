@@ -154,6 +154,45 @@ def test_sql_tagger_reads_the_same_query_from_the_same_logits():
 
 
 @needs_node
+def test_sql_tagger_frame_overrides_match():
+    """Listed columns, an unnamed lone column, a count and a declared value around the tagged
+    words: the page moves the frame the way Python does."""
+    from distill.recipe import load_recipe
+    from distill.tasks import sql_tagger
+
+    task = load_recipe(ROOT / "recipes" / "sql.yaml")["task"]
+    schema = sql_tagger.schema_of(task)
+    texts = ["Name, price and stock of every water bottle", "names and cities of gold customers", "yoga mats",
+             "number of products in the kitchen categories", "order ids & totals, pending", "how many cities", "plain"]
+    frames = [{"select1": "products.price", "select2": "products.name", "select3": "none", "group": "none", "order": "none"},
+              {"select1": "customers.*", "select2": "none", "select3": "none", "group": "none", "order": "none"},
+              {"select1": "orders.total", "select2": "none", "select3": "none", "group": "none", "order": "none"},
+              {"select1": "COUNT(*)", "select2": "none", "select3": "none", "group": "products.category", "order": "none"}]
+    cases = [(t, f, tables) for t in texts for f in frames for tables in (["products"], ["orders", "customers"])]
+
+    def moved(text, frame, tables):
+        frame = dict(frame)
+        sql_tagger.stated_list(text, frame, schema, tables)
+        sql_tagger.unnamed_column(text, frame, schema, tables)
+        sql_tagger.stated_count(text, frame)
+        return frame
+
+    expected = [moved(*case) for case in cases]
+    got = _node("const Q = require('./sql_tagger.js');\nfunction main(d) { const s = new Q.SqlSchema(d.task);"
+                " return d.cases.map(([t, f, tables]) => { f = { ...f }; Q.statedList(t, f, s, tables);"
+                " Q.unnamedColumn(t, f, s, tables); Q.statedCount(t, f); return f; }); }", {"task": task, "cases": cases})
+    assert got == expected
+    assert sum(e != f for e, (_, f, _) in zip(expected, cases)) >= 10
+    column = schema.columns["customers.name"]
+    spans = [("Liam Chen's orders", 0, 4), ("orders of liam chen", 10, 14), ("Liam's", 0, 4), ("Maya Okafor", 0, 11)]
+    values = [sql_tagger._text_value(column, t[s:e], t, {"start": s, "end": e}) for t, s, e in spans]
+    assert values == ["Liam Chen", "Liam Chen", "Liam", "Maya Okafor"]
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { return d.spans.map(([t, s, e]) =>"
+                 " Q.sqlTextValue(d.column, [...t].slice(s, e).join(''), [...t], { start: s, end: e })); }",
+                 {"column": column, "spans": spans}) == values
+
+
+@needs_node
 def test_shortlist_and_call_grammar_match():
     from distill.recipe import load_recipe
     from distill.tasks.call_grammar import CallGrammar

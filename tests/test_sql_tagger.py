@@ -145,6 +145,69 @@ def test_a_column_the_question_never_names_gives_way_to_the_one_it_does(text, la
     assert sql_tagger.stated_column(text, label, sql_tagger.schema_of(TASK)) == stated
 
 
+def _frame(*selected, group="none", order="none"):
+    return dict(zip(sql_tagger.SELECTS, [*selected, "none", "none", "none"]), group=group, order=order)
+
+
+@pytest.mark.parametrize("text, frame, tables, stated", [
+    ("Name, price and stock of every water bottle", _frame("products.price", "products.name", "products.price"),
+     ["products"], ["products.name", "products.price", "products.stock"]),
+    ("names and cities of our gold customers", _frame("customers.name"), ["customers"], ["customers.name", "customers.city"]),
+    ("for orders above 1900, who? give name and city", _frame("customers.*"), ["orders", "customers"],
+     ["customers.name", "customers.city"]),
+    ("products with price above 100 and stock below 5", _frame("*"), ["products"], ["*"]),  # values between: no list
+    ("category and price per category", _frame("products.category", group="products.category"), ["products"],
+     ["products.category"]),  # a breakdown keeps its own selection
+    ("name and price", _frame("SUM(products.price)"), ["products"], ["SUM(products.price)"]),  # a measure is kept
+])
+def test_a_list_of_columns_states_the_selection(text, frame, tables, stated):
+    sql_tagger.stated_list(text, frame, sql_tagger.schema_of(TASK), tables)
+    assert [frame[s] for s in sql_tagger.SELECTS if frame[s] != "none"] == stated
+
+
+@pytest.mark.parametrize("text, frame, tables, stated", [
+    ("yoga mats", _frame("products.price"), ["products"], "*"),
+    ("Which orders did Ravi Patel place in 2021?", _frame("orders.total"), ["orders", "customers"], "orders.*"),
+    ("what does a yoga mat cost", _frame("products.price"), ["products"], "products.price"),  # "cost" names price
+    ("where does Noah live", _frame("customers.name", "customers.city"), ["customers"], "customers.name"),  # two chosen
+])
+def test_a_lone_column_nothing_names_means_the_rows(text, frame, tables, stated):
+    sql_tagger.unnamed_column(text, frame, sql_tagger.schema_of(TASK), tables)
+    assert frame["select1"] == stated
+
+
+@pytest.mark.parametrize("text, frame, stated", [
+    ("number of products in the kitchen category", _frame("products.category"), "COUNT(*)"),
+    ("silver plus gold customers, total headcount?", _frame("*"), "COUNT(*)"),
+    ("how many units in stock, summed", _frame("SUM(products.stock)"), "SUM(products.stock)"),  # a measure is kept
+    ("how many orders per status", _frame("orders.status", group="orders.status"), "orders.status"),
+    ("the products", _frame("*"), "*"),
+])
+def test_how_many_counts_rows(text, frame, stated):
+    sql_tagger.stated_count(text, frame)
+    assert frame["select1"] == stated
+
+
+def test_decoding_never_selects_one_expression_twice():
+    names = sql_tagger.output_names(TASK)
+    logits = np.zeros((len(sql_tagger.FRAME) + 2, len(names)), dtype=np.float32)
+    logits[0, names.index("from:products")] = 9
+    logits[-1, names.index("O")] = 9  # the one question word is no value
+    for position, slot in enumerate(sql_tagger.FRAME[1:], start=1):
+        logits[position, names.index(f"{slot}:none")] = 5
+        if slot in sql_tagger.SELECTS:
+            logits[position, names.index(f"{slot}:products.name")] = 9  # every position's favourite is name
+    query = sql_tagger.query_from_logits(TASK, "names", [(0, 5)], logits)
+    assert query == "SELECT name FROM products"
+
+
+def test_a_declared_value_around_the_tagged_words_is_the_value():
+    column = sql_tagger.schema_of(TASK).columns["customers.name"]
+    text = "Liam Chen's orders that aren't delivered"
+    assert sql_tagger._text_value(column, "Liam", text, {"start": 0, "end": 4}) == "Liam Chen"
+    assert sql_tagger._text_value(column, "Liam", "Liam's orders", {"start": 0, "end": 4}) == "Liam"
+
+
 def test_a_densely_linked_schema_is_one_error_not_tables_to_the_fourth():
     """A schema read from a Spirit is data: forty tables that all reference each other would ask
     for millions of join paths; counting stops at the bound with one line."""

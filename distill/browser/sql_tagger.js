@@ -104,6 +104,12 @@ function sqlBest(row, labels, fits) {  // sql_tagger._best: Python's max over (s
   return best[1];
 }
 
+function sqlUnchosen(frame, slot, fits) {  // sql_tagger._unchosen
+  if (!slot.startsWith("select")) return fits;
+  const taken = SQL_SELECTS.filter((s) => s in frame).map((s) => frame[s]).filter((l) => l !== "none");
+  return (label) => !taken.includes(label) && fits(label);
+}
+
 function sqlFits(tables) {  // sql_tagger._fits
   return (label) => {
     if (label === "*" && tables.length > 1) return false;
@@ -118,7 +124,7 @@ const SQL_OPERATOR_BEFORE = [  // sql_tagger.OPERATOR_BEFORE, OPERATOR_AFTER, NE
   [">=", String.raw`(?:at least|no less than|not less than|or more than|a minimum of|since|in or after|>=)`],
   ["<", String.raw`(?:under|below|less than|lower than|fewer than|cheaper than|smaller than|before|prior to|<)`],
   [">", String.raw`(?:over|above|more than|greater than|higher than|bigger than|larger than|pricier than|exceeding|after|>)`],
-  ["=", String.raw`(?:in|during|exactly|equal to)`],
+  ["=", String.raw`(?:in|during|exactly|equal to|from)`],
 ];
 const SQL_OPERATOR_AFTER = [[">=", String.raw`(?:or more|or above|and up|and above|or higher|or later|onwards|or after|\+)`],
   ["<=", String.raw`(?:or less|or below|or fewer|or lower|or earlier|or before)`]];
@@ -147,11 +153,21 @@ const SQL_AGGREGATE_WORDS = {
   MAX: String.raw`(?:max|maximum|highest|largest|biggest|latest|newest|most recent|priciest)`,
 };
 
-function mentioned(text, column) {  // sql_tagger.mentioned
+const sqlEscape = (w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+function mentions(text, column) {  // sql_tagger.mentions: [start, end] in the string's own units
   const words = [column.name.replaceAll("_", " "), column.phrase, ...(column.synonyms || [])].filter((w) => w);
-  const lowered = text.toLowerCase();
-  return words.some((w) => QN.py(String.raw`(?<!\w)${w.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?:s|es)?(?!\w)`)
-    .test(lowered));
+  const lowered = text.toLowerCase(), found = [];
+  for (const w of words) {
+    const stem = sqlEscape(w.toLowerCase());
+    const plural = stem.endsWith("y") ? `${stem.slice(0, -1)}(?:y|ies)` : `${stem}(?:s|es)?`;
+    for (const m of lowered.matchAll(QN.py(String.raw`(?<!\w)${plural}(?!\w)`, "g"))) found.push([m.index, m.index + m[0].length]);
+  }
+  return found;
+}
+
+function mentioned(text, column) {  // sql_tagger.mentioned
+  return mentions(text, column).length > 0;
 }
 
 function statedColumn(text, label, schema) {  // sql_tagger.stated_column
@@ -163,6 +179,44 @@ function statedColumn(text, label, schema) {  // sql_tagger.stated_column
   const named = schema.of([table]).filter((c) => c !== chosen && mentioned(text, schema.columns.get(c))
     && (numericOnly ? schema.numeric(c) : true));
   return named.length === 1 ? label.replace(chosen, named[0]) : label;
+}
+
+const SQL_SELECTS = ["select1", "select2", "select3"];
+const SQL_LIST_JOINERS = String.raw`\s*(?:,\s*(?:and|&|plus)?|and|&|plus|as well as|/)\s*`;
+const SQL_PLAIN = /^(?:[a-z_][a-z0-9_]*\.)?(?:[a-z_][a-z0-9_]*|\*)$/i;
+const sqlChosen = (frame) => SQL_SELECTS.map((s) => frame[s]).filter((l) => l !== "none");
+
+function statedList(text, frame, schema, tables) {  // sql_tagger.stated_list
+  const chosen = sqlChosen(frame);
+  if (frame.group !== "none" || !chosen.every((l) => SQL_PLAIN.test(l))) return;
+  const owner = chosen.find((l) => l.includes("."))?.split(".")[0] ?? tables[0];
+  const spots = schema.of([owner]).flatMap((column) => mentions(text, schema.columns.get(column)).map(([a, b]) => [a, -b, column]))
+    .sort((x, y) => x[0] - y[0] || x[1] - y[1] || (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : 0));
+  const runs = [];
+  let lastEnd = -1;
+  for (const [start, negativeEnd, column] of spots) {
+    if (start < lastEnd) continue;
+    if (runs.length && QN.fullmatch(SQL_LIST_JOINERS, text.slice(lastEnd, start)) && !runs[runs.length - 1].includes(column)) {
+      runs[runs.length - 1].push(column);
+    } else runs.push([column]);
+    lastEnd = -negativeEnd;
+  }
+  const longest = runs.reduce((a, b) => (b.length > a.length ? b : a), []);
+  if (longest.length >= 2) SQL_SELECTS.forEach((slot, i) => { frame[slot] = longest[i] ?? "none"; });
+}
+
+function unnamedColumn(text, frame, schema, tables) {  // sql_tagger.unnamed_column
+  const chosen = sqlChosen(frame);
+  if (frame.group !== "none" || chosen.length !== 1 || !schema.columns.has(chosen[0])) return;
+  const table = chosen[0].split(".")[0];
+  if (!schema.of([table]).some((c) => mentioned(text, schema.columns.get(c)))) frame.select1 = tables.length === 1 ? "*" : `${table}.*`;
+}
+
+const SQL_COUNT_WORDS = String.raw`(?:how many|number of|count of|count the|headcount|head count)`;
+
+function statedCount(text, frame) {  // sql_tagger.stated_count
+  if (frame.group !== "none" || frame.order !== "none" || !sqlChosen(frame).every((l) => SQL_PLAIN.test(l))) return;
+  if (QN.py(String.raw`(?<!\w)${SQL_COUNT_WORDS}(?!\w)`).test(text.toLowerCase())) Object.assign(frame, { select1: "COUNT(*)", select2: "none", select3: "none" });
 }
 
 function sqlNamed(text, table) {  // sql_tagger._named
@@ -183,11 +237,15 @@ function statedAggregate(text, selected, order) {  // sql_tagger.stated_aggregat
   return said.length === 1 ? `${said[0]}(${match[2]})` : selected;
 }
 
-function sqlTextValue(column, words) {  // sql_tagger._text_value
+function sqlTextValue(column, words, chars = null, span = null) {  // sql_tagger._text_value
   const bare = words.trim().replace(/^(?:the|a|an)\s+/i, ""), declared = column.values || [];
   const singular = (w) => w.toLowerCase().replace(/(?:es|s)$/, "");
-  return declared.find((v) => v.toLowerCase() === bare.toLowerCase())
-    ?? declared.find((v) => singular(v) === singular(bare)) ?? bare;
+  const same = declared.find((v) => v.toLowerCase() === bare.toLowerCase()) ?? declared.find((v) => singular(v) === singular(bare));
+  if (same !== undefined || span === null) return same ?? bare;
+  const lowered = chars.join("").toLowerCase(), at = (i) => [...lowered.slice(0, i)].length;  // code points, as Python counts
+  const around = declared.filter((v) => [...lowered.matchAll(QN.py(String.raw`(?<!\w)${sqlEscape(v.toLowerCase())}(?!\w)`, "g"))]
+    .some((m) => at(m.index) < span.end && span.start < at(m.index + m[0].length)));
+  return around.reduce((a, b) => (a === null || b.length > a.length ? b : a), null) ?? bare;
 }
 
 function sqlReadValues(chars, ranges, logits, schema, tables, frame) {  // sql_tagger._read_values
@@ -204,7 +262,7 @@ function sqlReadValues(chars, ranges, logits, schema, tables, frame) {  // sql_t
     }
     const rest = kind.slice(6), cut = rest.indexOf(" ");
     const column = rest.slice(0, cut), op = statedOperator(chars, span.start, span.end, rest.slice(cut + 1), schema.numeric(column));
-    const value = schema.numeric(column) ? QN.number(words) : sqlTextValue(schema.columns.get(column), words);
+    const value = schema.numeric(column) ? QN.number(words) : sqlTextValue(schema.columns.get(column), words, chars, span);
     if (value !== null && value !== undefined) frame.conditions.push([column, op, [value]]);
   }
 }
@@ -268,9 +326,12 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   const frame = { conditions: [], limit_value: null, having_value: null };
   frame.from = sqlBest(logits[0], schema.slotLabels.from, () => true);
   const tables = frame.from.split(">"), fits = sqlFits(tables);
-  SQL_FRAME.slice(1).forEach((slot, i) => { frame[slot] = sqlBest(logits[i + 1], schema.slotLabels[slot], fits); });
+  SQL_FRAME.slice(1).forEach((slot, i) => { frame[slot] = sqlBest(logits[i + 1], schema.slotLabels[slot], sqlUnchosen(frame, slot, fits)); });
   const text = chars.join("");
   for (const slot of ["select1", "select2", "select3", "group", "order"]) frame[slot] = statedColumn(text, frame[slot], schema);
+  statedList(text, frame, schema, tables);
+  unnamedColumn(text, frame, schema, tables);
+  statedCount(text, frame);
   frame.order = statedDirection(text, frame.order);
   for (const slot of ["select1", "select2", "select3"]) frame[slot] = statedAggregate(text, frame[slot], frame.order);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
@@ -294,5 +355,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, SqlSchema };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, sqlTextValue, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

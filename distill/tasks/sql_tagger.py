@@ -484,9 +484,12 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     tables = frame["from"].split(">")
     fits = _fits(schema, tables)
     for position, slot in enumerate(FRAME[1:], start=1):
-        frame[slot] = _best(logits[position], schema.slot_labels[slot], fits)
+        frame[slot] = _best(logits[position], schema.slot_labels[slot], _unchosen(frame, slot, fits))
     for slot in ("select1", "select2", "select3", "group", "order"):
         frame[slot] = stated_column(text, frame[slot], schema)
+    stated_list(text, frame, schema, tables)
+    unnamed_column(text, frame, schema, tables)
+    stated_count(text, frame)
     frame["order"] = stated_direction(text, frame["order"])
     for slot in ("select1", "select2", "select3"):
         frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
@@ -499,6 +502,14 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
 
 def _best(row, labels, fits) -> str:
     return max((row[i], label) for i, label in labels if fits(label))[1]
+
+
+def _unchosen(frame: dict, slot: str, fits):
+    """A selected expression is not selected twice."""
+    if not slot.startswith("select"):
+        return fits
+    taken = {frame[s] for s in ("select1", "select2", "select3") if s in frame} - {NONE}
+    return lambda label: label not in taken and fits(label)
 
 
 def _fits(schema: Schema, tables):
@@ -533,7 +544,7 @@ def _read_values(text, ranges, logits, schema, tables, frame):
             continue
         column, op = kind[6:].split(" ", 1)
         op = stated_operator(text, span["start"], span["end"], op, schema.numeric(column))
-        value = number(words) if schema.numeric(column) else _text_value(schema.columns[column], words)
+        value = number(words) if schema.numeric(column) else _text_value(schema.columns[column], words, text, span)
         if value is not None:
             frame["conditions"].append((column, op, [value]))
 
@@ -545,7 +556,7 @@ OPERATOR_BEFORE = [
     (">=", r"(?:at least|no less than|not less than|or more than|a minimum of|since|in or after|>=)"),
     ("<", r"(?:under|below|less than|lower than|fewer than|cheaper than|smaller than|before|prior to|<)"),
     (">", r"(?:over|above|more than|greater than|higher than|bigger than|larger than|pricier than|exceeding|after|>)"),
-    ("=", r"(?:in|during|exactly|equal to)"),
+    ("=", r"(?:in|during|exactly|equal to|from)"),
 ]
 OPERATOR_AFTER = [(">=", r"(?:or more|or above|and up|and above|or higher|or later|onwards|or after|\+)"),
                   ("<=", r"(?:or less|or below|or fewer|or lower|or earlier|or before)")]
@@ -585,9 +596,19 @@ AGGREGATE_WORDS = {
 
 def mentioned(text: str, column: dict) -> bool:
     """Whether the question names this column (its name, phrase or a synonym, or their plural)."""
+    return bool(mentions(text, column))
+
+
+def mentions(text: str, column: dict) -> list[tuple[int, int]]:
+    """Where the question names this column: its name, phrase or a synonym, or their plural."""
     words = [column["name"].replace("_", " "), column.get("phrase"), *column.get("synonyms", [])]
     lowered = text.lower()
-    return any(re.search(rf"(?<!\w){re.escape(w.lower())}(?:s|es)?(?!\w)", lowered) for w in words if w)
+    found = []
+    for w in filter(None, words):
+        stem = re.escape(w.lower())
+        plural = rf"{stem[:-1]}(?:y|ies)" if stem.endswith("y") else rf"{stem}(?:s|es)?"
+        found += [m.span() for m in re.finditer(rf"(?<!\w){plural}(?!\w)", lowered)]
+    return found
 
 
 def stated_column(text: str, label: str, schema: Schema) -> str:
@@ -605,6 +626,59 @@ def stated_column(text: str, label: str, schema: Schema) -> str:
     named = [c for c in schema.of([table]) if c != chosen and mentioned(text, schema.columns[c])
              and (schema.numeric(c) if numeric_only else True)]
     return label.replace(chosen, named[0]) if len(named) == 1 else label
+
+
+SELECTS = ("select1", "select2", "select3")
+LIST_JOINERS = r"\s*(?:,\s*(?:and|&|plus)?|and|&|plus|as well as|/)\s*"
+PLAIN = re.compile(r"(?:[a-z_][a-z0-9_]*\.)?(?:[a-z_][a-z0-9_]*|\*)", re.I)
+
+
+def stated_list(text: str, frame: dict, schema: Schema, tables) -> None:
+    """The columns a question lists ("name, price and stock") are the ones selected, in its
+    order, when the frame selects plain columns: each select position learns its own label, and a
+    list names them all outright."""
+    chosen = [frame[s] for s in SELECTS if frame[s] != NONE]
+    if frame["group"] != NONE or not all(PLAIN.fullmatch(label) for label in chosen):
+        return
+    owner = next((label.split(".")[0] for label in chosen if "." in label), tables[0])
+    spots = sorted((start, -end, column) for column in schema.of([owner])
+                   for start, end in mentions(text, schema.columns[column]))
+    runs, last_end = [], -1
+    for start, negative_end, column in spots:
+        if start < last_end:
+            continue  # inside a longer mention ("order year" holds "year")
+        if runs and re.fullmatch(LIST_JOINERS, text[last_end:start]) and column not in runs[-1]:
+            runs[-1].append(column)
+        else:
+            runs.append([column])
+        last_end = -negative_end
+    longest = max(runs, key=len, default=[])
+    if len(longest) >= 2:
+        for slot, column in zip(SELECTS, longest + [NONE] * 3):
+            frame[slot] = column
+
+
+def unnamed_column(text: str, frame: dict, schema: Schema, tables) -> None:
+    """A lone selected column the question never names, nor any other column of its table, is
+    a guess: the question asks for the rows ("yoga mats", "which orders did Ravi place")."""
+    chosen = [frame[s] for s in SELECTS if frame[s] != NONE]
+    if frame["group"] != NONE or len(chosen) != 1 or chosen[0] not in schema.columns:
+        return
+    table = chosen[0].split(".")[0]
+    if not any(mentioned(text, schema.columns[c]) for c in schema.of([table])):
+        frame["select1"] = "*" if len(tables) == 1 else f"{table}.*"
+
+
+COUNT_WORDS = r"(?:how many|number of|count of|count the|headcount|head count)"
+
+
+def stated_count(text: str, frame: dict) -> None:
+    """A question that asks how many, with no group, ranking or measure chosen, counts rows."""
+    chosen = [frame[s] for s in SELECTS if frame[s] != NONE]
+    if frame["group"] != NONE or frame["order"] != NONE or not all(PLAIN.fullmatch(label) for label in chosen):
+        return
+    if re.search(rf"(?<!\w){COUNT_WORDS}(?!\w)", text.lower()):
+        frame.update(select1="COUNT(*)", select2=NONE, select3=NONE)
 
 
 def _named(text: str, table: dict) -> set:
@@ -630,13 +704,19 @@ def stated_aggregate(text: str, selected: str, order: str) -> str:
     return f"{said.pop()}({match.group(2)})" if len(said) == 1 else selected
 
 
-def _text_value(column: dict, words: str) -> str:
+def _text_value(column: dict, words: str, text: str = "", span: dict | None = None) -> str:
     """A text value in the database's spelling when the column declares it (a plural names it
-    too: "desk lamps"), else as written."""
+    too: "desk lamps"), or a declared value the question writes across the tagged words ("Liam"
+    tagged in "Liam Chen's"), else as written."""
     words = re.sub(r"^(?:the|a|an)\s+", "", words.strip(), flags=re.I)
     declared = column.get("values", [])
-    return next((v for v in declared if v.lower() == words.lower()), None) or next(
-        (v for v in declared if _singular(v) == _singular(words)), words)
+    same = next((v for v in declared if v.lower() == words.lower()), None) or next(
+        (v for v in declared if _singular(v) == _singular(words)), None)
+    if same or span is None:
+        return same or words
+    around = [v for v in declared for m in re.finditer(rf"(?<!\w){re.escape(v.lower())}(?!\w)", text.lower())
+              if m.start() < span["end"] and span["start"] < m.end()]
+    return max(around, key=len, default=words)
 
 
 def _singular(words: str) -> str:
