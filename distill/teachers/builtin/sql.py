@@ -15,7 +15,8 @@ from . import plan_rng as _rng
 from .lexicon import CITIES, FIRST_NAMES, LAST_NAMES
 from .voice import dress, join
 
-VERSION = 4  # 4: lookups by key, rows by a parent's number, columns with conditions, NOT IN, "or more", group measures
+VERSION = 5  # 5: "which X is the most ..." selects *, rows through a link table by number, groups per parent, min and max
+# 4: lookups by key, rows by a parent's number, columns with conditions, NOT IN, "or more", group measures
 
 OPENERS = ["", "", "", "", "show me ", "list ", "can you find ", "I need ", "give me ", "please show ", "get ",
            "find ", "pull up ", "quick q: ", "for the report: ", "I'd like to see ", "could you list "]
@@ -27,7 +28,7 @@ COMPARE = {  # operator -> ways to say it before a number
     "<=": ["at most", "no more than", "up to", "a maximum of"],
     "=": ["exactly", "equal to", "of"],
 }
-YEAR_COMPARE = {">=": ["since", "from", "in or after"], ">": ["after"], "<": ["before", "prior to"], "=": ["in"]}
+YEAR_COMPARE = {">=": ["since", "in or after"], ">": ["after"], "<": ["before", "prior to"], "=": ["in", "from", "during"]}
 AFTER_NUMBER = {">=": [" or more", " or above", " and up", " or higher"], "<=": [" or less", " or below", " or fewer"]}
 YEAR_AFTER = {">=": [" or later", " onwards", " or after"], "<=": [" or earlier", " or before"]}
 SUPERLATIVE = {("DESC", "money"): ["most expensive", "priciest", "biggest", "largest", "highest"],
@@ -305,6 +306,11 @@ def q_aggregate(rng, schema):
     fn = rng.choice(["MAX", "MIN"] if kind_of(column) == "year" else ["SUM", "AVG", "MAX", "MIN"])
     words = [rng.choice(AGG_WORDS[fn]), " ", schema.phrase(column, rng)]
     tail = rng.choice([[" of all ", schema.phrase(table)], [" across ", schema.phrase(table)], [""], [" of the ", schema.phrase(table)]])
+    if rng.random() < 0.15:  # "price range: min and max"
+        phrase = schema.phrase(column, rng)
+        words = rng.choice([["min and max ", phrase], ["lowest and highest ", phrase], [phrase, " range, min and max"],
+                            ["smallest and largest ", phrase]])
+        fn = f"MIN({column['name']}), MAX"
     if (schema.texts(table) or len(schema.numbers(table)) > 1) and rng.random() < 0.5:
         cond_words, cond = conditions(rng, schema, table)
         return words + [" of ", schema.phrase(table), " "] + cond_words, f"SELECT {fn}({column['name']}) FROM {table['name']} WHERE {cond}"
@@ -327,6 +333,8 @@ def q_distinct(rng, schema):
 
 
 def q_group_by(rng, schema):
+    if schema.links() and rng.random() < 0.25:
+        return _group_by_parent(rng, schema)
     table = rng.choice([t for t in schema.tables if schema.texts(t)])
     years = [c for c in schema.numbers(table) if kind_of(c) == "year"]
     group = rng.choice([c for c in schema.texts(table) if c is not schema.label(table)] or schema.texts(table))
@@ -343,13 +351,17 @@ def q_group_by(rng, schema):
     if roll < 0.35:
         direction = rng.choice(["DESC", "ASC"])
         word = "the most" if direction == "DESC" else "the fewest"
-        return [f"which {gphrase} has {word} ", noun], \
+        words = rng.choice([[f"which {gphrase} has {word} ", noun],
+                            [f"the {'most' if direction == 'DESC' else 'least'} common ", gphrase, " among ", noun],
+                            [f"which {gphrase} comes up {'most' if direction == 'DESC' else 'least'} often"]])
+        return words, \
             f"SELECT {group['name']} FROM {table['name']} GROUP BY {group['name']} ORDER BY COUNT(*) {direction} LIMIT 1"
     if numbers and roll < 0.45:
         return _group_measure(rng, schema, table, group, gphrase)
     if numbers and roll < 0.7:
         column, fn = rng.choice(numbers), rng.choice(["SUM", "AVG", "SUM", "MAX", "MIN"])
-        words = [rng.choice(AGG_WORDS[fn]), " ", schema.phrase(column, rng), rng.choice([" per ", " by ", " for each "]), gphrase]
+        words = [rng.choice(AGG_WORDS[fn]), " ", schema.phrase(column, rng),
+                 rng.choice([" per ", " by ", " for each ", " for every ", " in each "]), gphrase]
         return words, f"SELECT {group['name']}, {fn}({column['name']}) FROM {table['name']} GROUP BY {group['name']}"
     words = rng.choice([["how many ", noun, " per ", gphrase], ["number of ", noun, " for each ", gphrase],
                         ["count of ", noun, " by ", gphrase], [noun, " per ", gphrase], [gphrase, " counts"],
@@ -360,6 +372,32 @@ def q_group_by(rng, schema):
             return words + [" "] + cond_words, \
                 f"SELECT {group['name']}, COUNT(*) FROM {table['name']} WHERE {cond} GROUP BY {group['name']}"
     return words, f"SELECT {group['name']}, COUNT(*) FROM {table['name']} GROUP BY {group['name']}"
+
+
+def _group_by_parent(rng, schema):
+    """A child table's rows per parent, by the foreign key: "how many lines does each order have",
+    "total spend per customer id", "top 3 customer ids by spend"."""
+    child, fk, parent, _ = rng.choice(schema.links())
+    noun, one = schema.phrase(child, rng), schema.singular(parent)
+    each = rng.choice([["each ", one], ["every ", one], ["each ", schema.phrase(fk)], ["per ", one]])
+    numbers = [c for c in schema.numbers(child) if kind_of(c) != "year"]  # nobody sums years
+    if not numbers or rng.random() < 0.35:
+        words = rng.choice([["how many ", noun, " does each ", one, " have"],
+                            ["number of ", noun, " "] + each, ["count of ", noun, " "] + each])
+        return words, f"SELECT {fk['name']}, COUNT(*) FROM {child['name']} GROUP BY {fk['name']}"
+    column, fn = rng.choice(numbers), rng.choice(["SUM", "SUM", "AVG", "MAX"])
+    measure = [rng.choice(AGG_WORDS[fn]), " ", schema.phrase(column, rng)]
+    if rng.random() < 0.35:
+        direction, k = rng.choice(["DESC", "ASC"]), rng.choice([1, 3, 5])
+        top = ("top " if direction == "DESC" else "bottom ") + (f"{k} " if k > 1 else "")
+        ids = plural(schema.phrase(fk)) if k > 1 else schema.phrase(fk)
+        shown = rng.random() < 0.5
+        words = [top, ids, " by "] + measure + ([rng.choice([", with the ", " and their ", " with the "])] + measure
+                                                if shown else [])
+        select = f"{fk['name']}, {fn}({column['name']})" if shown else fk["name"]
+        return words, (f"SELECT {select} FROM {child['name']} GROUP BY {fk['name']} "
+                       f"ORDER BY {fn}({column['name']}) {direction} LIMIT {k}")
+    return measure + [" "] + each, f"SELECT {fk['name']}, {fn}({column['name']}) FROM {child['name']} GROUP BY {fk['name']}"
 
 
 def _group_measure(rng, schema, table, group, gphrase):
@@ -394,9 +432,15 @@ def q_order_limit(rng, schema):
     if rng.random() < 0.25 and schema.texts(table):
         where, cond = condition(rng, schema, table)
         where, cond_sql = [" "] + where, f" WHERE {cond}"
-    if k == 1 and label and rng.random() < 0.6:
-        return ["which ", schema.singular(table), " is the ", superlative] + where, \
-            f"SELECT {label['name']} FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT 1"
+    if k == 1 and rng.random() < 0.6:  # "which X ..." asks for the row; "the name of ..." for one column
+        most = "highest" if direction == "DESC" else "lowest"
+        words = rng.choice([["which ", schema.singular(table), " is the ", superlative],
+                            ["which ", schema.singular(table), " has the ", most, " ", schema.phrase(column, rng)],
+                            ["the ", schema.singular(table), " with the ", most, " ", schema.phrase(column, rng)]])
+        if label and rng.random() < 0.3:
+            return ["the ", schema.phrase(label), " of the ", superlative, " ", schema.singular(table)] + where, \
+                f"SELECT {label['name']} FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT 1"
+        return words + where, f"SELECT * FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT 1"
     if k == 1:
         return ["the ", superlative, " ", schema.singular(table)] + where, \
             f"SELECT * FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT 1"
@@ -433,8 +477,14 @@ def q_join(rng, schema):
         child_words, child_cond = condition(rng, schema, child, qualify=True)
         both = f"{cond} AND {child_cond}" if cond and rng.random() < 0.5 else child_cond
         lead = cond_words + [" "] if both != child_cond else []
-        return [pnoun, " "] + lead + [rng.choice(["who placed ", "with ", "that have "]), noun, " "] + child_words, \
-            f"SELECT {parent['name']}.* FROM {parent['name']} {_join_sql(parent, {'name': key}, child, fk['name'])} WHERE {both}"
+        shown = [c for c in parent["columns"] if not c.get("key") and not c.get("references")]
+        head, words = f"{parent['name']}.*", [pnoun, " "]
+        if shown and rng.random() < 0.35:  # "names of customers who placed orders in 2025"
+            picked = rng.sample(shown, min(len(shown), rng.choice([1, 1, 2])))
+            head = ", ".join(f"{parent['name']}.{c['name']}" for c in picked)
+            words = [" and ".join(plural(schema.phrase(c)) for c in picked), " of ", pnoun, " "]
+        return words + lead + [rng.choice(["who placed ", "with ", "that have "]), noun, " "] + child_words, \
+            f"SELECT {head} FROM {parent['name']} {_join_sql(parent, {'name': key}, child, fk['name'])} WHERE {both}"
     if roll < 0.5:
         return ["how many ", noun, " come from ", pnoun, " "] + cond_words, f"SELECT COUNT(*) {join_sql} WHERE {cond}"
     if numbers and roll < 0.7:
@@ -449,6 +499,23 @@ def q_join(rng, schema):
             f"SELECT {parent['name']}.{group['name']}, SUM({child['name']}.{column['name']}) {join_sql} GROUP BY {parent['name']}.{group['name']}"
     label = schema.label(parent)
     shown = rng.choice(numbers or schema.texts(child) or [fk])
+    measures = [c for c in numbers if kind_of(c) != "year"]
+    if measures and rng.random() < 0.3:  # "which city's customers spent the most": groups of parents ranked by a child measure
+        group = rng.choice(schema.texts(parent))
+        column, direction = rng.choice(measures), rng.choice(["DESC", "ASC"])
+        most = "highest" if direction == "DESC" else "lowest"
+        words = rng.choice([["which ", schema.phrase(group), " has the ", most, " total ", schema.phrase(column, rng)],
+                            ["the ", schema.phrase(group), " whose ", pnoun, " have the ", most, " total ", schema.phrase(column, rng)]])
+        return words, (f"SELECT {parent['name']}.{group['name']} {join_sql} GROUP BY {parent['name']}.{group['name']} "
+                       f"ORDER BY SUM({child['name']}.{column['name']}) {direction} LIMIT 1")
+    if label and rng.random() < 0.4:  # "Ravi Patel's orders", "orders of Liam Chen that aren't delivered"
+        who = Value(text_value(rng, label, 0.15))
+        words = rng.choice([[who, "'s ", noun], [noun, " of ", who], [noun, " by ", who], ["which ", noun, " did ", who, " have"]])
+        where = f"{parent['name']}.{label['name']} = {literal(who.text)}"
+        if (schema.texts(child) or numbers) and rng.random() < 0.5:
+            child_words, child_cond = condition(rng, schema, child, qualify=True)
+            return words + [" "] + child_words, f"SELECT {child['name']}.* {join_sql} WHERE {where} AND {child_cond}"
+        return words, f"SELECT {child['name']}.* {join_sql} WHERE {where}"
     if label:
         who = Value(text_value(rng, label, 0.15))
         return [schema.phrase(shown, rng), " of the ", noun, " of ", who], \
@@ -472,10 +539,29 @@ def q_two_hops(rng, schema):
         return rng.choice([["how many ", Value(who.text), " were sold"], ["total ", schema.phrase(quantity), " of ", who, " ordered"]]), \
             (f"SELECT SUM({link['name']}.{quantity['name']}) FROM {link['name']} JOIN {right['name']} ON "
              f"{link['name']}.{fk_b['name']} = {right['name']}.{key_b} WHERE {right['name']}.{label['name']} = {literal(who.text)}")
+    if rng.random() < 0.35:
+        return _through_link(rng, schema, link, fk_a, left, fk_b, right, key_b)
     where = f"WHERE {right['name']}.{label['name']} = {literal(who.text)}"
     if rng.random() < 0.5:
         return ["how many ", schema.phrase(left), " include ", who], f"SELECT COUNT(*) {sql_join} {where}"
     return [schema.phrase(left), " containing ", who], f"SELECT {left['name']}.* {sql_join} {where}"
+
+
+def _through_link(rng, schema, link, fk_a, left, fk_b, right, key_b):
+    """"products in order 19": one side's rows that a link table pairs with a row of the other, by its number."""
+    n, one = rng.randint(1, 60), schema.singular(left)
+    head, words = f"{right['name']}.*", [schema.phrase(right, rng)]
+    shown = [c for c in right["columns"] if not c.get("key") and not c.get("references")]
+    if shown and rng.random() < 0.4:
+        picked = rng.sample(shown, min(len(shown), rng.choice([1, 2])))
+        head = ", ".join(f"{right['name']}.{c['name']}" for c in picked)
+        words = [" and ".join(plural(schema.phrase(c)) for c in picked), " of the ", schema.phrase(right, rng)]
+    words += rng.choice([[" in ", one, " ", Value(n)], [" on ", one, " ", Value(n)], [" included in ", one, " #", Value(n)],
+                         [" that are part of ", one, " ", Value(n)], [" from ", one, " number ", Value(n)]])
+    if head.endswith(".*") and rng.random() < 0.2:
+        words = ["what did ", one, " ", Value(n), " contain"]
+    return words, (f"SELECT {head} FROM {right['name']} JOIN {link['name']} ON {right['name']}.{key_b} = "
+                   f"{link['name']}.{fk_b['name']} WHERE {link['name']}.{fk_a['name']} = {n}")
 
 
 def q_subquery(rng, schema):
