@@ -15,7 +15,8 @@ from . import plan_rng as _rng
 from .lexicon import CITIES, FIRST_NAMES, LAST_NAMES
 from .voice import dress, join
 
-VERSION = 5  # 5: "which X is the most ..." selects *, rows through a link table by number, groups per parent, min and max
+VERSION = 6  # 6: no measure of the group column, no column an equality fixes, superlatives that name their column
+# 5: "which X is the most ..." selects *, rows through a link table by number, groups per parent, min and max
 # 4: lookups by key, rows by a parent's number, columns with conditions, NOT IN, "or more", group measures
 
 OPENERS = ["", "", "", "", "show me ", "list ", "can you find ", "I need ", "give me ", "please show ", "get ",
@@ -238,6 +239,8 @@ def q_list(rng, schema):
     columns = ", ".join(c["name"] for c in picked)
     if (schema.texts(table) or schema.numbers(table)) and rng.random() < 0.4:
         cond_words, cond = conditions(rng, schema, table)
+        if fixes(cond, picked):  # "the categories of kitchen products" asks for the products
+            return _rows_where(rng, schema, table, cond_words, cond)
         words = rng.choice([[listing, " of ", schema.phrase(table, rng), " "], ["the ", listing, " of all ", schema.phrase(table), " "],
                             [schema.phrase(table, rng), " ", listing, " "]])
         return words + cond_words, f"SELECT {columns} FROM {table['name']} WHERE {cond}"
@@ -246,13 +249,22 @@ def q_list(rng, schema):
     return words, f"SELECT {columns} FROM {table['name']}"
 
 
-def q_filter(rng, schema):
-    table = rng.choice([t for t in schema.tables if schema.texts(t) or schema.numbers(t)])
-    cond_words, cond = conditions(rng, schema, table)
+def fixes(cond: str, columns, prefix="") -> bool:
+    """Whether a condition sets one of these columns to a single value (selecting it tells nothing)."""
+    return any(f"{prefix}{c['name']} = " in cond for c in columns)
+
+
+def _rows_where(rng, schema, table, cond_words, cond):
     noun = schema.phrase(table, rng)
     words = rng.choice([["which ", noun, " are "], ["", noun, " "], ["find the ", noun, " "], ["all ", noun, " "],
                         ["list ", noun, " "]]) + cond_words
     return words, f"SELECT * FROM {table['name']} WHERE {cond}"
+
+
+def q_filter(rng, schema):
+    table = rng.choice([t for t in schema.tables if schema.texts(t) or schema.numbers(t)])
+    cond_words, cond = conditions(rng, schema, table)
+    return _rows_where(rng, schema, table, cond_words, cond)
 
 
 def q_lookup(rng, schema):
@@ -341,7 +353,7 @@ def q_group_by(rng, schema):
     if years and rng.random() < 0.2:
         group = rng.choice(years)
     gphrase, noun = schema.phrase(group, rng), schema.phrase(table, rng)
-    numbers = schema.numbers(table)
+    numbers = [c for c in schema.numbers(table) if c is not group]  # each group holds one value of its own column
     roll = rng.random()
     if roll < 0.2:
         n = rng.randint(2, 12)
@@ -357,7 +369,7 @@ def q_group_by(rng, schema):
         return words, \
             f"SELECT {group['name']} FROM {table['name']} GROUP BY {group['name']} ORDER BY COUNT(*) {direction} LIMIT 1"
     if numbers and roll < 0.45:
-        return _group_measure(rng, schema, table, group, gphrase)
+        return _group_measure(rng, schema, table, group, gphrase, numbers)
     if numbers and roll < 0.7:
         column, fn = rng.choice(numbers), rng.choice(["SUM", "AVG", "SUM", "MAX", "MIN"])
         words = [rng.choice(AGG_WORDS[fn]), " ", schema.phrase(column, rng),
@@ -400,10 +412,10 @@ def _group_by_parent(rng, schema):
     return measure + [" "] + each, f"SELECT {fk['name']}, {fn}({column['name']}) FROM {child['name']} GROUP BY {fk['name']}"
 
 
-def _group_measure(rng, schema, table, group, gphrase):
+def _group_measure(rng, schema, table, group, gphrase, numbers):
     """Groups ranked or filtered by a measure: "top 2 categories by average price", "categories
     with an average price above 150"."""
-    column, fn = rng.choice(schema.numbers(table)), rng.choice(["SUM", "AVG", "MAX", "MIN"])
+    column, fn = rng.choice(numbers), rng.choice(["SUM", "AVG", "MAX", "MIN"])
     measure = [rng.choice(AGG_WORDS[fn]), " ", schema.phrase(column, rng)]
     if rng.random() < 0.5:
         direction = rng.choice(["DESC", "ASC"])
@@ -425,6 +437,10 @@ def q_order_limit(rng, schema):
     direction = rng.choice(["DESC", "ASC"])
     k = rng.choice([1, 1, 2, 3, 3, 5, 5, 10, rng.randint(2, 20)])
     superlative = rng.choice(SUPERLATIVE[(direction, kind_of(column))])
+    # "the 3 smallest products" could be price or stock: such a superlative names its column
+    ambiguous = any(superlative in SUPERLATIVE[(direction, kind_of(c))] for c in schema.numbers(table) if c is not column)
+    most = "highest" if direction == "DESC" else "lowest"
+    named = [" with the ", most, " ", schema.phrase(column, rng)]
     noun = schema.phrase(table, rng)
     count = Value(NUMBER_WORDS[k] if k in NUMBER_WORDS and rng.random() < 0.3 else k)
     label = schema.label(table)
@@ -432,28 +448,29 @@ def q_order_limit(rng, schema):
     if rng.random() < 0.25 and schema.texts(table):
         where, cond = condition(rng, schema, table)
         where, cond_sql = [" "] + where, f" WHERE {cond}"
-    if k == 1 and rng.random() < 0.6:  # "which X ..." asks for the row; "the name of ..." for one column
-        most = "highest" if direction == "DESC" else "lowest"
-        words = rng.choice([["which ", schema.singular(table), " is the ", superlative],
-                            ["which ", schema.singular(table), " has the ", most, " ", schema.phrase(column, rng)],
-                            ["the ", schema.singular(table), " with the ", most, " ", schema.phrase(column, rng)]])
-        if label and rng.random() < 0.3:
-            return ["the ", schema.phrase(label), " of the ", superlative, " ", schema.singular(table)] + where, \
+    if k == 1 and (ambiguous or rng.random() < 0.6):  # "which X ..." asks for the row; "the name of ..." for one column
+        options = [["which ", schema.singular(table), " has the ", most, " ", schema.phrase(column, rng)],
+                   ["the ", schema.singular(table)] + named]
+        words = rng.choice(options if ambiguous else options + [["which ", schema.singular(table), " is the ", superlative]])
+        if label and rng.random() < 0.3 and not fixes(cond_sql, [label]):
+            one = [superlative, " ", schema.singular(table)] if not ambiguous else [schema.singular(table)] + named
+            return ["the ", schema.phrase(label), " of the "] + one + where, \
                 f"SELECT {label['name']} FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT 1"
         return words + where, f"SELECT * FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT 1"
     if k == 1:
         return ["the ", superlative, " ", schema.singular(table)] + where, \
             f"SELECT * FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT 1"
     shown = [c for c in table["columns"] if not c.get("key") and not c.get("references")]
-    if shown and rng.random() < 0.25:  # "names and prices of the 3 cheapest products"
-        picked = rng.sample(shown, min(len(shown), rng.choice([1, 2])))
+    picked = rng.sample(shown, min(len(shown), rng.choice([1, 2]))) if shown else []
+    if picked and rng.random() < 0.25 and not fixes(cond_sql, picked):  # "names and prices of the 3 cheapest products"
         listing = " and ".join(plural(schema.phrase(c, rng)) for c in picked)
-        return [listing, " of the ", count, " ", superlative, " ", noun] + where, \
+        ranked = [noun] + named if ambiguous else [superlative, " ", noun]
+        return [listing, " of the ", count, " "] + ranked + where, \
             (f"SELECT {', '.join(c['name'] for c in picked)} FROM {table['name']}{cond_sql} "
              f"ORDER BY {column['name']} {direction} LIMIT {k}")
     top = "top" if direction == "DESC" else "bottom"
-    words = rng.choice([[top, " ", count, " ", noun, " by ", schema.phrase(column, rng)], ["the ", count, " ", superlative, " ", noun],
-                        [count, " ", noun, " with the ", "highest" if direction == "DESC" else "lowest", " ", schema.phrase(column, rng)]])
+    options = [[top, " ", count, " ", noun, " by ", schema.phrase(column, rng)], [count, " ", noun] + named]
+    words = rng.choice(options if ambiguous else options + [["the ", count, " ", superlative, " ", noun]])
     return words + where, f"SELECT * FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT {k}"
 
 
@@ -479,8 +496,8 @@ def q_join(rng, schema):
         lead = cond_words + [" "] if both != child_cond else []
         shown = [c for c in parent["columns"] if not c.get("key") and not c.get("references")]
         head, words = f"{parent['name']}.*", [pnoun, " "]
-        if shown and rng.random() < 0.35:  # "names of customers who placed orders in 2025"
-            picked = rng.sample(shown, min(len(shown), rng.choice([1, 1, 2])))
+        picked = rng.sample(shown, min(len(shown), rng.choice([1, 1, 2]))) if shown else []
+        if picked and rng.random() < 0.35 and not fixes(both, picked, f"{parent['name']}."):  # "names of customers who ordered in 2025"
             head = ", ".join(f"{parent['name']}.{c['name']}" for c in picked)
             words = [" and ".join(plural(schema.phrase(c)) for c in picked), " of ", pnoun, " "]
         return words + lead + [rng.choice(["who placed ", "with ", "that have "]), noun, " "] + child_words, \
