@@ -183,6 +183,19 @@ def test_sql_tagger_frame_overrides_match():
                 " Q.unnamedColumn(t, f, s, tables); Q.statedCount(t, f); return f; }); }", {"task": task, "cases": cases})
     assert got == expected
     assert sum(e != f for e, (_, f, _) in zip(expected, cases)) >= 10
+    conditions = [[], [["customers.tier", "=", ["gold"]]], [["customers.tier", "=", ["gold"]], ["customers.tier", "=", ["silver"]]],
+                  [["customers.tier", "!=", ["gold"]]]]
+    cases = [({"select1": label, "select2": "none", "select3": "none", "group": group, "conditions": c}, tables)
+             for label in ("customers.tier", "customers.city", "*") for group in ("none", "customers.tier")
+             for c in conditions for tables in (["customers"], ["customers", "orders"])]
+    expected = []
+    for frame, tables in cases:
+        frame = {**frame, "conditions": [tuple(c) for c in frame["conditions"]]}
+        sql_tagger.known_column(frame, tables)
+        expected.append(frame["select1"])
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) {"
+                 " return d.map(([f, tables]) => { f = { ...f }; Q.knownColumn(f, tables); return f.select1; }); }", cases) == expected
+    assert expected.count("*") + expected.count("customers.*") >= 4
     column = schema.columns["customers.name"]
     spans = [("Liam Chen's orders", 0, 4), ("orders of liam chen", 10, 14), ("Liam's", 0, 4), ("Maya Okafor", 0, 11)]
     values = [sql_tagger._text_value(column, t[s:e], t, {"start": s, "end": e}) for t, s, e in spans]

@@ -1,6 +1,7 @@
 """The encoder design for text to SQL (distill/tasks/sql_tagger.py): a query as frame choices and
 tagged values, and back."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -212,6 +213,44 @@ def test_decoding_never_selects_one_expression_twice():
             logits[position, names.index(f"{slot}:products.name")] = 9  # every position's favourite is name
     query = sql_tagger.query_from_logits(TASK, "names", [(0, 5)], logits)
     assert query == "SELECT name FROM products"
+
+
+@pytest.mark.parametrize("conditions, tables, stated", [
+    ([("customers.tier", "=", ["silver"]), ("customers.signup_year", ">", [2020])], ["customers"], "*"),
+    ([("customers.tier", "=", ["gold"])], ["customers", "orders"], "customers.*"),
+    ([("customers.tier", "=", ["gold"]), ("customers.tier", "=", ["silver"])], ["customers"], "customers.tier"),  # IN
+    ([("customers.tier", "!=", ["gold"])], ["customers"], "customers.tier"),
+    ([("customers.city", "=", ["Lima"])], ["customers"], "customers.tier"),
+])
+def test_a_lone_column_a_condition_fixes_means_the_rows(conditions, tables, stated):
+    frame = {**_frame("customers.tier"), "conditions": conditions}
+    sql_tagger.known_column(frame, tables)
+    assert frame["select1"] == stated
+
+
+def _logits_for(choices: dict, words: int = 1):
+    """Scores that make each frame position prefer its given labels, in order; the rest none."""
+    names = sql_tagger.output_names(TASK)
+    logits = np.zeros((len(sql_tagger.FRAME) + 1 + words, len(names)), dtype=np.float32)
+    logits[len(sql_tagger.FRAME) + 1:, names.index("O")] = 9
+    for position, slot in enumerate(sql_tagger.FRAME):
+        if slot != "from":
+            logits[position, names.index(f"{slot}:none")] = 4
+        for rank, label in enumerate(choices.get(slot, [])):
+            logits[position, names.index(f"{slot}:{label}")] = 9 - rank
+    return logits
+
+
+def test_a_group_is_not_measured_nor_moved_onto_its_measure():
+    # "sum of the quantity per order": the group is order_id; a select that would SUM the group
+    # column falls to the next choice, and no column moves onto the one SUM reads
+    text = "sum of the quantity per order"
+    logits = _logits_for({"from": ["order_items"], "group": ["order_items.order_id"],
+                          "select1": ["order_items.order_id"],
+                          "select2": ["SUM(order_items.order_id)", "SUM(order_items.quantity)"]}, words=6)
+    ranges = [m.span() for m in re.finditer(r"\w+", text)]
+    assert sql_tagger.query_from_logits(TASK, text, ranges, logits) == \
+        "SELECT order_id, SUM(quantity) FROM order_items GROUP BY order_id"
 
 
 def test_a_declared_value_around_the_tagged_words_is_the_value():

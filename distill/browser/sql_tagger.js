@@ -107,7 +107,13 @@ function sqlBest(row, labels, fits) {  // sql_tagger._best: Python's max over (s
 function sqlUnchosen(frame, slot, fits) {  // sql_tagger._unchosen
   if (!slot.startsWith("select")) return fits;
   const taken = SQL_SELECTS.filter((s) => s in frame).map((s) => frame[s]).filter((l) => l !== "none");
+  if (frame.group !== "none") taken.push(...SQL_AGGREGATES.map((fn) => `${fn}(${frame.group})`), `COUNT(DISTINCT ${frame.group})`);
   return (label) => !taken.includes(label) && fits(label);
+}
+
+function sqlMeasured(frame) {  // sql_tagger._measured
+  const labels = [...SQL_SELECTS, "order", "having"].map((s) => frame[s] ?? "none");
+  return new Set(labels.flatMap((label) => [...label.matchAll(/(?:SUM|AVG|MIN|MAX)\(([^)]+)\)/g)].map((m) => m[1])));
 }
 
 function sqlFits(tables) {  // sql_tagger._fits
@@ -210,6 +216,14 @@ function unnamedColumn(text, frame, schema, tables) {  // sql_tagger.unnamed_col
   if (frame.group !== "none" || chosen.length !== 1 || !schema.columns.has(chosen[0])) return;
   const table = chosen[0].split(".")[0];
   if (!schema.of([table]).some((c) => mentioned(text, schema.columns.get(c)))) frame.select1 = tables.length === 1 ? "*" : `${table}.*`;
+}
+
+function knownColumn(frame, tables) {  // sql_tagger.known_column
+  const chosen = sqlChosen(frame);
+  const fixed = sqlGrouped(frame.conditions).filter(([, op, values]) => op === "=" && values.length === 1).map(([c]) => c);
+  if (frame.group === "none" && chosen.length === 1 && fixed.includes(chosen[0])) {
+    frame.select1 = tables.length === 1 ? "*" : `${chosen[0].split(".")[0]}.*`;
+  }
 }
 
 const SQL_COUNT_WORDS = String.raw`(?:how many|number of|count of|count the|headcount|head count)`;
@@ -326,9 +340,15 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   const frame = { conditions: [], limit_value: null, having_value: null };
   frame.from = sqlBest(logits[0], schema.slotLabels.from, () => true);
   const tables = frame.from.split(">"), fits = sqlFits(tables);
-  SQL_FRAME.slice(1).forEach((slot, i) => { frame[slot] = sqlBest(logits[i + 1], schema.slotLabels[slot], sqlUnchosen(frame, slot, fits)); });
+  frame.group = sqlBest(logits[SQL_FRAME.indexOf("group")], schema.slotLabels.group, fits);
+  SQL_FRAME.slice(1).forEach((slot, i) => {
+    if (slot !== "group") frame[slot] = sqlBest(logits[i + 1], schema.slotLabels[slot], sqlUnchosen(frame, slot, fits));
+  });
   const text = chars.join("");
-  for (const slot of ["select1", "select2", "select3", "group", "order"]) frame[slot] = statedColumn(text, frame[slot], schema);
+  for (const slot of ["select1", "select2", "select3", "group", "order"]) {
+    const moved = statedColumn(text, frame[slot], schema);
+    if (!sqlMeasured(frame).has(moved)) frame[slot] = moved;
+  }
   statedList(text, frame, schema, tables);
   unnamedColumn(text, frame, schema, tables);
   statedCount(text, frame);
@@ -336,6 +356,7 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   for (const slot of ["select1", "select2", "select3"]) frame[slot] = statedAggregate(text, frame[slot], frame.order);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
   sqlReadValues(chars, ranges, question, schema, tables, frame);
+  knownColumn(frame, tables);
   if (frame.limit === "N" && frame.limit_value === null) frame.limit = "1";
   return sqlRender(frame, schema);
 }
@@ -355,5 +376,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, sqlTextValue, SqlSchema };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, sqlTextValue, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

@@ -483,10 +483,14 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     frame["from"] = _best(logits[0], schema.slot_labels["from"], lambda label: True)
     tables = frame["from"].split(">")
     fits = _fits(schema, tables)
+    frame["group"] = _best(logits[FRAME.index("group")], schema.slot_labels["group"], fits)
     for position, slot in enumerate(FRAME[1:], start=1):
-        frame[slot] = _best(logits[position], schema.slot_labels[slot], _unchosen(frame, slot, fits))
+        if slot != "group":
+            frame[slot] = _best(logits[position], schema.slot_labels[slot], _unchosen(frame, slot, fits))
     for slot in ("select1", "select2", "select3", "group", "order"):
-        frame[slot] = stated_column(text, frame[slot], schema)
+        moved = stated_column(text, frame[slot], schema)
+        if moved not in _measured(frame):  # a group (or a column shown beside it) is not the column a measure reads
+            frame[slot] = moved
     stated_list(text, frame, schema, tables)
     unnamed_column(text, frame, schema, tables)
     stated_count(text, frame)
@@ -495,9 +499,16 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
         frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
     question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
     _read_values(text, ranges, question, schema, tables, frame)
+    known_column(frame, tables)
     if frame["limit"] == "N" and frame["limit_value"] is None:
         frame["limit"] = "1"
     return render(frame, task)
+
+
+def _measured(frame: dict) -> set:
+    """The columns the frame's measures (SUM(...), ORDER BY AVG(...), ...) read."""
+    labels = [frame.get(s, NONE) for s in (*SELECTS, "order", "having")]
+    return {m for label in labels for m in re.findall(r"(?:SUM|AVG|MIN|MAX)\(([^)]+)\)", label)}
 
 
 def _best(row, labels, fits) -> str:
@@ -505,10 +516,14 @@ def _best(row, labels, fits) -> str:
 
 
 def _unchosen(frame: dict, slot: str, fits):
-    """A selected expression is not selected twice."""
+    """A selected expression is not selected twice, nor a measure of the column the rows are
+    grouped by (each group holds one value of it)."""
     if not slot.startswith("select"):
         return fits
-    taken = {frame[s] for s in ("select1", "select2", "select3") if s in frame} - {NONE}
+    taken = {frame[s] for s in SELECTS if s in frame} - {NONE}
+    group = frame["group"]
+    if group != NONE:
+        taken |= {f"{fn}({group})" for fn in AGGREGATES} | {f"COUNT(DISTINCT {group})"}
     return lambda label: label not in taken and fits(label)
 
 
@@ -667,6 +682,15 @@ def unnamed_column(text: str, frame: dict, schema: Schema, tables) -> None:
     table = chosen[0].split(".")[0]
     if not any(mentioned(text, schema.columns[c]) for c in schema.of([table])):
         frame["select1"] = "*" if len(tables) == 1 else f"{table}.*"
+
+
+def known_column(frame: dict, tables) -> None:
+    """A lone selected column that a condition already fixes to one value ("silver tier customers"
+    selecting tier = 'silver') tells nothing: the question asks for the rows."""
+    chosen = [frame[s] for s in SELECTS if frame[s] != NONE]
+    fixed = {column for column, op, values in _grouped(frame["conditions"]) if op == "=" and len(values) == 1}
+    if frame["group"] == NONE and len(chosen) == 1 and chosen[0] in fixed:
+        frame["select1"] = "*" if len(tables) == 1 else f"{chosen[0].split('.')[0]}.*"
 
 
 COUNT_WORDS = r"(?:how many|number of|count of|count the|headcount|head count)"
