@@ -196,6 +196,34 @@ def test_sql_tagger_frame_overrides_match():
     assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) {"
                  " return d.map(([f, tables]) => { f = { ...f }; Q.knownColumn(f, tables); return f.select1; }); }", cases) == expected
     assert expected.count("*") + expected.count("customers.*") >= 4
+    frames = [{"from": path, "select1": first, "select2": second, "select3": "none", "group": group, "order": order,
+               "having": "none", "subquery": "none", "conditions": conditions}
+              for path, conditions in (("customers>orders", [["customers.tier", "=", ["gold"]]]), ("orders>customers", []),
+                                       ("products>order_items", [["order_items.order_id", "=", [19]]]))
+              for first, second in (("COUNT(*)", "none"), ("orders.total", "COUNT(*)"), ("SUM(orders.total)", "orders.year"),
+                                    ("customers.*", "none"), ("MIN(products.price)", "none"))
+              for group in ("none", "orders.year") for order in ("none", "orders.total DESC")]
+    expected = []
+    for frame in frames:
+        frame = {**frame, "conditions": [tuple(c) for c in frame["conditions"]]}
+        sql_tagger.measures_alone(frame, frame["from"].split(">"))
+        sql_tagger.unused_tables(frame)
+        expected.append([frame["from"], frame["select1"], frame["select2"]])
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { return d.map((f) => { f = { ...f };"
+                 " Q.measuresAlone(f, f.from.split('>')); Q.unusedTables(f); return [f.from, f.select1, f.select2]; }); }",
+                 frames) == expected
+    assert sum(e != [f["from"], f["select1"], f["select2"]] for e, f in zip(expected, frames)) >= 20
+    texts = ["How much does product 9 cost?", "how much stock in total", "how much is it", "how many products", "HOW MUCH PRICE"]
+    cases = [(t, tables) for t in texts for tables in (["products"], ["orders", "customers"])]
+    expected = []
+    for t, tables in cases:
+        frame = {"select1": "COUNT(*)", "select2": "none", "select3": "none", "group": "none"}
+        sql_tagger.how_much(t, frame, schema, tables)
+        expected.append(frame["select1"])
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { const s = new Q.SqlSchema(d.task);"
+                 " return d.cases.map(([t, tables]) => { const f = { select1: 'COUNT(*)', select2: 'none', select3: 'none',"
+                 " group: 'none' }; Q.howMuch(t, f, s, tables); return f.select1; }); }", {"task": task, "cases": cases}) == expected
+    assert len(set(expected)) >= 3
     column = schema.columns["customers.name"]
     spans = [("Liam Chen's orders", 0, 4), ("orders of liam chen", 10, 14), ("Liam's", 0, 4), ("Maya Okafor", 0, 11)]
     values = [sql_tagger._text_value(column, t[s:e], t, {"start": s, "end": e}) for t, s, e in spans]

@@ -228,6 +228,48 @@ def test_a_lone_column_a_condition_fixes_means_the_rows(conditions, tables, stat
     assert frame["select1"] == stated
 
 
+@pytest.mark.parametrize("selected, order, tables, stated", [
+    (("orders.total", "COUNT(*)"), "none", ["orders"], ["COUNT(*)"]),  # "total count of shipped orders"
+    (("SUM(products.stock)", "products.stock", "products.price"), "none", ["products"], ["SUM(products.stock)"]),
+    (("MIN(orders.total)",), "orders.total ASC", ["orders"], ["*"]),  # "which order had the smallest total"
+    (("COUNT(*)",), "orders.total DESC", ["orders", "customers"], ["orders.*"]),
+    (("MIN(products.price)", "MAX(products.price)"), "none", ["products"], ["MIN(products.price)", "MAX(products.price)"]),
+    (("products.name", "products.price"), "products.price ASC", ["products"], ["products.name", "products.price"]),
+])
+def test_an_ungrouped_measure_stands_alone_and_is_never_ranked(selected, order, tables, stated):
+    frame = _frame(*selected, order=order)
+    sql_tagger.measures_alone(frame, tables)
+    assert [frame[s] for s in sql_tagger.SELECTS if frame[s] != "none"] == stated
+
+
+@pytest.mark.parametrize("path, selected, conditions, stated", [
+    ("customers>orders", "customers.*", [("customers.tier", "=", ["silver"])], "customers"),
+    ("orders>order_items", "orders.id", [("orders.status", "=", ["pending"])], "orders"),
+    ("order_items>orders", "COUNT(*)", [("orders.status", "!=", ["shipped"])], "order_items>orders"),  # counts order items
+    ("orders>order_items>products", "COUNT(*)", [("products.name", "=", ["notebook"])], "orders>order_items>products"),
+    ("products>order_items", "products.*", [("order_items.order_id", "=", [19])], "products>order_items"),
+    ("orders>customers", "COUNT(*)", [], "orders"),
+])
+def test_a_table_nothing_reads_is_not_joined(path, selected, conditions, stated):
+    frame = {**_frame(selected), "from": path, "having": "none", "subquery": "none", "conditions": conditions}
+    sql_tagger.unused_tables(frame)
+    assert frame["from"] == stated
+
+
+@pytest.mark.parametrize("text, tables, stated", [
+    ("How much does product 9 cost?", ["products"], "products.price"),
+    ("how much stock is left of the office desk lamps", ["products"], "products.stock"),
+    ("how much stock do we hold in total", ["products"], "SUM(products.stock)"),
+    ("how much is it", ["products"], "COUNT(*)"),  # no column named: the tagger's choice
+    ("how many products cost over 20", ["products"], "COUNT(*)"),  # a count, said so
+    ("how much do price and stock add up to", ["products"], "COUNT(*)"),  # two columns: no guess
+])
+def test_how_much_asks_for_an_amount(text, tables, stated):
+    frame = _frame("COUNT(*)")
+    sql_tagger.how_much(text, frame, sql_tagger.schema_of(TASK), tables)
+    assert frame["select1"] == stated
+
+
 def _logits_for(choices: dict, words: int = 1):
     """Scores that make each frame position prefer its given labels, in order; the rest none."""
     names = sql_tagger.output_names(TASK)

@@ -226,6 +226,38 @@ function knownColumn(frame, tables) {  // sql_tagger.known_column
   }
 }
 
+const SQL_MEASURE = /^(?:COUNT|SUM|AVG|MIN|MAX)\(/;
+
+function measuresAlone(frame, tables) {  // sql_tagger.measures_alone
+  const chosen = sqlChosen(frame), measures = chosen.filter((l) => SQL_MEASURE.test(l));
+  if (frame.group !== "none" || !measures.length || (measures.length === chosen.length && frame.order === "none")) return;
+  const kept = frame.order === "none" ? measures : [tables.length === 1 ? "*" : `${tables[0]}.*`];
+  SQL_SELECTS.forEach((slot, i) => { frame[slot] = kept[i] ?? "none"; });
+}
+
+function unusedTables(frame) {  // sql_tagger.unused_tables
+  const path = frame.from.split(">");
+  const labels = [...SQL_SELECTS, "group", "order", "having", "subquery"].map((s) => frame[s]);
+  const text = [...labels, ...frame.conditions.map(([c]) => c)].join(" ");
+  const used = new Set([...text.matchAll(/\b([a-z_][a-z0-9_]*)\.(?:[a-z_][a-z0-9_]*|\*)/gi)].map((m) => m[1]));
+  if (text.includes("COUNT(*)")) used.add(path[0]);
+  while (path.length > 1 && !used.has(path[path.length - 1])) path.pop();
+  while (path.length > 1 && !used.has(path[0])) path.shift();
+  frame.from = path.join(">");
+}
+
+const SQL_SUM_WORDS = String.raw`(?:total|in total|sum|summed|combined|altogether|in all|overall)`;
+
+function howMuch(text, frame, schema, tables) {  // sql_tagger.how_much
+  if (frame.group !== "none" || SQL_SELECTS.map((s) => frame[s]).join("|") !== "COUNT(*)|none|none") return;
+  const lowered = text.toLowerCase();
+  if (!QN.py(String.raw`(?<!\w)how much(?!\w)`).test(lowered)) return;
+  const named = schema.of(tables.slice(0, 1)).filter((c) => schema.numeric(c) && mentioned(text, schema.columns.get(c)));
+  if (named.length === 1) {
+    frame.select1 = QN.py(String.raw`(?<!\w)${SQL_SUM_WORDS}(?!\w)`).test(lowered) ? `SUM(${named[0]})` : named[0];
+  }
+}
+
 const SQL_COUNT_WORDS = String.raw`(?:how many|number of|count of|count the|headcount|head count)`;
 
 function statedCount(text, frame) {  // sql_tagger.stated_count
@@ -352,11 +384,14 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   statedList(text, frame, schema, tables);
   unnamedColumn(text, frame, schema, tables);
   statedCount(text, frame);
+  howMuch(text, frame, schema, tables);
   frame.order = statedDirection(text, frame.order);
   for (const slot of ["select1", "select2", "select3"]) frame[slot] = statedAggregate(text, frame[slot], frame.order);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
   sqlReadValues(chars, ranges, question, schema, tables, frame);
   knownColumn(frame, tables);
+  measuresAlone(frame, tables);
+  unusedTables(frame);
   if (frame.limit === "N" && frame.limit_value === null) frame.limit = "1";
   return sqlRender(frame, schema);
 }
@@ -376,5 +411,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, sqlTextValue, SqlSchema };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, sqlTextValue, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

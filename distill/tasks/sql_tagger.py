@@ -494,12 +494,15 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     stated_list(text, frame, schema, tables)
     unnamed_column(text, frame, schema, tables)
     stated_count(text, frame)
+    how_much(text, frame, schema, tables)
     frame["order"] = stated_direction(text, frame["order"])
     for slot in ("select1", "select2", "select3"):
         frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
     question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
     _read_values(text, ranges, question, schema, tables, frame)
     known_column(frame, tables)
+    measures_alone(frame, tables)
+    unused_tables(frame)
     if frame["limit"] == "N" and frame["limit_value"] is None:
         frame["limit"] = "1"
     return render(frame, task)
@@ -693,7 +696,57 @@ def known_column(frame: dict, tables) -> None:
         frame["select1"] = "*" if len(tables) == 1 else f"{chosen[0].split('.')[0]}.*"
 
 
+MEASURE = re.compile(r"(?:COUNT|SUM|AVG|MIN|MAX)\(")
+
+
+def measures_alone(frame: dict, tables) -> None:
+    """Without GROUP BY a measure makes one row of all rows: shown beside it, a plain column is
+    an arbitrary row's value ("total, COUNT(*)"), and ranked with ORDER BY ... LIMIT, the question
+    asks for rows ("which order had the smallest total"), not a measure."""
+    chosen = [frame[s] for s in SELECTS if frame[s] != NONE]
+    measures = [label for label in chosen if MEASURE.match(label)]
+    if frame["group"] != NONE or not measures or len(measures) == len(chosen) and frame["order"] == NONE:
+        return
+    kept = measures if frame["order"] == NONE else ["*" if len(tables) == 1 else f"{tables[0]}.*"]
+    for slot, label in zip(SELECTS, kept + [NONE] * 3):
+        frame[slot] = label
+
+
+def unused_tables(frame: dict) -> None:
+    """A table at either end of the join path that nothing in the query reads is dropped: joining
+    it only repeats or loses rows ("silver tier customers" joined to their orders). COUNT(*)
+    counts the path's first table ("how many orders include a notebook")."""
+    path = frame["from"].split(">")
+    labels = [frame[s] for s in (*SELECTS, "group", "order", "having", "subquery")]
+    text = " ".join(labels + [column for column, _, _ in frame["conditions"]])
+    used = set(re.findall(r"\b([a-z_][a-z0-9_]*)\.(?:[a-z_][a-z0-9_]*|\*)", text, re.I))
+    if "COUNT(*)" in text:
+        used.add(path[0])
+    while len(path) > 1 and path[-1] not in used:
+        path.pop()
+    while len(path) > 1 and path[0] not in used:
+        path.pop(0)
+    frame["from"] = ">".join(path)
+
+
 COUNT_WORDS = r"(?:how many|number of|count of|count the|headcount|head count)"
+
+
+SUM_WORDS = r"(?:total|in total|sum|summed|combined|altogether|in all|overall)"
+
+
+def how_much(text: str, frame: dict, schema: Schema, tables) -> None:
+    """"How much" asks for an amount, not a count: a lone COUNT(*) becomes the one numeric column
+    the question names (summed when it says so: "how much stock in total")."""
+    if frame["group"] != NONE or [frame[s] for s in SELECTS] != ["COUNT(*)", NONE, NONE]:
+        return
+    lowered = text.lower()
+    if not re.search(r"(?<!\w)how much(?!\w)", lowered):
+        return
+    named = [c for c in schema.of(tables[:1]) if schema.numeric(c) and mentioned(text, schema.columns[c])]
+    if len(named) == 1:
+        summed = re.search(rf"(?<!\w){SUM_WORDS}(?!\w)", lowered)
+        frame["select1"] = f"SUM({named[0]})" if summed else named[0]
 
 
 def stated_count(text: str, frame: dict) -> None:
