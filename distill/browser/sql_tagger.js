@@ -369,15 +369,30 @@ function sqlRender(frame, schema) {  // sql_tagger.render
 
 function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_from_logits
   const schema = sqlSchemaOf(task);
+  const frame = sqlChoose(schema, logits), tables = frame.from.split(">");
+  sqlReadStated(chars.join(""), frame, schema, tables);
+  const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
+  sqlReadValues(chars, ranges, question, schema, tables, frame);
+  knownColumn(frame, tables);
+  measuresAlone(frame, tables);
+  unusedTables(frame);
+  if (frame.limit === "N" && frame.limit_value === null) frame.limit = "1";
+  return sqlRender(frame, schema);
+}
+
+function sqlChoose(schema, logits) {  // sql_tagger._choose
   const frame = { conditions: [], limit_value: null, having_value: null };
   frame.from = sqlBest(logits[0], schema.slotLabels.from, () => true);
-  const tables = frame.from.split(">"), fits = sqlFits(tables);
+  const fits = sqlFits(frame.from.split(">"));
   frame.group = sqlBest(logits[SQL_FRAME.indexOf("group")], schema.slotLabels.group, fits);
   SQL_FRAME.slice(1).forEach((slot, i) => {
     if (slot !== "group") frame[slot] = sqlBest(logits[i + 1], schema.slotLabels[slot], sqlUnchosen(frame, slot, fits));
   });
-  const text = chars.join("");
-  for (const slot of ["select1", "select2", "select3", "group", "order"]) {
+  return frame;
+}
+
+function sqlReadStated(text, frame, schema, tables) {  // sql_tagger._read_stated
+  for (const slot of [...SQL_SELECTS, "group", "order"]) {
     const moved = statedColumn(text, frame[slot], schema);
     if (!sqlMeasured(frame).has(moved)) frame[slot] = moved;
   }
@@ -386,14 +401,7 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   statedCount(text, frame);
   howMuch(text, frame, schema, tables);
   frame.order = statedDirection(text, frame.order);
-  for (const slot of ["select1", "select2", "select3"]) frame[slot] = statedAggregate(text, frame[slot], frame.order);
-  const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
-  sqlReadValues(chars, ranges, question, schema, tables, frame);
-  knownColumn(frame, tables);
-  measuresAlone(frame, tables);
-  unusedTables(frame);
-  if (frame.limit === "N" && frame.limit_value === null) frame.limit = "1";
-  return sqlRender(frame, schema);
+  for (const slot of SQL_SELECTS) frame[slot] = statedAggregate(text, frame[slot], frame.order);
 }
 
 QT.TASKS["sql:bert"] = {

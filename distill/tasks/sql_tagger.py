@@ -17,6 +17,7 @@ import functools
 import re
 
 FRAME = ("from", "select1", "select2", "select3", "group", "order", "having", "subquery", "limit")
+SELECTS = FRAME[1:4]
 MARKER_WORDS = ("select", "also", "and", "group", "order", "having", "where", "limit")  # one per position after [CLS]
 AGGREGATES = ("SUM", "AVG", "MIN", "MAX")
 TEXT_OPS = ("=", "!=", "LIKE")
@@ -476,28 +477,13 @@ def predict(spirit, text: str) -> str:
 
 
 def query_from_logits(task: dict, text: str, ranges, logits) -> str:
-    """The best choice at each frame position that fits the chosen tables, and the values tagged
-    in the question, rendered by render()."""
+    """The best choice at each frame position that fits the chosen tables, read against the
+    question's own words and what SQL means, with the values tagged in the question; rendered by
+    render()."""
     schema = schema_of(task)
-    frame = {"conditions": [], "limit_value": None, "having_value": None}
-    frame["from"] = _best(logits[0], schema.slot_labels["from"], lambda label: True)
+    frame = _choose(schema, logits)
     tables = frame["from"].split(">")
-    fits = _fits(schema, tables)
-    frame["group"] = _best(logits[FRAME.index("group")], schema.slot_labels["group"], fits)
-    for position, slot in enumerate(FRAME[1:], start=1):
-        if slot != "group":
-            frame[slot] = _best(logits[position], schema.slot_labels[slot], _unchosen(frame, slot, fits))
-    for slot in ("select1", "select2", "select3", "group", "order"):
-        moved = stated_column(text, frame[slot], schema)
-        if moved not in _measured(frame):  # a group (or a column shown beside it) is not the column a measure reads
-            frame[slot] = moved
-    stated_list(text, frame, schema, tables)
-    unnamed_column(text, frame, schema, tables)
-    stated_count(text, frame)
-    how_much(text, frame, schema, tables)
-    frame["order"] = stated_direction(text, frame["order"])
-    for slot in ("select1", "select2", "select3"):
-        frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
+    _read_stated(text, frame, schema, tables)
     question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
     _read_values(text, ranges, question, schema, tables, frame)
     known_column(frame, tables)
@@ -506,6 +492,33 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     if frame["limit"] == "N" and frame["limit_value"] is None:
         frame["limit"] = "1"
     return render(frame, task)
+
+
+def _choose(schema: Schema, logits) -> dict:
+    """Each position's best label: the tables first, then the group (the selects depend on it)."""
+    frame = {"conditions": [], "limit_value": None, "having_value": None}
+    frame["from"] = _best(logits[0], schema.slot_labels["from"], lambda label: True)
+    fits = _fits(schema, frame["from"].split(">"))
+    frame["group"] = _best(logits[FRAME.index("group")], schema.slot_labels["group"], fits)
+    for position, slot in enumerate(FRAME[1:], start=1):
+        if slot != "group":
+            frame[slot] = _best(logits[position], schema.slot_labels[slot], _unchosen(frame, slot, fits))
+    return frame
+
+
+def _read_stated(text: str, frame: dict, schema: Schema, tables) -> None:
+    """What the question's words state outright overrides the guessed labels."""
+    for slot in (*SELECTS, "group", "order"):
+        moved = stated_column(text, frame[slot], schema)
+        if moved not in _measured(frame):  # a group (or a column shown beside it) is not the column a measure reads
+            frame[slot] = moved
+    stated_list(text, frame, schema, tables)
+    unnamed_column(text, frame, schema, tables)
+    stated_count(text, frame)
+    how_much(text, frame, schema, tables)
+    frame["order"] = stated_direction(text, frame["order"])
+    for slot in SELECTS:
+        frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
 
 
 def _measured(frame: dict) -> set:
@@ -646,7 +659,6 @@ def stated_column(text: str, label: str, schema: Schema) -> str:
     return label.replace(chosen, named[0]) if len(named) == 1 else label
 
 
-SELECTS = ("select1", "select2", "select3")
 LIST_JOINERS = r"\s*(?:,\s*(?:and|&|plus)?|and|&|plus|as well as|/)\s*"
 PLAIN = re.compile(r"(?:[a-z_][a-z0-9_]*\.)?(?:[a-z_][a-z0-9_]*|\*)", re.I)
 
