@@ -224,6 +224,22 @@ def test_sql_tagger_frame_overrides_match():
                  " return d.cases.map(([t, tables]) => { const f = { select1: 'COUNT(*)', select2: 'none', select3: 'none',"
                  " group: 'none' }; Q.howMuch(t, f, s, tables); return f.select1; }); }", {"task": task, "cases": cases}) == expected
     assert len(set(expected)) >= 3
+    texts = ["stock totals broken down by category", "average price for each category", "number of products, total stock",
+             "the earliest signup year per tier", "price and stock"]
+    frames = [{"select1": first, "select2": "COUNT(*)", "select3": "none", "group": group, "order": "none", "having": "none",
+               "conditions": conditions} for first, group in (("products.category", "products.category"),
+                                                              ("customers.tier", "customers.tier"), ("*", "none"))
+              for conditions in ([], [["products.stock", "<", [5]]])]
+    cases = [(t, f, tables) for t in texts for f in frames for tables in (["products"], ["customers"])]
+    expected = []
+    for t, frame, tables in cases:
+        frame = {**frame, "conditions": [tuple(c) for c in frame["conditions"]]}
+        sql_tagger.stated_measure(t, frame, schema, tables)
+        expected.append([frame["select1"], frame["select2"]])
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { const s = new Q.SqlSchema(d.task);"
+                 " return d.cases.map(([t, f, tables]) => { f = { ...f }; Q.statedMeasure(t, f, s, tables);"
+                 " return [f.select1, f.select2]; }); }", {"task": task, "cases": cases}) == expected
+    assert sum(e[1] != "COUNT(*)" for e in expected) >= 4
     column = schema.columns["customers.name"]
     spans = [("Liam Chen's orders", 0, 4), ("orders of liam chen", 10, 14), ("Liam's", 0, 4), ("Maya Okafor", 0, 11)]
     values = [sql_tagger._text_value(column, t[s:e], t, {"start": s, "end": e}) for t, s, e in spans]

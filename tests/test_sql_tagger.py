@@ -270,6 +270,26 @@ def test_how_much_asks_for_an_amount(text, tables, stated):
     assert frame["select1"] == stated
 
 
+@pytest.mark.parametrize("text, selected, group, conditions, stated", [
+    ("stock totals broken down by category", ("products.category", "COUNT(*)"), "products.category", [],
+     ["products.category", "SUM(products.stock)"]),
+    ("per tier, what's the earliest signup year", ("customers.tier", "COUNT(*)"), "customers.tier", [],
+     ["customers.tier", "MIN(customers.signup_year)"]),
+    ("average price for each category", ("products.category",), "products.category", [],
+     ["products.category", "AVG(products.price)"]),  # a missing measure is added
+    ("number of products and total stock per category", ("products.category", "COUNT(*)"), "products.category", [],
+     ["products.category", "COUNT(*)"]),  # a count said outright
+    ("categories with the lowest stock below 158", ("products.category",), "products.category",
+     [("products.stock", "<", [158])], ["products.category"]),  # the compared column is a filter
+    ("average price and stock per category", ("products.category", "COUNT(*)"), "products.category", [],
+     ["products.category", "COUNT(*)"]),  # two columns: no guess
+])
+def test_a_breakdown_shows_the_measure_it_names(text, selected, group, conditions, stated):
+    frame = {**_frame(*selected, group=group), "having": "none", "conditions": conditions}
+    sql_tagger.stated_measure(text, frame, sql_tagger.schema_of(TASK), ["products"] if "products" in group else ["customers"])
+    assert [frame[s] for s in sql_tagger.SELECTS if frame[s] != "none"] == stated
+
+
 def _logits_for(choices: dict, words: int = 1):
     """Scores that make each frame position prefer its given labels, in order; the rest none."""
     names = sql_tagger.output_names(TASK)

@@ -246,7 +246,7 @@ function unusedTables(frame) {  // sql_tagger.unused_tables
   frame.from = path.join(">");
 }
 
-const SQL_SUM_WORDS = String.raw`(?:total|in total|sum|summed|combined|altogether|in all|overall)`;
+const SQL_SUM_WORDS = String.raw`(?:totals?|in total|sum|summed|combined|altogether|in all|overall)`;
 
 function howMuch(text, frame, schema, tables) {  // sql_tagger.how_much
   if (frame.group !== "none" || SQL_SELECTS.map((s) => frame[s]).join("|") !== "COUNT(*)|none|none") return;
@@ -256,6 +256,19 @@ function howMuch(text, frame, schema, tables) {  // sql_tagger.how_much
   if (named.length === 1) {
     frame.select1 = QN.py(String.raw`(?<!\w)${SQL_SUM_WORDS}(?!\w)`).test(lowered) ? `SUM(${named[0]})` : named[0];
   }
+}
+
+function statedMeasure(text, frame, schema, tables) {  // sql_tagger.stated_measure
+  const group = frame.group;
+  if (group === "none" || frame.order !== "none" || frame.having !== "none") return;
+  if (QN.py(String.raw`(?<!\w)${SQL_COUNT_WORDS}(?!\w)`).test(text.toLowerCase())) return;
+  const said = sqlNamed(text, { ...SQL_AGGREGATE_WORDS, SUM: SQL_SUM_WORDS });
+  const filtered = new Set(frame.conditions.map(([c]) => c));
+  const named = schema.of(tables).filter((c) => c !== group && schema.numeric(c) && mentioned(text, schema.columns.get(c)) && !filtered.has(c));
+  if (said.length !== 1 || named.length !== 1) return;
+  const slots = SQL_SELECTS.filter((s) => SQL_MEASURE.test(frame[s]));
+  const slot = (slots.length ? slots : SQL_SELECTS.filter((s) => frame[s] === "none"))[0];
+  if (slot) frame[slot] = `${said[0]}(${named[0]})`;
 }
 
 const SQL_COUNT_WORDS = String.raw`(?:how many|number of|count of|count the|headcount|head count)`;
@@ -373,6 +386,7 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   sqlReadStated(chars.join(""), frame, schema, tables);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
   sqlReadValues(chars, ranges, question, schema, tables, frame);
+  statedMeasure(chars.join(""), frame, schema, tables);
   knownColumn(frame, tables);
   measuresAlone(frame, tables);
   unusedTables(frame);
@@ -419,5 +433,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, sqlTextValue, SqlSchema };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, sqlTextValue, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

@@ -486,6 +486,7 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     _read_stated(text, frame, schema, tables)
     question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
     _read_values(text, ranges, question, schema, tables, frame)
+    stated_measure(text, frame, schema, tables)
     known_column(frame, tables)
     measures_alone(frame, tables)
     unused_tables(frame)
@@ -744,7 +745,7 @@ def unused_tables(frame: dict) -> None:
 COUNT_WORDS = r"(?:how many|number of|count of|count the|headcount|head count)"
 
 
-SUM_WORDS = r"(?:total|in total|sum|summed|combined|altogether|in all|overall)"
+SUM_WORDS = r"(?:totals?|in total|sum|summed|combined|altogether|in all|overall)"
 
 
 def how_much(text: str, frame: dict, schema: Schema, tables) -> None:
@@ -759,6 +760,28 @@ def how_much(text: str, frame: dict, schema: Schema, tables) -> None:
     if len(named) == 1:
         summed = re.search(rf"(?<!\w){SUM_WORDS}(?!\w)", lowered)
         frame["select1"] = f"SUM({named[0]})" if summed else named[0]
+
+
+def stated_measure(text: str, frame: dict, schema: Schema, tables) -> None:
+    """A breakdown shows the measure its question names: one aggregate word and one numeric
+    column besides the group ("stock totals by category", "per tier, the earliest signup year")
+    replace or complete the guessed measure. Rankings and HAVING keep theirs, a count said
+    outright stays a count, and a column the question compares to a number is a filter."""
+    group = frame["group"]
+    if group == NONE or frame["order"] != NONE or frame["having"] != NONE:
+        return
+    if re.search(rf"(?<!\w){COUNT_WORDS}(?!\w)", text.lower()):
+        return
+    said = _named(text, {**AGGREGATE_WORDS, "SUM": SUM_WORDS})
+    filtered = {column for column, _, _ in frame["conditions"]}
+    named = [c for c in schema.of(tables) if c != group and schema.numeric(c) and mentioned(text, schema.columns[c])
+             and c not in filtered]
+    if len(said) != 1 or len(named) != 1:
+        return
+    measure = f"{said.pop()}({named[0]})"
+    slots = [s for s in SELECTS if MEASURE.match(frame[s])] or [s for s in SELECTS if frame[s] == NONE]
+    if slots:
+        frame[slots[0]] = measure
 
 
 def stated_count(text: str, frame: dict) -> None:
