@@ -65,6 +65,10 @@ class Schema:
         return [c for c in table["columns"] if c["type"] in ("integer", "number") and not c.get("key")
                 and not c.get("references")]
 
+    def attributes(self, table):
+        """The columns a question asks to see: neither the key nor a foreign key."""
+        return [c for c in table["columns"] if not c.get("key") and not c.get("references")]
+
     def label(self, table):
         """The column people name a row by (a "name" or "title" text column)."""
         return next((c for c in table["columns"] if c["name"] in ("name", "title", "label") and c.get("values")), None)
@@ -232,7 +236,7 @@ def q_list(rng, schema):
     if rng.random() < 0.4:
         return [rng.choice(["all ", "every ", "list all ", "show all the ", ""]), schema.phrase(table, rng)], \
             f"SELECT * FROM {table['name']}"
-    cols = [c for c in table["columns"] if not c.get("key") and not c.get("references")]
+    cols = schema.attributes(table)
     picked = rng.sample(cols, min(len(cols), rng.choice([1, 1, 2, 2, 3])))
     names = [schema.phrase(c, rng) for c in picked]
     listing = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -273,7 +277,7 @@ def q_lookup(rng, schema):
         return _lookup_by_key(rng, schema, rng.choice(keyed))
     table = rng.choice([t for t in schema.tables if schema.label(t)])
     label = schema.label(table)
-    shown = rng.choice([c for c in table["columns"] if c is not label and not c.get("key") and not c.get("references")])
+    shown = rng.choice([c for c in schema.attributes(table) if c is not label])
     who = Value(text_value(rng, label, 0.15))
     phrase = schema.phrase(shown, rng)
     words = rng.choice([["what is the ", phrase, " of ", who], ["what ", phrase, " is ", who], [who, " ", phrase],
@@ -287,7 +291,7 @@ def q_lookup(rng, schema):
 def _lookup_by_key(rng, schema, table):
     """"whats the status of order 23": one row by its number."""
     key = next(c for c in table["columns"] if c.get("key"))
-    shown = [c for c in table["columns"] if not c.get("key") and not c.get("references")]
+    shown = schema.attributes(table)
     picked = rng.sample(shown, min(len(shown), rng.choice([1, 1, 1, 2]))) if shown else [key]
     n = rng.randint(1, 60)
     noun = schema.singular(table)
@@ -460,7 +464,7 @@ def q_order_limit(rng, schema):
     if k == 1:
         return ["the ", superlative, " ", schema.singular(table)] + where, \
             f"SELECT * FROM {table['name']}{cond_sql} ORDER BY {column['name']} {direction} LIMIT 1"
-    shown = [c for c in table["columns"] if not c.get("key") and not c.get("references")]
+    shown = schema.attributes(table)
     picked = rng.sample(shown, min(len(shown), rng.choice([1, 2]))) if shown else []
     if picked and rng.random() < 0.25 and not fixes(cond_sql, picked):  # "names and prices of the 3 cheapest products"
         listing = " and ".join(plural(schema.phrase(c, rng)) for c in picked)
@@ -494,7 +498,7 @@ def q_join(rng, schema):
         child_words, child_cond = condition(rng, schema, child, qualify=True)
         both = f"{cond} AND {child_cond}" if cond and rng.random() < 0.5 else child_cond
         lead = cond_words + [" "] if both != child_cond else []
-        shown = [c for c in parent["columns"] if not c.get("key") and not c.get("references")]
+        shown = schema.attributes(parent)
         head, words = f"{parent['name']}.*", [pnoun, " "]
         picked = rng.sample(shown, min(len(shown), rng.choice([1, 1, 2]))) if shown else []
         if picked and rng.random() < 0.35 and not fixes(both, picked, f"{parent['name']}."):  # "names of customers who ordered in 2025"
@@ -568,7 +572,7 @@ def _through_link(rng, schema, link, fk_a, left, fk_b, right, key_b):
     """"products in order 19": one side's rows that a link table pairs with a row of the other, by its number."""
     n, one = rng.randint(1, 60), schema.singular(left)
     head, words = f"{right['name']}.*", [schema.phrase(right, rng)]
-    shown = [c for c in right["columns"] if not c.get("key") and not c.get("references")]
+    shown = schema.attributes(right)
     if shown and rng.random() < 0.4:
         picked = rng.sample(shown, min(len(shown), rng.choice([1, 2])))
         head = ", ".join(f"{right['name']}.{c['name']}" for c in picked)
