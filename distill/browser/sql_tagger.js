@@ -13,6 +13,7 @@ const SQL_MARKER_WORDS = ["select", "also", "and", "group", "order", "having", "
 const SQL_AGGREGATES = ["SUM", "AVG", "MIN", "MAX"];
 const SQL_TEXT_OPS = ["=", "!=", "LIKE"], SQL_NUMBER_OPS = ["=", "!=", ">", "<", ">=", "<=", "BETWEEN"];
 const SQL_HAVING_OPS = [">", "<", ">=", "<=", "="];
+const SQL_TABLE_REF = /\b([a-z_][a-z0-9_]*)\.(?:[a-z_][a-z0-9_]*|\*)/gi;  // sql_tagger.TABLE_REF
 
 class SqlSchema {  // sql_tagger.Schema
   constructor(task) {
@@ -119,7 +120,7 @@ function sqlMeasured(frame) {  // sql_tagger._measured
 function sqlFits(tables) {  // sql_tagger._fits
   return (label) => {
     if (label === "*" && tables.length > 1) return false;
-    let mentioned = [...label.matchAll(/\b([a-z_][a-z0-9_]*)\.(?:[a-z_][a-z0-9_]*|\*)/gi)].map((m) => m[1]);
+    let mentioned = [...label.matchAll(SQL_TABLE_REF)].map((m) => m[1]);
     if (label.endsWith(" AVG") || label.includes(" IN ")) mentioned = [label.split(" ")[0].split(".")[0]];
     return mentioned.every((t) => tables.includes(t));
   };
@@ -190,7 +191,8 @@ function statedColumn(text, label, schema) {  // sql_tagger.stated_column
 const SQL_SELECTS = ["select1", "select2", "select3"];
 const SQL_LIST_JOINERS = String.raw`\s*(?:,\s*(?:and|&|plus)?|and|&|plus|as well as|/)\s*`;
 const SQL_PLAIN = /^(?:[a-z_][a-z0-9_]*\.)?(?:[a-z_][a-z0-9_]*|\*)$/i;
-const sqlChosen = (frame) => SQL_SELECTS.map((s) => frame[s]).filter((l) => l !== "none");
+const sqlChosen = (frame) => SQL_SELECTS.map((s) => frame[s]).filter((l) => l !== "none");  // sql_tagger._chosen
+const sqlRows = (table, tables) => (tables.length === 1 ? "*" : `${table}.*`);  // sql_tagger._rows
 
 function statedList(text, frame, schema, tables) {  // sql_tagger.stated_list
   const chosen = sqlChosen(frame);
@@ -215,14 +217,14 @@ function unnamedColumn(text, frame, schema, tables) {  // sql_tagger.unnamed_col
   const chosen = sqlChosen(frame);
   if (frame.group !== "none" || chosen.length !== 1 || !schema.columns.has(chosen[0])) return;
   const table = chosen[0].split(".")[0];
-  if (!schema.of([table]).some((c) => mentioned(text, schema.columns.get(c)))) frame.select1 = tables.length === 1 ? "*" : `${table}.*`;
+  if (!schema.of([table]).some((c) => mentioned(text, schema.columns.get(c)))) frame.select1 = sqlRows(table, tables);
 }
 
 function knownColumn(frame, tables) {  // sql_tagger.known_column
   const chosen = sqlChosen(frame);
   const fixed = sqlGrouped(frame.conditions).filter(([, op, values]) => op === "=" && values.length === 1).map(([c]) => c);
   if (frame.group === "none" && chosen.length === 1 && fixed.includes(chosen[0])) {
-    frame.select1 = tables.length === 1 ? "*" : `${chosen[0].split(".")[0]}.*`;
+    frame.select1 = sqlRows(chosen[0].split(".")[0], tables);
   }
 }
 
@@ -231,7 +233,7 @@ const SQL_MEASURE = /^(?:COUNT|SUM|AVG|MIN|MAX)\(/;
 function measuresAlone(frame, tables) {  // sql_tagger.measures_alone
   const chosen = sqlChosen(frame), measures = chosen.filter((l) => SQL_MEASURE.test(l));
   if (frame.group !== "none" || !measures.length || (measures.length === chosen.length && frame.order === "none")) return;
-  const kept = frame.order === "none" ? measures : [tables.length === 1 ? "*" : `${tables[0]}.*`];
+  const kept = frame.order === "none" ? measures : [sqlRows(tables[0], tables)];
   SQL_SELECTS.forEach((slot, i) => { frame[slot] = kept[i] ?? "none"; });
 }
 
@@ -239,7 +241,7 @@ function unusedTables(frame) {  // sql_tagger.unused_tables
   const path = frame.from.split(">");
   const labels = [...SQL_SELECTS, "group", "order", "having", "subquery"].map((s) => frame[s]);
   const text = [...labels, ...frame.conditions.map(([c]) => c)].join(" ");
-  const used = new Set([...text.matchAll(/\b([a-z_][a-z0-9_]*)\.(?:[a-z_][a-z0-9_]*|\*)/gi)].map((m) => m[1]));
+  const used = new Set([...text.matchAll(SQL_TABLE_REF)].map((m) => m[1]));
   if (text.includes("COUNT(*)")) used.add(path[0]);
   while (path.length > 1 && !used.has(path[path.length - 1])) path.pop();
   while (path.length > 1 && !used.has(path[0])) path.shift();
@@ -250,18 +252,17 @@ const SQL_SUM_WORDS = String.raw`(?:totals?|in total|sum|summed|combined|altoget
 
 function howMuch(text, frame, schema, tables) {  // sql_tagger.how_much
   if (frame.group !== "none" || SQL_SELECTS.map((s) => frame[s]).join("|") !== "COUNT(*)|none|none") return;
-  const lowered = text.toLowerCase();
-  if (!QN.py(String.raw`(?<!\w)how much(?!\w)`).test(lowered)) return;
+  if (!sqlSays(text, "how much")) return;
   const named = schema.of(tables.slice(0, 1)).filter((c) => schema.numeric(c) && mentioned(text, schema.columns.get(c)));
   if (named.length === 1) {
-    frame.select1 = QN.py(String.raw`(?<!\w)${SQL_SUM_WORDS}(?!\w)`).test(lowered) ? `SUM(${named[0]})` : named[0];
+    frame.select1 = sqlSays(text, SQL_SUM_WORDS) ? `SUM(${named[0]})` : named[0];
   }
 }
 
 function statedMeasure(text, frame, schema, tables) {  // sql_tagger.stated_measure
   const group = frame.group;
   if (group === "none" || frame.order !== "none" || frame.having !== "none") return;
-  if (QN.py(String.raw`(?<!\w)${SQL_COUNT_WORDS}(?!\w)`).test(text.toLowerCase())) return;
+  if (sqlSays(text, SQL_COUNT_WORDS)) return;
   const said = sqlNamed(text, { ...SQL_AGGREGATE_WORDS, SUM: SQL_SUM_WORDS });
   const filtered = new Set(frame.conditions.map(([c]) => c));
   const named = schema.of(tables).filter((c) => c !== group && schema.numeric(c) && mentioned(text, schema.columns.get(c)) && !filtered.has(c));
@@ -275,12 +276,15 @@ const SQL_COUNT_WORDS = String.raw`(?:how many|number of|count of|count the|head
 
 function statedCount(text, frame) {  // sql_tagger.stated_count
   if (frame.group !== "none" || frame.order !== "none" || !sqlChosen(frame).every((l) => SQL_PLAIN.test(l))) return;
-  if (QN.py(String.raw`(?<!\w)${SQL_COUNT_WORDS}(?!\w)`).test(text.toLowerCase())) Object.assign(frame, { select1: "COUNT(*)", select2: "none", select3: "none" });
+  if (sqlSays(text, SQL_COUNT_WORDS)) Object.assign(frame, { select1: "COUNT(*)", select2: "none", select3: "none" });
+}
+
+function sqlSays(text, words) {  // sql_tagger._says
+  return QN.py(String.raw`(?<!\w)${words}(?!\w)`).test(text.toLowerCase());
 }
 
 function sqlNamed(text, table) {  // sql_tagger._named
-  const lowered = text.toLowerCase();
-  return Object.keys(table).filter((key) => QN.py(String.raw`(?<!\w)${table[key]}(?!\w)`).test(lowered));
+  return Object.keys(table).filter((key) => sqlSays(text, table[key]));
 }
 
 function statedDirection(text, order) {  // sql_tagger.stated_direction

@@ -24,6 +24,7 @@ TEXT_OPS = ("=", "!=", "LIKE")
 NUMBER_OPS = ("=", "!=", ">", "<", ">=", "<=", "BETWEEN")
 HAVING_OPS = (">", "<", ">=", "<=", "=")
 NONE = "none"
+TABLE_REF = re.compile(r"\b([a-z_][a-z0-9_]*)\.(?:[a-z_][a-z0-9_]*|\*)", re.I)  # the table of "t.col" or "t.*"
 MAX_PATHS = 5_000  # join paths a schema may have (the shipped one has 16)
 
 
@@ -549,7 +550,7 @@ def _fits(schema: Schema, tables):
     def fits(label: str) -> bool:
         if label == "*" and len(tables) > 1:
             return False  # joined rows: the query says whose columns it lists (t.*)
-        mentioned = re.findall(r"\b([a-z_][a-z0-9_]*)\.(?:[a-z_][a-z0-9_]*|\*)", label, re.I)
+        mentioned = TABLE_REF.findall(label)
         head = label.split(" ")[0]
         if label.endswith(" AVG") or " IN " in label:  # a subquery condition: its outer column decides
             mentioned = [head.split(".")[0]]
@@ -660,6 +661,15 @@ def stated_column(text: str, label: str, schema: Schema) -> str:
     return label.replace(chosen, named[0]) if len(named) == 1 else label
 
 
+def _chosen(frame: dict) -> list[str]:
+    return [frame[s] for s in SELECTS if frame[s] != NONE]
+
+
+def _rows(table: str, tables) -> str:
+    """The label that selects a table's whole rows: * alone, t.* when tables are joined."""
+    return "*" if len(tables) == 1 else f"{table}.*"
+
+
 LIST_JOINERS = r"\s*(?:,\s*(?:and|&|plus)?|and|&|plus|as well as|/)\s*"
 PLAIN = re.compile(r"(?:[a-z_][a-z0-9_]*\.)?(?:[a-z_][a-z0-9_]*|\*)", re.I)
 
@@ -668,7 +678,7 @@ def stated_list(text: str, frame: dict, schema: Schema, tables) -> None:
     """The columns a question lists ("name, price and stock") are the ones selected, in its
     order, when the frame selects plain columns: each select position learns its own label, and a
     list names them all outright."""
-    chosen = [frame[s] for s in SELECTS if frame[s] != NONE]
+    chosen = _chosen(frame)
     if frame["group"] != NONE or not all(PLAIN.fullmatch(label) for label in chosen):
         return
     owner = next((label.split(".")[0] for label in chosen if "." in label), tables[0])
@@ -692,21 +702,21 @@ def stated_list(text: str, frame: dict, schema: Schema, tables) -> None:
 def unnamed_column(text: str, frame: dict, schema: Schema, tables) -> None:
     """A lone selected column the question never names, nor any other column of its table, is
     a guess: the question asks for the rows ("yoga mats", "which orders did Ravi place")."""
-    chosen = [frame[s] for s in SELECTS if frame[s] != NONE]
+    chosen = _chosen(frame)
     if frame["group"] != NONE or len(chosen) != 1 or chosen[0] not in schema.columns:
         return
     table = chosen[0].split(".")[0]
     if not any(mentioned(text, schema.columns[c]) for c in schema.of([table])):
-        frame["select1"] = "*" if len(tables) == 1 else f"{table}.*"
+        frame["select1"] = _rows(table, tables)
 
 
 def known_column(frame: dict, tables) -> None:
     """A lone selected column that a condition already fixes to one value ("silver tier customers"
     selecting tier = 'silver') tells nothing: the question asks for the rows."""
-    chosen = [frame[s] for s in SELECTS if frame[s] != NONE]
+    chosen = _chosen(frame)
     fixed = {column for column, op, values in _grouped(frame["conditions"]) if op == "=" and len(values) == 1}
     if frame["group"] == NONE and len(chosen) == 1 and chosen[0] in fixed:
-        frame["select1"] = "*" if len(tables) == 1 else f"{chosen[0].split('.')[0]}.*"
+        frame["select1"] = _rows(chosen[0].split(".")[0], tables)
 
 
 MEASURE = re.compile(r"(?:COUNT|SUM|AVG|MIN|MAX)\(")
@@ -716,11 +726,11 @@ def measures_alone(frame: dict, tables) -> None:
     """Without GROUP BY a measure makes one row of all rows: shown beside it, a plain column is
     an arbitrary row's value ("total, COUNT(*)"), and ranked with ORDER BY ... LIMIT, the question
     asks for rows ("which order had the smallest total"), not a measure."""
-    chosen = [frame[s] for s in SELECTS if frame[s] != NONE]
+    chosen = _chosen(frame)
     measures = [label for label in chosen if MEASURE.match(label)]
     if frame["group"] != NONE or not measures or len(measures) == len(chosen) and frame["order"] == NONE:
         return
-    kept = measures if frame["order"] == NONE else ["*" if len(tables) == 1 else f"{tables[0]}.*"]
+    kept = measures if frame["order"] == NONE else [_rows(tables[0], tables)]
     for slot, label in zip(SELECTS, kept + [NONE] * 3):
         frame[slot] = label
 
@@ -732,7 +742,7 @@ def unused_tables(frame: dict) -> None:
     path = frame["from"].split(">")
     labels = [frame[s] for s in (*SELECTS, "group", "order", "having", "subquery")]
     text = " ".join(labels + [column for column, _, _ in frame["conditions"]])
-    used = set(re.findall(r"\b([a-z_][a-z0-9_]*)\.(?:[a-z_][a-z0-9_]*|\*)", text, re.I))
+    used = set(TABLE_REF.findall(text))
     if "COUNT(*)" in text:
         used.add(path[0])
     while len(path) > 1 and path[-1] not in used:
@@ -743,8 +753,6 @@ def unused_tables(frame: dict) -> None:
 
 
 COUNT_WORDS = r"(?:how many|number of|count of|count the|headcount|head count)"
-
-
 SUM_WORDS = r"(?:totals?|in total|sum|summed|combined|altogether|in all|overall)"
 
 
@@ -753,13 +761,11 @@ def how_much(text: str, frame: dict, schema: Schema, tables) -> None:
     the question names (summed when it says so: "how much stock in total")."""
     if frame["group"] != NONE or [frame[s] for s in SELECTS] != ["COUNT(*)", NONE, NONE]:
         return
-    lowered = text.lower()
-    if not re.search(r"(?<!\w)how much(?!\w)", lowered):
+    if not _says(text, "how much"):
         return
     named = [c for c in schema.of(tables[:1]) if schema.numeric(c) and mentioned(text, schema.columns[c])]
     if len(named) == 1:
-        summed = re.search(rf"(?<!\w){SUM_WORDS}(?!\w)", lowered)
-        frame["select1"] = f"SUM({named[0]})" if summed else named[0]
+        frame["select1"] = f"SUM({named[0]})" if _says(text, SUM_WORDS) else named[0]
 
 
 def stated_measure(text: str, frame: dict, schema: Schema, tables) -> None:
@@ -770,7 +776,7 @@ def stated_measure(text: str, frame: dict, schema: Schema, tables) -> None:
     group = frame["group"]
     if group == NONE or frame["order"] != NONE or frame["having"] != NONE:
         return
-    if re.search(rf"(?<!\w){COUNT_WORDS}(?!\w)", text.lower()):
+    if _says(text, COUNT_WORDS):
         return
     said = _named(text, {**AGGREGATE_WORDS, "SUM": SUM_WORDS})
     filtered = {column for column, _, _ in frame["conditions"]}
@@ -786,16 +792,20 @@ def stated_measure(text: str, frame: dict, schema: Schema, tables) -> None:
 
 def stated_count(text: str, frame: dict) -> None:
     """A question that asks how many, with no group, ranking or measure chosen, counts rows."""
-    chosen = [frame[s] for s in SELECTS if frame[s] != NONE]
+    chosen = _chosen(frame)
     if frame["group"] != NONE or frame["order"] != NONE or not all(PLAIN.fullmatch(label) for label in chosen):
         return
-    if re.search(rf"(?<!\w){COUNT_WORDS}(?!\w)", text.lower()):
+    if _says(text, COUNT_WORDS):
         frame.update(select1="COUNT(*)", select2=NONE, select3=NONE)
 
 
+def _says(text: str, words: str) -> bool:
+    """Whether the question says these words (a pattern), as whole words in any case."""
+    return bool(re.search(rf"(?<!\w){words}(?!\w)", text.lower()))
+
+
 def _named(text: str, table: dict) -> set:
-    lowered = text.lower()
-    return {key for key, words in table.items() if re.search(rf"(?<!\w){words}(?!\w)", lowered)}
+    return {key for key, words in table.items() if _says(text, words)}
 
 
 def stated_direction(text: str, order: str) -> str:
