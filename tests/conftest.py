@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("DISTILL_PROGRESS", "off")
-os.environ.setdefault("DISTILL_THREADS", "2")
+# Under pytest-xdist two workers share the cores, so one thread each (see distill/devices.py)
+os.environ.setdefault("DISTILL_THREADS", "1" if os.environ.get("PYTEST_XDIST_WORKER") else "2")
 # Hermetic: no remote store, published Cellar, user config or cloud credential of the person running
 # the tests takes part; the team tests set their own (a SeaweedFS on loopback).
 for _variable in ("DISTILL_REMOTE", "DISTILL_CELLARS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
