@@ -106,7 +106,8 @@ def test_sql_tagger_reads_the_same_query_from_the_same_logits():
     questions = ["how many gold customers in Lisbon or Osaka signed up after 2019",
                  "top 3 products by price under $250, not in the kitchen category",
                  "orders between 2020 and 2023 with a total of at least 1,500", "categories with more than two products",
-                 "Customers called Ravi Patel?", ""]
+                 "Customers called Ravi Patel?", "categories with an average price of 150 or more",
+                 "orders with a total above the average", ""]
     rng, cases = np.random.default_rng(5), []
     for q in questions * 8:
         ranges = [m.span() for m in re.finditer(r"\w+|[^\w\s]", q)]
@@ -213,17 +214,43 @@ def test_sql_tagger_frame_overrides_match():
                  " Q.measuresAlone(f, f.from.split('>')); Q.unusedTables(f); return [f.from, f.select1, f.select2]; }); }",
                  frames) == expected
     assert sum(e != [f["from"], f["select1"], f["select2"]] for e, f in zip(expected, frames)) >= 20
-    texts = ["How much does product 9 cost?", "how much stock in total", "how much is it", "how many products", "HOW MUCH PRICE"]
-    cases = [(t, tables) for t in texts for tables in (["products"], ["orders", "customers"])]
+    texts = ["How much does product 9 cost?", "how much stock in total", "how much is it", "how many products", "HOW MUCH PRICE",
+             "how many units in stock, all products combined", "how many orders in total"]
+    cases = [(t, tables, conditions) for t in texts for tables in (["products"], ["orders", "customers"])
+             for conditions in ([], [["products.stock", ">", [5]]])]
     expected = []
-    for t, tables in cases:
-        frame = {"select1": "COUNT(*)", "select2": "none", "select3": "none", "group": "none"}
+    for t, tables, conditions in cases:
+        frame = {"select1": "COUNT(*)", "select2": "none", "select3": "none", "group": "none", "conditions": conditions}
         sql_tagger.how_much(t, frame, schema, tables)
         expected.append(frame["select1"])
     assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { const s = new Q.SqlSchema(d.task);"
-                 " return d.cases.map(([t, tables]) => { const f = { select1: 'COUNT(*)', select2: 'none', select3: 'none',"
-                 " group: 'none' }; Q.howMuch(t, f, s, tables); return f.select1; }); }", {"task": task, "cases": cases}) == expected
-    assert len(set(expected)) >= 3
+                 " return d.cases.map(([t, tables, c]) => { const f = { select1: 'COUNT(*)', select2: 'none', select3: 'none',"
+                 " group: 'none', conditions: c }; Q.howMuch(t, f, s, tables); return f.select1; }); }",
+                 {"task": task, "cases": cases}) == expected
+    assert {"SUM(products.stock)", "products.price", "COUNT(*)"} <= set(expected)
+    texts = ["show our three biggest orders", "the newest customers", "Toronto customers' two largest orders",
+             "the 5 cheapest products", "latest orders by total", "plain words"]
+    orders = ["orders.year DESC", "customers.signup_year DESC", "orders.total ASC", "products.stock ASC", "COUNT(*) DESC"]
+    cases = [(t, order, tables) for t in texts for order in orders
+             for tables in (["orders"], ["orders", "customers"], ["products"], ["customers"])]
+    expected = [sql_tagger.stated_scale(t, order, schema, tables) for t, order, tables in cases]
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { const s = new Q.SqlSchema(d.task);"
+                 " return d.cases.map(([t, o, tables]) => Q.statedScale(t, o, s, tables)); }", {"task": task, "cases": cases}) == expected
+    assert sum(e != order for e, (_, order, _) in zip(expected, cases)) >= 8
+    texts = ["Which product do we have the most stock of?", "which product names are in the kitchen category",
+             "what customers’ cities", "in which categories can you find running shoes", "Which orders are pending?"]
+    cases = [(t, label, group, tables) for t in texts for label in ("products.stock", "products.name", "customers.city",
+                                                                    "orders.total", "COUNT(*)")
+             for group in ("none", "products.category") for tables in (["products"], ["orders", "customers"])]
+    expected = []
+    for t, label, group, tables in cases:
+        frame = {"select1": label, "select2": "none", "select3": "none", "group": group}
+        sql_tagger.asked_rows(t, frame, schema, tables)
+        expected.append(frame["select1"])
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { const s = new Q.SqlSchema(d.task);"
+                 " return d.cases.map(([t, l, g, tables]) => { const f = { select1: l, select2: 'none', select3: 'none', group: g };"
+                 " Q.askedRows(t, f, s, tables); return f.select1; }); }", {"task": task, "cases": cases}) == expected
+    assert sum(e != label for e, (_, label, _, _) in zip(expected, cases)) >= 4
     texts = ["stock totals broken down by category", "average price for each category", "number of products, total stock",
              "the earliest signup year per tier", "price and stock"]
     frames = [{"select1": first, "select2": "COUNT(*)", "select3": "none", "group": group, "order": "none", "having": "none",

@@ -263,11 +263,67 @@ def test_a_table_nothing_reads_is_not_joined(path, selected, conditions, stated)
     ("how much is it", ["products"], "COUNT(*)"),  # no column named: the tagger's choice
     ("how many products cost over 20", ["products"], "COUNT(*)"),  # a count, said so
     ("how much do price and stock add up to", ["products"], "COUNT(*)"),  # two columns: no guess
+    ("How many units do we have in stock across all products combined?", ["products"], "SUM(products.stock)"),
+    ("how many orders in total", ["orders"], "COUNT(*)"),  # the sum word is not the column called total
+    ("how many orders were there in all", ["orders"], "COUNT(*)"),
 ])
 def test_how_much_asks_for_an_amount(text, tables, stated):
-    frame = _frame("COUNT(*)")
+    frame = {**_frame("COUNT(*)"), "conditions": []}
     sql_tagger.how_much(text, frame, sql_tagger.schema_of(TASK), tables)
     assert frame["select1"] == stated
+
+
+def test_a_compared_column_is_not_the_amount():
+    frame = {**_frame("COUNT(*)"), "conditions": [("products.stock", ">", [100])]}
+    sql_tagger.how_much("how many products have stock above 100 in total", frame, sql_tagger.schema_of(TASK), ["products"])
+    assert frame["select1"] == "COUNT(*)"
+
+
+@pytest.mark.parametrize("text, order, tables, stated", [
+    ("show our three biggest orders", "orders.year DESC", ["orders"], "orders.total DESC"),
+    ("Toronto customers' two largest orders", "customers.signup_year DESC", ["orders", "customers"], "orders.total DESC"),
+    ("the newest orders", "orders.total DESC", ["orders"], "orders.year DESC"),
+    ("the 2 most recently joined customers", "customers.city DESC", ["customers"], "customers.signup_year DESC"),
+    ("the 5 cheapest products", "products.stock ASC", ["products"], "products.stock ASC"),  # price or stock: no guess
+    ("biggest orders by year", "orders.year DESC", ["orders"], "orders.year DESC"),  # the chosen column is named
+    ("the latest and biggest orders", "orders.year DESC", ["orders"], "orders.year DESC"),  # both scales said
+    ("show our three biggest orders", "COUNT(*) DESC", ["orders"], "COUNT(*) DESC"),  # a measure keeps its ranking
+])
+def test_a_superlative_ranks_on_its_own_scale(text, order, tables, stated):
+    assert sql_tagger.stated_scale(text, order, sql_tagger.schema_of(TASK), tables) == stated
+
+
+@pytest.mark.parametrize("text, selected, tables, stated", [
+    ("Which product do we have the most stock of?", "products.stock", ["products"], "*"),
+    ("what orders did Ravi Patel place", "orders.total", ["orders", "customers"], "orders.*"),
+    ("which product names are in the kitchen category", "products.name", ["products"], "products.name"),  # a column follows
+    ("which product's price is highest", "products.price", ["products"], "products.price"),
+    ("in which categories can you find running shoes", "products.category", ["products"], "products.category"),
+    ("show the stock of the desk lamp", "products.stock", ["products"], "products.stock"),  # no "which"
+])
+def test_which_table_asks_for_its_rows(text, selected, tables, stated):
+    frame = _frame(selected)
+    sql_tagger.asked_rows(text, frame, sql_tagger.schema_of(TASK), tables)
+    assert frame["select1"] == stated
+
+
+def test_having_reads_the_function_column_and_comparison_it_states():
+    text = "Which categories have an average price above 150?"
+    words = [m.span() for m in re.finditer(r"\w+|[^\w\s]", text)]
+    logits = _logits_for({"from": ["products"], "group": ["products.category"], "select1": ["products.category"],
+                          "having": ["SUM(products.stock) <"]}, words=len(words))
+    names = sql_tagger.output_names(TASK)
+    number = next(i for i, (start, end) in enumerate(words) if text[start:end] == "150")
+    logits[len(sql_tagger.FRAME) + 1 + number, names.index("B-having")] = 20
+    assert sql_tagger.query_from_logits(TASK, text, words, logits) == \
+        "SELECT category FROM products GROUP BY category HAVING AVG(price) > 150"
+
+
+def test_above_the_average_compares_the_column_it_names():
+    text = "which orders have a total above the average order total"
+    logits = _logits_for({"from": ["orders"], "select1": ["*"], "subquery": ["orders.year > AVG"]}, words=1)
+    assert sql_tagger.query_from_logits(TASK, text, [(0, 5)], logits) == \
+        "SELECT * FROM orders WHERE total > (SELECT AVG(total) FROM orders)"
 
 
 @pytest.mark.parametrize("text, selected, group, conditions, stated", [

@@ -18,6 +18,8 @@ const SQL_TABLE_REF = /\b([a-z_][a-z0-9_]*)\.(?:[a-z_][a-z0-9_]*|\*)/gi;  // sql
 class SqlSchema {  // sql_tagger.Schema
   constructor(task) {
     this.tables = task.tables.map((t) => t.name);
+    this.tableWords = new Map(task.tables.map((t) => [t.name, { name: t.name, phrase: t.phrase,
+      synonyms: [t.singular, ...(t.synonyms || [])].filter((w) => w) }]));
     this.columns = new Map();
     this.links = new Map();
     for (const t of task.tables) for (const c of t.columns) this.columns.set(`${t.name}.${c.name}`, c);
@@ -182,7 +184,7 @@ function statedColumn(text, label, schema) {  // sql_tagger.stated_column
   if (refs.length !== 1) return label;
   const [, table, name] = refs[0], chosen = `${table}.${name}`;
   if (mentioned(text, schema.columns.get(chosen))) return label;
-  const numericOnly = /^(SUM|AVG|MIN|MAX)\(/.test(label) || label.endsWith(" ASC") || label.endsWith(" DESC");
+  const numericOnly = /^(SUM|AVG|MIN|MAX)\(/.test(label) || [" ASC", " DESC", " AVG"].some((end) => label.endsWith(end));
   const named = schema.of([table]).filter((c) => c !== chosen && mentioned(text, schema.columns.get(c))
     && (numericOnly ? schema.numeric(c) : true));
   return named.length === 1 ? label.replace(chosen, named[0]) : label;
@@ -228,6 +230,21 @@ function knownColumn(frame, tables) {  // sql_tagger.known_column
   }
 }
 
+function askedRows(text, frame, schema, tables) {  // sql_tagger.asked_rows
+  const chosen = sqlChosen(frame);
+  if (frame.group !== "none" || chosen.length !== 1 || !schema.columns.has(chosen[0])) return;
+  const table = chosen[0].split(".")[0], lowered = text.toLowerCase();
+  const columns = schema.of([table]).flatMap((c) => mentions(text, schema.columns.get(c)));
+  for (const [start, end] of mentions(text, schema.tableWords.get(table))) {
+    const asked = QN.py(String.raw`(?<!\w)(?:which|what)\s+$`).test(lowered.slice(0, start));
+    const then = end + /^(?:'s|’s)?\s*/.exec(lowered.slice(end))[0].length;
+    if (asked && !columns.some(([columnStart]) => columnStart === then)) {
+      frame.select1 = sqlRows(table, tables);
+      return;
+    }
+  }
+}
+
 const SQL_MEASURE = /^(?:COUNT|SUM|AVG|MIN|MAX)\(/;
 
 function measuresAlone(frame, tables) {  // sql_tagger.measures_alone
@@ -252,11 +269,12 @@ const SQL_SUM_WORDS = String.raw`(?:totals?|in total|sum|summed|combined|altoget
 
 function howMuch(text, frame, schema, tables) {  // sql_tagger.how_much
   if (frame.group !== "none" || SQL_SELECTS.map((s) => frame[s]).join("|") !== "COUNT(*)|none|none") return;
-  if (!sqlSays(text, "how much")) return;
-  const named = schema.of(tables.slice(0, 1)).filter((c) => schema.numeric(c) && mentioned(text, schema.columns.get(c)));
-  if (named.length === 1) {
-    frame.select1 = sqlSays(text, SQL_SUM_WORDS) ? `SUM(${named[0]})` : named[0];
-  }
+  const summed = sqlSays(text, SQL_SUM_WORDS), howMuch = sqlSays(text, "how much");
+  if (!howMuch && !summed) return;
+  if (!howMuch) text = text.toLowerCase().replace(QN.py(String.raw`(?<!\w)${SQL_SUM_WORDS}(?!\w)`, "g"), " ");
+  const filtered = new Set(frame.conditions.map(([c]) => c));
+  const named = schema.of(tables.slice(0, 1)).filter((c) => schema.numeric(c) && !filtered.has(c) && mentioned(text, schema.columns.get(c)));
+  if (named.length === 1) frame.select1 = summed ? `SUM(${named[0]})` : named[0];
 }
 
 function statedMeasure(text, frame, schema, tables) {  // sql_tagger.stated_measure
@@ -285,6 +303,22 @@ function sqlSays(text, words) {  // sql_tagger._says
 
 function sqlNamed(text, table) {  // sql_tagger._named
   return Object.keys(table).filter((key) => sqlSays(text, table[key]));
+}
+
+const SQL_SIZE_WORDS = String.raw`(?:biggest|largest|smallest|priciest|cheapest|(?:most|least) expensive)`;  // sql_tagger.SIZE_WORDS, TIME_WORDS
+const SQL_TIME_WORDS = String.raw`(?:most recent(?:ly)?|newest|latest|oldest|earliest)`;
+const sqlInYears = (column) => column.name.includes("year") || (column.phrase || "").includes("year");  // sql_tagger._in_years
+
+function statedScale(text, order, schema, tables) {  // sql_tagger.stated_scale
+  const match = /^([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*) (ASC|DESC)$/i.exec(order);
+  if (!match || mentioned(text, schema.columns.get(match[1]))) return order;
+  const size = sqlSays(text, SQL_SIZE_WORDS), time = sqlSays(text, SQL_TIME_WORDS);
+  if (size === time) return order;
+  const measured = schema.of(tables).filter((c) => {
+    const column = schema.columns.get(c);
+    return schema.numeric(c) && !column.key && !column.references && sqlInYears(column) === time;
+  });
+  return measured.length === 1 ? `${measured[0]} ${match[2]}` : order;
 }
 
 function statedDirection(text, order) {  // sql_tagger.stated_direction
@@ -320,7 +354,14 @@ function sqlReadValues(chars, ranges, logits, schema, tables, frame) {  // sql_t
   for (const span of QT.trimPunctuation(chars, QT.mergeAdjacent(chars, QT.decodeTags(chars, ranges, tags)))) {
     const kind = span.type, words = span.text;
     if (kind === "limit" || kind === "having") {
-      if (frame[`${kind}_value`] === null) frame[`${kind}_value`] = QN.number(words);
+      if (frame[`${kind}_value`] === null) {
+        frame[`${kind}_value`] = QN.number(words);
+        if (kind === "having" && frame.having !== "none") {  // its operator, as the words around the number say it
+          const cut = frame.having.lastIndexOf(" "), measure = frame.having.slice(0, cut), guess = frame.having.slice(cut + 1);
+          const op = statedOperator(chars, span.start, span.end, guess, true);
+          frame.having = `${measure} ${SQL_HAVING_OPS.includes(op) ? op : guess}`;
+        }
+      }
       continue;
     }
     const rest = kind.slice(6), cut = rest.indexOf(" ");
@@ -392,6 +433,7 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   sqlReadValues(chars, ranges, question, schema, tables, frame);
   statedMeasure(chars.join(""), frame, schema, tables);
   knownColumn(frame, tables);
+  askedRows(chars.join(""), frame, schema, tables);
   measuresAlone(frame, tables);
   unusedTables(frame);
   if (frame.limit === "N" && frame.limit_value === null) frame.limit = "1";
@@ -410,7 +452,7 @@ function sqlChoose(schema, logits) {  // sql_tagger._choose
 }
 
 function sqlReadStated(text, frame, schema, tables) {  // sql_tagger._read_stated
-  for (const slot of [...SQL_SELECTS, "group", "order"]) {
+  for (const slot of [...SQL_SELECTS, "group", "order", "having", "subquery"]) {
     const moved = statedColumn(text, frame[slot], schema);
     if (!sqlMeasured(frame).has(moved)) frame[slot] = moved;
   }
@@ -418,8 +460,13 @@ function sqlReadStated(text, frame, schema, tables) {  // sql_tagger._read_state
   unnamedColumn(text, frame, schema, tables);
   statedCount(text, frame);
   howMuch(text, frame, schema, tables);
+  frame.order = statedScale(text, frame.order, schema, tables);
   frame.order = statedDirection(text, frame.order);
   for (const slot of SQL_SELECTS) frame[slot] = statedAggregate(text, frame[slot], frame.order);
+  const cut = frame.having.lastIndexOf(" ");
+  if (cut > 0) {  // HAVING's aggregate, as the question names it
+    frame.having = `${statedAggregate(text, frame.having.slice(0, cut), "none")} ${frame.having.slice(cut + 1)}`;
+  }
 }
 
 QT.TASKS["sql:bert"] = {
@@ -437,5 +484,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, sqlTextValue, SqlSchema };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, sqlTextValue, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

@@ -36,6 +36,10 @@ class Schema:
 
     def __init__(self, task: dict):
         self.tables = [t["name"] for t in task["tables"]]
+        # what a question calls each table, in mentions()'s shape (the name, a phrase, other words)
+        self.table_words = {t["name"]: {"name": t["name"], "phrase": t.get("phrase"),
+                                        "synonyms": [w for w in (t.get("singular"), *t.get("synonyms", [])) if w]}
+                            for t in task["tables"]}
         self.columns = {f"{t['name']}.{c['name']}": c for t in task["tables"] for c in t["columns"]}
         self.links = {}  # (table, table) -> the ON condition joining them
         for t in task["tables"]:
@@ -489,6 +493,7 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     _read_values(text, ranges, question, schema, tables, frame)
     stated_measure(text, frame, schema, tables)
     known_column(frame, tables)
+    asked_rows(text, frame, schema, tables)
     measures_alone(frame, tables)
     unused_tables(frame)
     if frame["limit"] == "N" and frame["limit_value"] is None:
@@ -510,7 +515,7 @@ def _choose(schema: Schema, logits) -> dict:
 
 def _read_stated(text: str, frame: dict, schema: Schema, tables) -> None:
     """What the question's words state outright overrides the guessed labels."""
-    for slot in (*SELECTS, "group", "order"):
+    for slot in (*SELECTS, "group", "order", "having", "subquery"):
         moved = stated_column(text, frame[slot], schema)
         if moved not in _measured(frame):  # a group (or a column shown beside it) is not the column a measure reads
             frame[slot] = moved
@@ -518,9 +523,13 @@ def _read_stated(text: str, frame: dict, schema: Schema, tables) -> None:
     unnamed_column(text, frame, schema, tables)
     stated_count(text, frame)
     how_much(text, frame, schema, tables)
+    frame["order"] = stated_scale(text, frame["order"], schema, tables)
     frame["order"] = stated_direction(text, frame["order"])
     for slot in SELECTS:
         frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
+    measure, _, op = frame["having"].rpartition(" ")
+    if measure:  # HAVING's aggregate, as the question names it ("an average price above 150")
+        frame["having"] = f"{stated_aggregate(text, measure, NONE)} {op}"
 
 
 def _measured(frame: dict) -> set:
@@ -574,6 +583,10 @@ def _read_values(text, ranges, logits, schema, tables, frame):
         if kind in ("limit", "having"):
             if frame[f"{kind}_value"] is None:
                 frame[f"{kind}_value"] = number(words)
+                if kind == "having" and frame["having"] != NONE:  # its operator, as the words around the number say it
+                    measure, guess = frame["having"].rsplit(" ", 1)
+                    op = stated_operator(text, span["start"], span["end"], guess, True)
+                    frame["having"] = f"{measure} {op if op in HAVING_OPS else guess}"
             continue
         column, op = kind[6:].split(" ", 1)
         op = stated_operator(text, span["start"], span["end"], op, schema.numeric(column))
@@ -655,7 +668,7 @@ def stated_column(text: str, label: str, schema: Schema) -> str:
     chosen = f"{table}.{name}"
     if mentioned(text, schema.columns[chosen]):
         return label
-    numeric_only = bool(re.match(r"(SUM|AVG|MIN|MAX)\(", label)) or label.endswith((" ASC", " DESC"))
+    numeric_only = bool(re.match(r"(SUM|AVG|MIN|MAX)\(", label)) or label.endswith((" ASC", " DESC", " AVG"))
     named = [c for c in schema.of([table]) if c != chosen and mentioned(text, schema.columns[c])
              and (schema.numeric(c) if numeric_only else True)]
     return label.replace(chosen, named[0]) if len(named) == 1 else label
@@ -719,6 +732,24 @@ def known_column(frame: dict, tables) -> None:
         frame["select1"] = _rows(chosen[0].split(".")[0], tables)
 
 
+def asked_rows(text: str, frame: dict, schema: Schema, tables) -> None:
+    """"Which product has the most stock" asks for the product, its rows, not the column that
+    ranks them: a lone plain column of the table that "which" (or "what") names is the rows,
+    unless a column of it follows the table's word ("which product names")."""
+    chosen = _chosen(frame)
+    if frame["group"] != NONE or len(chosen) != 1 or chosen[0] not in schema.columns:
+        return
+    table = chosen[0].split(".")[0]
+    lowered = text.lower()
+    columns = [span for c in schema.of([table]) for span in mentions(text, schema.columns[c])]
+    for start, end in mentions(text, schema.table_words[table]):
+        asked = re.search(r"(?<!\w)(?:which|what)\s+$", lowered[:start])
+        then = re.match(r"(?:'s|’s)?\s*", lowered[end:]).end() + end
+        if asked and not any(c_start == then for c_start, _ in columns):
+            frame["select1"] = _rows(table, tables)
+            return
+
+
 MEASURE = re.compile(r"(?:COUNT|SUM|AVG|MIN|MAX)\(")
 
 
@@ -758,14 +789,20 @@ SUM_WORDS = r"(?:totals?|in total|sum|summed|combined|altogether|in all|overall)
 
 def how_much(text: str, frame: dict, schema: Schema, tables) -> None:
     """"How much" asks for an amount, not a count: a lone COUNT(*) becomes the one numeric column
-    the question names (summed when it says so: "how much stock in total")."""
+    the question names (summed when it says so: "how much stock in total"). "How many" with a
+    sum word counts the units a column holds ("how many units in stock, all products combined")."""
     if frame["group"] != NONE or [frame[s] for s in SELECTS] != ["COUNT(*)", NONE, NONE]:
         return
-    if not _says(text, "how much"):
+    summed = _says(text, SUM_WORDS)
+    if not _says(text, "how much") and not summed:
         return
-    named = [c for c in schema.of(tables[:1]) if schema.numeric(c) and mentioned(text, schema.columns[c])]
+    if not _says(text, "how much"):  # the sum word itself ("in total") names no column
+        text = re.sub(rf"(?<!\w){SUM_WORDS}(?!\w)", " ", text.lower())
+    filtered = {column for column, _, _ in frame["conditions"]}
+    named = [c for c in schema.of(tables[:1]) if schema.numeric(c) and c not in filtered
+             and mentioned(text, schema.columns[c])]
     if len(named) == 1:
-        frame["select1"] = f"SUM({named[0]})" if _says(text, SUM_WORDS) else named[0]
+        frame["select1"] = f"SUM({named[0]})" if summed else named[0]
 
 
 def stated_measure(text: str, frame: dict, schema: Schema, tables) -> None:
@@ -806,6 +843,29 @@ def _says(text: str, words: str) -> bool:
 
 def _named(text: str, table: dict) -> set:
     return {key for key, words in table.items() if _says(text, words)}
+
+
+SIZE_WORDS = r"(?:biggest|largest|smallest|priciest|cheapest|(?:most|least) expensive)"
+TIME_WORDS = r"(?:most recent(?:ly)?|newest|latest|oldest|earliest)"
+
+
+def _in_years(column: dict) -> bool:
+    return "year" in column["name"] or "year" in column.get("phrase", "")
+
+
+def stated_scale(text: str, order: str, schema: Schema, tables) -> str:
+    """A superlative of size ranks by an amount and one of time by a year: an ORDER BY column the
+    question never names moves to the one measured column of the chosen tables on the scale its
+    superlative says ("our three biggest orders" by total, not by year)."""
+    match = re.fullmatch(r"([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*) (ASC|DESC)", order, re.I)
+    if not match or mentioned(text, schema.columns[match.group(1)]):
+        return order
+    size, time = _says(text, SIZE_WORDS), _says(text, TIME_WORDS)
+    if size == time:
+        return order
+    measured = [c for c in schema.of(tables) if schema.numeric(c) and not schema.columns[c].get("key")
+                and not schema.columns[c].get("references") and _in_years(schema.columns[c]) == time]
+    return f"{measured[0]} {match.group(2)}" if len(measured) == 1 else order
 
 
 def stated_direction(text: str, order: str) -> str:
