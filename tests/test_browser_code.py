@@ -251,6 +251,21 @@ def test_sql_tagger_frame_overrides_match():
                  " return d.cases.map(([t, l, g, tables]) => { const f = { select1: l, select2: 'none', select3: 'none', group: g };"
                  " Q.askedRows(t, f, s, tables); return f.select1; }); }", {"task": task, "cases": cases}) == expected
     assert sum(e != label for e, (_, label, _, _) in zip(expected, cases)) >= 4
+    texts = ["total sales for every year", "average price per category", "orders for each customer id", "top 5 orders by total",
+             "the stock broken down by the category", "plain words"]
+    cases = [(t, {"select1": first, "select2": second, "select3": "none", "group": group, "order": order}, tables)
+             for t in texts for first, second in (("orders.year", "none"), ("SUM(orders.total)", "orders.status"), ("*", "none"))
+             for group in ("none", "orders.status") for order in ("none", "orders.total DESC")
+             for tables in (["orders"], ["products"], ["orders", "customers"])]
+    expected = []
+    for t, frame, tables in cases:
+        frame = dict(frame)
+        sql_tagger.stated_group(t, frame, schema, tables)
+        expected.append([frame[k] for k in ("group", "select1", "select2")])
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { const s = new Q.SqlSchema(d.task);"
+                 " return d.cases.map(([t, f, tables]) => { f = { ...f }; Q.statedGroup(t, f, s, tables);"
+                 " return [f.group, f.select1, f.select2]; }); }", {"task": task, "cases": cases}) == expected
+    assert sum(e[0] != f["group"] for e, (_, f, _) in zip(expected, cases)) >= 6
     texts = ["stock totals broken down by category", "average price for each category", "number of products, total stock",
              "the earliest signup year per tier", "price and stock"]
     frames = [{"select1": first, "select2": "COUNT(*)", "select3": "none", "group": group, "order": "none", "having": "none",

@@ -307,6 +307,20 @@ def test_which_table_asks_for_its_rows(text, selected, tables, stated):
     assert frame["select1"] == stated
 
 
+@pytest.mark.parametrize("text, selected, order, stated", [
+    ("total sales for every year", ("orders.year",), "none", ["orders.year", "orders.year"]),
+    ("sum of the order values for each status", ("SUM(orders.total)",), "none",
+     ["orders.status", "orders.status", "SUM(orders.total)"]),  # the group first, the measure kept
+    ("orders for each customer id", ("*",), "none", ["orders.customer_id", "orders.customer_id"]),
+    ("top 5 orders by total", ("*",), "orders.total DESC", ["none", "*"]),  # a ranking, not a breakdown
+    ("orders with a total above 100", ("*",), "none", ["none", "*"]),
+])
+def test_each_column_is_a_breakdown(text, selected, order, stated):
+    frame = _frame(*selected, order=order)
+    sql_tagger.stated_group(text, frame, sql_tagger.schema_of(TASK), ["orders"])
+    assert [frame["group"]] + [frame[s] for s in sql_tagger.SELECTS if frame[s] != "none"] == stated
+
+
 def test_having_reads_the_function_column_and_comparison_it_states():
     text = "Which categories have an average price above 150?"
     words = [m.span() for m in re.finditer(r"\w+|[^\w\s]", text)]

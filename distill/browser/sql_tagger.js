@@ -277,6 +277,21 @@ function howMuch(text, frame, schema, tables) {  // sql_tagger.how_much
   if (named.length === 1) frame.select1 = summed ? `SUM(${named[0]})` : named[0];
 }
 
+const SQL_EACH_WORDS = String.raw`(?:per|for each|for every|in each|broken down by|grouped by|split by)`;  // sql_tagger.EACH_WORDS
+
+function statedGroup(text, frame, schema, tables) {  // sql_tagger.stated_group
+  if (frame.group !== "none" || frame.order !== "none") return;
+  const lowered = text.toLowerCase(), before = QN.py(String.raw`(?<!\w)${SQL_EACH_WORDS}\s+(?:the\s+)?$`);
+  const grouped = schema.of(tables).filter((c) => !schema.columns.get(c).key
+    && mentions(text, schema.columns.get(c)).some(([start]) => before.test(lowered.slice(0, start))));
+  if (grouped.length !== 1) return;
+  const group = grouped[0];
+  frame.group = group;
+  const kept = sqlChosen(frame).filter((label) => label !== group && SQL_MEASURE.test(label));
+  const labels = [group, ...kept, "none", "none"];
+  SQL_SELECTS.forEach((slot, i) => { frame[slot] = labels[i]; });
+}
+
 function statedMeasure(text, frame, schema, tables) {  // sql_tagger.stated_measure
   const group = frame.group;
   if (group === "none" || frame.order !== "none" || frame.having !== "none") return;
@@ -431,6 +446,7 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   sqlReadStated(chars.join(""), frame, schema, tables);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
   sqlReadValues(chars, ranges, question, schema, tables, frame);
+  statedGroup(chars.join(""), frame, schema, tables);
   statedMeasure(chars.join(""), frame, schema, tables);
   knownColumn(frame, tables);
   askedRows(chars.join(""), frame, schema, tables);
@@ -484,5 +500,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, sqlTextValue, SqlSchema };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, statedGroup, sqlTextValue, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

@@ -491,6 +491,7 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     _read_stated(text, frame, schema, tables)
     question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
     _read_values(text, ranges, question, schema, tables, frame)
+    stated_group(text, frame, schema, tables)
     stated_measure(text, frame, schema, tables)
     known_column(frame, tables)
     asked_rows(text, frame, schema, tables)
@@ -803,6 +804,28 @@ def how_much(text: str, frame: dict, schema: Schema, tables) -> None:
              and mentioned(text, schema.columns[c])]
     if len(named) == 1:
         frame["select1"] = f"SUM({named[0]})" if summed else named[0]
+
+
+EACH_WORDS = r"(?:per|for each|for every|in each|broken down by|grouped by|split by)"
+
+
+def stated_group(text: str, frame: dict, schema: Schema, tables) -> None:
+    """"Total sales for every year" is a breakdown: with no group chosen and no ranking, a column
+    the question names right after "per", "for each", "for every" ... groups the rows and is shown
+    first (stated_measure then reads the measure the question names)."""
+    if frame["group"] != NONE or frame["order"] != NONE:
+        return
+    lowered = text.lower()
+    grouped = [c for c in schema.of(tables) if not schema.columns[c].get("key")
+               and any(re.search(rf"(?<!\w){EACH_WORDS}\s+(?:the\s+)?$", lowered[:start])
+                       for start, _ in mentions(text, schema.columns[c]))]
+    if len(grouped) != 1:
+        return
+    group = grouped[0]
+    frame["group"] = group
+    kept = [label for label in _chosen(frame) if label != group and MEASURE.match(label)]
+    for slot, label in zip(SELECTS, [group] + kept + [NONE] * 2):
+        frame[slot] = label
 
 
 def stated_measure(text: str, frame: dict, schema: Schema, tables) -> None:
