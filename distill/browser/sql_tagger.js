@@ -442,14 +442,14 @@ function sqlRender(frame, schema) {  // sql_tagger.render
 
 function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_from_logits
   const schema = sqlSchemaOf(task);
-  const frame = sqlChoose(schema, logits), tables = frame.from.split(">");
-  sqlReadStated(chars.join(""), frame, schema, tables);
+  const frame = sqlChoose(schema, logits), tables = frame.from.split(">"), text = chars.join("");
+  sqlReadStated(text, frame, schema, tables);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
   sqlReadValues(chars, ranges, question, schema, tables, frame);
-  statedGroup(chars.join(""), frame, schema, tables);
-  statedMeasure(chars.join(""), frame, schema, tables);
+  statedGroup(text, frame, schema, tables);
+  statedMeasure(text, frame, schema, tables);
   knownColumn(frame, tables);
-  askedRows(chars.join(""), frame, schema, tables);
+  askedRows(text, frame, schema, tables);
   measuresAlone(frame, tables);
   unusedTables(frame);
   if (frame.limit === "N" && frame.limit_value === null) frame.limit = "1";

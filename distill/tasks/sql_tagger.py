@@ -794,10 +794,10 @@ def how_much(text: str, frame: dict, schema: Schema, tables) -> None:
     sum word counts the units a column holds ("how many units in stock, all products combined")."""
     if frame["group"] != NONE or [frame[s] for s in SELECTS] != ["COUNT(*)", NONE, NONE]:
         return
-    summed = _says(text, SUM_WORDS)
-    if not _says(text, "how much") and not summed:
+    summed, asked = _says(text, SUM_WORDS), _says(text, "how much")
+    if not asked and not summed:
         return
-    if not _says(text, "how much"):  # the sum word itself ("in total") names no column
+    if not asked:  # the sum word itself ("in total") names no column
         text = re.sub(rf"(?<!\w){SUM_WORDS}(?!\w)", " ", text.lower())
     filtered = {column for column, _, _ in frame["conditions"]}
     named = [c for c in schema.of(tables[:1]) if schema.numeric(c) and c not in filtered

@@ -62,8 +62,7 @@ class Schema:
         return [c for c in table["columns"] if c.get("values")]
 
     def numbers(self, table):
-        return [c for c in table["columns"] if c["type"] in ("integer", "number") and not c.get("key")
-                and not c.get("references")]
+        return [c for c in self.attributes(table) if c["type"] in ("integer", "number")]
 
     def attributes(self, table):
         """The columns a question asks to see: neither the key nor a foreign key."""
