@@ -136,3 +136,25 @@ def test_concurrency_keeps_that_many_requests_in_flight(tmp_path, workers):
         recipe = _recipe(tmp_path, "openai", server.url, per_category=12, concurrency=workers)
         Build(recipe, Store(tmp_path / "root")).run("mash")
         assert server.max_in_flight == workers
+
+
+def test_no_call_requests_skip_what_the_catalog_serves():
+    """Questions of fact are "no call" for a catalog without a search tool, and never for one with
+    it; no request's words name one of the catalog's tools (changing what exists, "cancel the
+    timer", is no call unless the catalog has that verb)."""
+    import random
+
+    from distill.teachers.builtin.tool_call import no_call_words
+
+    facts = ("capital of", "who wrote", "calories", "founded", "who won", "how tall", "good for you", "sky blue")
+
+    def drawn(tools):
+        rng = random.Random(5)
+        return [no_call_words(rng, tools, ["check the weather in {city}"]) for _ in range(2000)]
+
+    plain = drawn(["get_weather", "set_timer"])
+    assert sum(any(f in text for f in facts) for text in plain) > 20
+    assert not any("weather" in text for text in plain)
+    with_search = drawn(["get_weather", "set_timer", "web_search"])
+    assert not any(any(f in text for f in facts) for text in with_search)
+    assert not any("search" in text for text in with_search)

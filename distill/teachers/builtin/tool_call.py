@@ -16,12 +16,13 @@ from ...tasks.normalise import value as normalised_value
 from ...tasks.shortlist import stem, words
 from ...tasks.tool_call import TEACHING_TODAY
 from . import plan_rng
-from .lexicon import CITIES, COMPANIES, FIRST_NAMES, LAST_NAMES, MONTHS, MONTHS_SHORT, WEEKDAYS
+from .lexicon import CITIES, COMPANIES, COUNTRIES, FIRST_NAMES, LAST_NAMES, MONTHS, MONTHS_SHORT, WEEKDAYS
 from .voice import ASSISTANT_CONTEXT, dress, join
 
-VERSION = 7  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues;
+VERSION = 8  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues;
 #             6: out-of-catalog actions as verb x object combinations; 7: quoted values, to-do items,
-#             no-call requests carrying dates and times, an assistant's context sentences
+#             no-call requests carrying dates and times, an assistant's context sentences; 8: no-call
+#             questions of fact, games, trading and social requests
 
 # ---------------------------------------------------------------- how people write typed values
 
@@ -225,7 +226,21 @@ OTHER_ACTIONS = {
     "ask": (["what time is it", "what's {a} times {b}", "what's {a} plus {b}", "how do you spell {word}",
              "what's the date today", "rate this app", "what can you do", "what's on my calendar today",
              "call an ambulance", "who are you"], None),
+    "facts": (["what's the capital of {country}", "who wrote {book}", "how many calories are in {food}",
+               "what does {word} mean", "when was {company} founded", "who won {contest}", "how tall is {landmark}",
+               "is {food} good for you", "how old is {landmark}", "why is the sky blue"], None),
+    "games": (["flip a coin", "roll a die", "roll two dice", "pick a number between 1 and {a}", "heads or tails",
+               "let's play {game}", "give me a riddle", "rock paper scissors", "tell me a fun fact"], None),
+    "finance": (["buy {a} shares of {company}", "sell {a} shares of {company}", "what's my credit score",
+                 "open a savings account", "apply for a credit card", "how much do I owe on my card",
+                 "is {company} a good investment"], None),
+    "social": (["post this photo to instagram", "like {person}'s last post", "follow {person} on tiktok",
+                "tweet that {news}", "who viewed my profile", "update my facebook status"],
+               ["I'm running late", "dinner is ready", "I landed", "happy birthday"]),
 }
+# A family a tool of the catalog would serve is not "no call" there: questions of fact go to a
+# search tool when the catalog has one (words of its tool names).
+SERVED_BY = {"facts": {"search", "lookup", "wiki", "answer"}}
 CHIT_CHAT = ["hello", "hi there", "hey", "thanks!", "thank you so much", "how are you", "good morning", "what's your name",
              "you're awesome", "never mind", "ok", "cool thanks", "lol", "who made you", "are you a robot",
              "tell me a joke", "what's the meaning of life", "sing me a song", "good night", "I'm bored",
@@ -233,7 +248,12 @@ CHIT_CHAT = ["hello", "hi there", "hey", "thanks!", "thank you so much", "how ar
              "you're not helpful", "I love you", "what's up", "bye"]
 FILLERS = {"gadget": None, "news": None, "thing": ["pizza", "rent", "gas", "groceries", "coffee", "lunch"],
            "bill": ["credit card bill", "phone bill", "electric bill", "water bill", "internet bill"],
-           "booking": None, "existing": None, "word": ["necessary", "rhythm", "Wednesday", "bureaucracy", "onomatopoeia"]}
+           "booking": None, "existing": None, "word": ["necessary", "rhythm", "Wednesday", "bureaucracy", "onomatopoeia"],
+           "book": ["Pride and Prejudice", "the Hobbit", "1984", "Dune", "Beloved", "the Odyssey"],
+           "food": ["an avocado", "a banana", "a Big Mac", "oatmeal", "a glass of wine", "dark chocolate"],
+           "contest": ["the World Cup", "the Super Bowl", "the last election", "Eurovision", "the Oscars"],
+           "landmark": ["the Eiffel Tower", "Mount Everest", "the Burj Khalifa", "Big Ben", "the Statue of Liberty"],
+           "game": ["trivia", "20 questions", "hangman", "tic tac toe", "would you rather"]}
 
 
 def no_call_words(rng, tool_names: list[str], phrasings: list[str] = ()) -> str:
@@ -245,6 +265,8 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = ()) -> str:
         return rng.choice(CHIT_CHAT)
     for _ in range(20):
         family = rng.choice(sorted(OTHER_ACTIONS))
+        if {stem(w) for w in SERVED_BY.get(family, ())} & tool_words:
+            continue
         shapes, objects = OTHER_ACTIONS[family]
         text = shape = rng.choice(shapes)
         for slot in ("gadget", "news", "booking", "existing"):
@@ -252,7 +274,8 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = ()) -> str:
                 text = text.replace("{" + slot + "}", rng.choice(objects))
         fillers = {name: rng.choice(pool) for name, pool in FILLERS.items() if pool}
         text = text.format(city=rng.choice(CITIES), person=rng.choice(FIRST_NAMES), a=rng.randint(2, 99),
-                           b=rng.randint(2, 99), restaurant=rng.choice(FRESH["restaurant"]), **fillers)
+                           b=rng.randint(2, 99), restaurant=rng.choice(FRESH["restaurant"]),
+                           country=rng.choice(COUNTRIES), company=rng.choice(COMPANIES), **fillers)
         # changing what exists (cancel, delete, move) is no call even when it names a tool's
         # object ("delete the reminder"), unless the catalog has a tool for that verb
         checked = shape.split("{")[0] if family == "change" else text
