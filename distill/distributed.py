@@ -180,6 +180,9 @@ def torchrun_args(launch: Launch, spec: Path) -> list[str]:
     return args + ["--max-restarts", "0", "-m", "distill.distributed", str(spec)]
 
 
+PEER_FAILED = 3  # a worker's exit status when it stopped because another process of the run failed
+
+
 def _quiet_torchrun():
     """torchrun's agent logs each failure as a multi-line report; the Still says it in one line."""
     loggers = [logging.getLogger(name) for name in list(logging.Logger.manager.loggerDict)
@@ -192,7 +195,9 @@ def _quiet_torchrun():
 
 def _failure_line(err, label: str, resume_step: int | None) -> str:
     failures = err.failures
-    rank = min(failures, key=lambda r: (failures[r].exitcode == -signal.SIGTERM, failures[r].timestamp, r))
+    # the process that failed first, not those that stopped because of it (torchrun's SIGTERM, or our
+    # PEER_FAILED: a worker that exits without the interpreter's teardown can be reported first)
+    rank = min(failures, key=lambda r: (failures[r].exitcode in (-signal.SIGTERM, PEER_FAILED), failures[r].timestamp, r))
     failure = failures[rank]
     if failure.exitcode < 0:
         how = f"was killed by {failure.signal_name()}"
@@ -272,7 +277,7 @@ def main(argv=None) -> int:
     except RuntimeError as err:  # a collective whose peer died: the launcher names the process that failed
         if "Connection closed by peer" in str(err) or "Connection reset" in str(err) or "NCCL" in str(err):
             print(f"distill: still worker rank {rank} stopped: another process of the run failed", file=sys.stderr, flush=True)
-            return 1
+            return PEER_FAILED
         raise
     finally:
         stop()
@@ -280,4 +285,10 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The work is done (rank 0 has published), so skip the interpreter's teardown: there gloo's
+    # threads can abort a finished worker ("terminate called without an active exception",
+    # SIGABRT), seen once in 2-process test runs, which failed a build that had succeeded.
+    os._exit(code)
