@@ -62,7 +62,8 @@ def test_value_rules_match_normalise():
     surfaces = ["next friday", "an hour and a half", "1h30", "50 bucks", "$1,200.50", "twenty five", "2k", "2.675", "0.125",
                 "quarter past eight in the morning", "half past 7pm", "at 7", "3rd of December", "the 31st", "in ٣ days",
                 "tomorrow at 3pm", "www.Example.com/Path?q=1.", "maya@ex.com.", "the groceries", "japanese yen", "quid",
-                "not urgent", "shuffle", "03.12.2026", "29 feb", "noon"]
+                "not urgent", "shuffle", "03.12.2026", "29 feb", "noon", "tomorow at 9am", "tommorrow", "2moro", "tonite",
+                "day after tommorow"]
     today = dt.date(2026, 11, 30)
     cases = [{"param": p, "surface": s} for p in params for s in surfaces]
     expected = [value(c["param"], c["surface"], today) for c in cases]
@@ -318,6 +319,39 @@ def test_shortlist_and_call_grammar_match():
                 {"task": task, "shown": shown, "text": text, "cases": cases, "outputs": outputs})
     assert got_lists == expected_lists
     assert got == expected
+
+
+@needs_node
+def test_tool_tagger_reads_the_same_arguments_from_the_same_logits():
+    """Random tag scores over needle's tools, on requests with misspelt and multi-piece words:
+    Python and the page read the same arguments (tag path, required values from whole words)."""
+    import numpy as np
+
+    from distill.bases import resolve
+    from distill.recipe import load_recipe
+    from distill.tasks import tool_tagger
+    from distill.tasks.common import token_ranges
+
+    task = load_recipe(ROOT / "recipes" / "needle.yaml")["task"]
+    tokenizer = resolve("minilm-l6", None).tokenizer()
+    names = tool_tagger.output_names(task)
+    texts = ["add team standup tomorow at 9am for 15 minutes", "can I get 2 bánh mì delivered from Saigon Deli",
+             "convert 75 swiss francs to yen tmrw", "remind me to call the bank on friday", "weather in Reykjavík?"]
+    rng = np.random.default_rng(7)
+    cases = []
+    for text in texts:
+        _, ranges = token_ranges(tokenizer, text)
+        for tool in task["tools"]:
+            logits = rng.normal(size=(len(ranges), len(names))).astype(np.float32)
+            logits[:, names.index("O")] += 1.5  # mostly untagged: the required-value fallback runs
+            cases.append({"text": text, "ranges": ranges, "logits": logits.tolist(), "tool": tool})
+    expected = [tool_tagger.read_arguments(c["text"], c["ranges"], np.asarray(c["logits"], dtype=np.float32), names,
+                                           c["tool"], dt.date(2026, 11, 30)) for c in cases]
+    got = _node("require('./tasks.js'); const T = require('./tool_tagger.js');\nfunction main(d) {"
+                " return d.cases.map((c) => T.readArguments(Array.from(c.text), c.ranges, c.logits, d.names, c.tool,"
+                " '2026-11-30')); }", {"cases": cases, "names": names})
+    assert got == expected
+    assert sum(e is not None for e in expected) > 5
 
 
 def test_bottling_without_the_npm_packages_is_one_line(monkeypatch, tmp_path):

@@ -143,3 +143,16 @@ def test_heads_are_read_against_the_day_the_mash_was_written():
 
     assert example_context({"shown": ["get_weather"]}) == {"tools": ["get_weather"], "today": TEACHING_TODAY}
     assert example_context({"today": "2026-11-30"})["today"] == "2026-11-30"
+
+
+def test_a_required_value_nobody_tagged_is_read_from_whole_words(tokenizer, task):
+    """A misspelt "tomorow" is three word pieces; the fallback for a required date reads the whole
+    word, not the first piece the scores point at."""
+    text = "add team standup tomorow at 9am"
+    ranges, logits, names = _scores(tokenizer, task, text, {1: "B-title", 2: "I-title"})
+    first_piece = next(t for t, (a, _) in enumerate(ranges) if text[a:].startswith("tom"))
+    assert text[slice(*ranges[first_piece])] == "tom"  # MiniLM's pieces: tom ##oro ##w
+    logits[first_piece, names.index("B-date")] = 0.5  # likelier than anywhere else, though O wins
+    tool = next(t for t in task["tools"] if t["name"] == "create_event")
+    assert tool_tagger.read_arguments(text, ranges, logits, names, tool, TODAY) == \
+        {"title": "team standup", "date": "2026-12-01"}

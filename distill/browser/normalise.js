@@ -144,6 +144,7 @@ function date(surface, today) {
   let text = clean(surface);
   text = sub("^(?:on|for|by|this coming|this|next|coming|upcoming)\\s+", "", text);
   text = sub("\\s+(?:morning|afternoon|evening|night)$", "", text);
+  text = sub("\\b(?:tomm?orr?o?w|2morr?ow|2moro)\\b", "tomorrow", text).replaceAll("tonite", "tonight");
   const relative = { today: 0, tonight: 0, tomorrow: 1, tmrw: 1, tmr: 1, "day after tomorrow": 2 };
   if (own(relative, text)) return iso(addDays(today, relative[text]));
   const m = fullmatch("in (\\w+(?: \\w+)?) days?", text);

@@ -110,13 +110,22 @@ function likeliestWords(chars, ranges, logits, allowed, pname) {  // tool_tagger
     if (!name.startsWith("B-") || name.slice(2).split("=")[0] !== pname) return;
     const kind = name.slice(2), inside = allowed.indexOf(`I-${kind}`);
     const order = TT.range(0, probs.length).sort((a, b) => probs[b][column] - probs[a][column]).slice(0, 3);
-    for (const start of order) {
-      let end = start + 1;
+    for (const first of order) {
+      let end = first + 1;
       while (end < ranges.length && probs[end][inside] > probs[end][0]) end++;
-      candidates.push([probs[start][column], chars.slice(ranges[start][0], ranges[end - 1][1]).join(""), kind]);
+      const [start, last] = wholeWords(chars, ranges, first, end);
+      candidates.push([probs[first][column], chars.slice(ranges[start][0], ranges[last - 1][1]).join(""), kind]);
     }
   });
   return candidates.sort((a, b) => b[0] - a[0]).map(([, words, kind]) => [words, kind]);
+}
+
+function wholeWords(chars, ranges, start, end) {  // tool_tagger._whole_words
+  const alnum = (c) => /^[\p{L}\p{N}]$/u.test(c);
+  const joined = (i) => ranges[i][0] === ranges[i - 1][1] && alnum(chars[ranges[i][0]]) && alnum(chars[ranges[i - 1][1] - 1]);
+  while (start > 0 && joined(start)) start--;
+  while (end < ranges.length && joined(end)) end++;
+  return [start, end];
 }
 
 function readArguments(chars, ranges, logits, names, tool, today) {

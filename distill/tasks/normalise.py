@@ -121,12 +121,17 @@ def _month_day(today: dt.date, month: int, day: int, year: int | None) -> dt.dat
         return None
 
 
+# how people misspell it: tomorow, tommorow, tommorrow, tomorrw, 2morrow, 2moro
+MISSPELT_TOMORROW = r"\b(?:tomm?orr?o?w|2morr?ow|2moro)\b"
+
+
 def date(surface: str, today: dt.date) -> str | None:
     """A day as YYYY-MM-DD: today, tomorrow, a weekday (the next one after today), "Dec 3",
     "3rd of December", "the 15th", "in 3 days", "2026-12-03", "03.12.2026"."""
     text = _clean(surface)
     text = re.sub(r"^(?:on|for|by|this coming|this|next|coming|upcoming)\s+", "", text)
     text = re.sub(r"\s+(?:morning|afternoon|evening|night)$", "", text)
+    text = re.sub(MISSPELT_TOMORROW, "tomorrow", text).replace("tonite", "tonight")
     relative = {"today": 0, "tonight": 0, "tomorrow": 1, "tmrw": 1, "tmr": 1, "day after tomorrow": 2}
     if text in relative:
         return (today + dt.timedelta(days=relative[text])).isoformat()

@@ -197,8 +197,22 @@ def _likeliest_words(text, ranges, logits, allowed, pname):
         kind = allowed[column][2:]
         inside = allowed.index(f"I-{kind}")
         for start in np.argsort(-probs[:, column])[:3]:
-            end = start + 1
+            score, start, end = float(probs[start, column]), int(start), int(start) + 1
             while end < len(ranges) and probs[end, inside] > probs[end, 0]:
                 end += 1
-            candidates.append((float(probs[start, column]), text[ranges[start][0]:ranges[end - 1][1]], kind))
+            start, end = _whole_words(text, ranges, start, end)
+            candidates.append((score, text[ranges[start][0]:ranges[end - 1][1]], kind))
     return [(words, kind) for _, words, kind in sorted(candidates, key=lambda c: -c[0])]
+
+
+def _whole_words(text, ranges, start, end):
+    """Tokens start..end grown to whole words: a misspelt "tomorow" is three word pieces, and a
+    value read from its first piece alone ("tom") is no date."""
+    def joined(i):  # token i continues the word of token i - 1
+        return ranges[i][0] == ranges[i - 1][1] and text[ranges[i][0]].isalnum() and text[ranges[i - 1][1] - 1].isalnum()
+
+    while start > 0 and joined(start):
+        start -= 1
+    while end < len(ranges) and joined(end):
+        end += 1
+    return start, end
