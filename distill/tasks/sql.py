@@ -320,11 +320,18 @@ def fallback_query(task: dict) -> str:
 
 
 def normalise(sql: str) -> str:
-    """Parse and re-render, so spacing, case of keywords and quoting do not count as errors."""
+    """Parse and re-render, so spacing, case of keywords, quoting and the order of a join's two
+    sides ("ON a.x = b.y" or "ON b.y = a.x") do not count as errors."""
     import sqlglot
+    from sqlglot import exp
 
     try:
-        return sqlglot.transpile(sql, read="sqlite", write="sqlite")[0]
+        tree = sqlglot.parse_one(sql, read="sqlite")
+        for join in tree.find_all(exp.Join):
+            on = join.args.get("on")
+            if isinstance(on, exp.EQ) and on.this.sql() > on.expression.sql():
+                join.set("on", exp.EQ(this=on.expression, expression=on.this))
+        return tree.sql(dialect="sqlite")
     except Exception:  # noqa: BLE001 - an unparseable prediction is simply not a match
         return " ".join(sql.split())
 
