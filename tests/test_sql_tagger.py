@@ -402,3 +402,47 @@ def test_a_densely_linked_schema_is_one_error_not_tables_to_the_fourth():
                + [{"name": f"{o}_id", "type": "integer", "references": f"{o}.id"} for o in names if o != n]} for n in names]
     with pytest.raises(DistillError, match="join paths"):
         sql_tagger.output_names({"type": "sql", "tables": tables})
+
+
+def _tagged(text: str, choices: dict, tags: dict) -> str:
+    """The query read from scores that prefer the given frame labels and tag the given words."""
+    words = [m.span() for m in re.finditer(r"\w+|[^\w\s]", text)]
+    logits = _logits_for(choices, words=len(words))
+    names = sql_tagger.output_names(TASK)
+    for word, tag in tags.items():
+        index = next(i for i, (start, end) in enumerate(words) if text[start:end] == word)
+        logits[len(sql_tagger.FRAME) + 1 + index, names.index(tag)] = 20
+    return sql_tagger.query_from_logits(TASK, text, words, logits)
+
+
+@pytest.mark.parametrize("text, stated", [
+    ("cancelled orders from 2020 to 2022", "year BETWEEN 2020 AND 2022"),
+    ("cancelled orders 2020 through 2022", "year BETWEEN 2020 AND 2022"),
+    ("cancelled orders in 2020 and 2022", "year IN (2020, 2022)"),  # "and" lists two years
+])
+def test_two_numbers_joined_by_to_are_a_range(text, stated):
+    query = _tagged(text, {"from": ["orders"], "select1": ["*"]},
+                    {"cancelled": "B-where:orders.status =", "2020": "B-where:orders.year =", "2022": "B-where:orders.year ="})
+    assert query == f"SELECT * FROM orders WHERE status = 'cancelled' AND {stated}"
+
+
+def test_a_declared_value_no_tag_read_still_filters():
+    # "backpacks" names products.name's value 'backpack'; "delivered" was tagged, "bronze" was not
+    assert _tagged("all the backpacks we carry", {"from": ["products"], "select1": ["*"]}, {}) == \
+        "SELECT * FROM products WHERE name = 'backpack'"
+    query = _tagged("delivered orders from bronze tier clients",
+                    {"from": ["orders>customers"], "select1": ["orders.*"]}, {"delivered": "B-where:orders.status ="})
+    assert query.endswith("WHERE orders.status = 'delivered' AND customers.tier = 'bronze'")
+    # a value of a table the query does not read is not a filter; nor is one said as an exception
+    assert _tagged("orders of gold customers", {"from": ["orders"], "select1": ["*"]}, {}) == "SELECT * FROM orders"
+    assert _tagged("products except headphones", {"from": ["products"], "select1": ["*"]}, {}) == \
+        "SELECT * FROM products WHERE name <> 'headphones'"
+
+
+@pytest.mark.parametrize("text, selected, stated", [
+    ("total sales by year", ("orders.total", "SUM(orders.total)"), "SELECT year, SUM(total) FROM orders GROUP BY year"),
+    ("orders each year", ("orders.year", "orders.total", "COUNT(*)"), "SELECT year, COUNT(*) FROM orders GROUP BY year"),
+])
+def test_grouped_rows_show_their_group(text, selected, stated):
+    choices = {"from": ["orders"], "group": ["orders.year"]} | {f"select{i}": [s] for i, s in enumerate(selected, 1)}
+    assert _tagged(text, choices, {}) == stated

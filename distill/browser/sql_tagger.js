@@ -366,8 +366,10 @@ function sqlReadValues(chars, ranges, logits, schema, tables, frame) {  // sql_t
   const columns = allowed.map((n) => schema.position.get(n));
   const own = logits.map((row) => columns.map((c) => row[c]));
   const tags = ranges.length ? QTT.bioViterbi(chars, ranges, own, allowed) : [];
+  const read = [];
   for (const span of QT.trimPunctuation(chars, QT.mergeAdjacent(chars, QT.decodeTags(chars, ranges, tags)))) {
     const kind = span.type, words = span.text;
+    read.push([span.start, span.end, null]);
     if (kind === "limit" || kind === "having") {
       if (frame[`${kind}_value`] === null) {
         frame[`${kind}_value`] = QN.number(words);
@@ -382,8 +384,61 @@ function sqlReadValues(chars, ranges, logits, schema, tables, frame) {  // sql_t
     const rest = kind.slice(6), cut = rest.indexOf(" ");
     const column = rest.slice(0, cut), op = statedOperator(chars, span.start, span.end, rest.slice(cut + 1), schema.numeric(column));
     const value = schema.numeric(column) ? QN.number(words) : sqlTextValue(schema.columns.get(column), words, chars, span);
-    if (value !== null && value !== undefined) frame.conditions.push([column, op, [value]]);
+    if (value !== null && value !== undefined) {
+      read[read.length - 1] = [span.start, span.end, frame.conditions.length];
+      frame.conditions.push([column, op, [value]]);
+    }
   }
+  statedRange(chars, frame, schema, read);
+  return read;
+}
+
+const SQL_RANGE_JOINERS = String.raw`\s*(?:to|through|thru|until|till|-|–)\s*`;  // sql_tagger.RANGE_JOINERS
+
+function statedRange(chars, frame, schema, read) {  // sql_tagger.stated_range
+  const conditions = frame.conditions, placed = read.filter(([, , i]) => i !== null);
+  const joiner = QN.py(`^(?:${SQL_RANGE_JOINERS})$`);
+  for (let k = 0; k + 1 < placed.length; k++) {
+    const [, end, i] = placed[k], [start, , j] = placed[k + 1];
+    const [column, , low] = conditions[i], [other, , high] = conditions[j];
+    if (column === other && schema.numeric(column) && joiner.test(chars.slice(end, start).join("").toLowerCase())) {
+      conditions[i] = [column, "BETWEEN", [...low, ...high]];
+      conditions[j] = null;
+    }
+  }
+  frame.conditions = conditions.filter((c) => c !== null);
+}
+
+function statedValues(chars, frame, schema, tables, read) {  // sql_tagger.stated_values
+  const text = chars.join(""), lowered = text.toLowerCase(), at = (i) => [...lowered.slice(0, i)].length;  // code points, as Python counts
+  const held = new Set(frame.conditions.flatMap(([column, , values]) => values.map((v) => `${column}|${String(v).toLowerCase()}`)));
+  for (const name of schema.of(tables)) {
+    const column = schema.columns.get(name);
+    if (schema.numeric(name) || frame.conditions.some(([c]) => c === name)) continue;
+    for (const value of column.values || []) {
+      const pattern = QN.py(String.raw`(?<!\w)${sqlEscape(value.toLowerCase())}(?:s|es)?(?!\w)`, "g");
+      for (const m of lowered.matchAll(pattern)) {
+        const start = at(m.index), end = at(m.index + m[0].length);
+        if (held.has(`${name}|${value.toLowerCase()}`) || read.some(([a, b]) => a < end && start < b)) continue;
+        frame.conditions.push([name, statedOperator(chars, start, end, "=", false), [value]]);
+        held.add(`${name}|${value.toLowerCase()}`);
+      }
+    }
+  }
+}
+
+function groupedSelects(frame, schema) {  // sql_tagger.grouped_selects
+  const group = frame.group, column = schema.columns.get(group);
+  if (group === "none" || !column || column.key || column.references) return;
+  let shown = false;
+  for (const slot of SQL_SELECTS) {
+    if (schema.columns.has(frame[slot])) {  // a plain column, the group's own included: shown once, as the group
+      frame[slot] = shown ? "none" : group;
+      shown = true;
+    }
+  }
+  const kept = [...sqlChosen(frame), "none", "none", "none"];
+  SQL_SELECTS.forEach((slot, i) => { frame[slot] = kept[i]; });
 }
 
 function sqlLiteral(value) {  // sql_tagger._sql_literal
@@ -445,9 +500,11 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   const frame = sqlChoose(schema, logits), tables = frame.from.split(">"), text = chars.join("");
   sqlReadStated(text, frame, schema, tables);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
-  sqlReadValues(chars, ranges, question, schema, tables, frame);
+  const read = sqlReadValues(chars, ranges, question, schema, tables, frame);
+  statedValues(chars, frame, schema, tables, read);
   statedGroup(text, frame, schema, tables);
   statedMeasure(text, frame, schema, tables);
+  groupedSelects(frame, schema);
   knownColumn(frame, tables);
   askedRows(text, frame, schema, tables);
   measuresAlone(frame, tables);
@@ -500,5 +557,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, statedGroup, sqlTextValue, SqlSchema };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, statedGroup, sqlTextValue, statedValues, groupedSelects, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

@@ -490,9 +490,11 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     tables = frame["from"].split(">")
     _read_stated(text, frame, schema, tables)
     question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
-    _read_values(text, ranges, question, schema, tables, frame)
+    read = _read_values(text, ranges, question, schema, tables, frame)
+    stated_values(text, frame, schema, tables, read)
     stated_group(text, frame, schema, tables)
     stated_measure(text, frame, schema, tables)
+    grouped_selects(frame, schema)
     known_column(frame, tables)
     asked_rows(text, frame, schema, tables)
     measures_alone(frame, tables)
@@ -569,7 +571,8 @@ def _fits(schema: Schema, tables):
 
 
 def _read_values(text, ranges, logits, schema, tables, frame):
-    """The tagged words, read as the value of the condition (or LIMIT, HAVING) their tag names."""
+    """The tagged words, read as the value of the condition (or LIMIT, HAVING) their tag names;
+    returns where each value was read, (start, end, condition index or None)."""
     from .common import bio_viterbi
     from .ner import decode_tags, merge_adjacent, trim_punctuation
     from .normalise import number
@@ -579,8 +582,10 @@ def _read_values(text, ranges, logits, schema, tables, frame):
     allowed = ["O"] + [f"{p}-{kind}" for kind in kinds for p in ("B", "I")]
     columns = [schema.position[n] for n in allowed]
     tags = bio_viterbi(text, ranges, logits[:, columns], allowed) if len(ranges) else []
+    read = []
     for span in trim_punctuation(text, merge_adjacent(text, decode_tags(text, ranges, tags))):
         kind, words = span["type"], span["text"]
+        read.append((span["start"], span["end"], None))
         if kind in ("limit", "having"):
             if frame[f"{kind}_value"] is None:
                 frame[f"{kind}_value"] = number(words)
@@ -593,7 +598,64 @@ def _read_values(text, ranges, logits, schema, tables, frame):
         op = stated_operator(text, span["start"], span["end"], op, schema.numeric(column))
         value = number(words) if schema.numeric(column) else _text_value(schema.columns[column], words, text, span)
         if value is not None:
+            read[-1] = (span["start"], span["end"], len(frame["conditions"]))
             frame["conditions"].append((column, op, [value]))
+    stated_range(text, frame, schema, read)
+    return read
+
+
+RANGE_JOINERS = r"\s*(?:to|through|thru|until|till|-|–)\s*"
+
+
+def stated_range(text: str, frame: dict, schema: Schema, read) -> None:
+    """"From 2020 to 2022", "2020 through 2022", "2020-2022": two numbers of one column joined
+    by "to" are the ends of one range (BETWEEN, inclusive), whatever each end was read as alone."""
+    conditions = frame["conditions"]
+    placed = [(start, end, i) for start, end, i in read if i is not None]
+    for (_, end, i), (start, _, j) in zip(placed, placed[1:]):
+        (column, _, low), (other, _, high) = conditions[i], conditions[j]
+        if column == other and schema.numeric(column) and re.fullmatch(RANGE_JOINERS, text[end:start].lower()):
+            conditions[i] = (column, "BETWEEN", low + high)
+            conditions[j] = None
+    frame["conditions"] = [c for c in conditions if c is not None]
+
+
+def stated_values(text: str, frame: dict, schema: Schema, tables, read) -> None:
+    """A value a column declares, said in the question ("all the backpacks", "delivered orders")
+    but read by no tag, filters that column when its table is queried and no condition holds it."""
+    lowered = text.lower()
+    held = {(column, str(v).lower()) for column, _, values in frame["conditions"] for v in values}
+    for name in schema.of(tables):
+        column = schema.columns[name]
+        if schema.numeric(name) or any(c == name for c, _, _ in frame["conditions"]):
+            continue
+        for value in column.get("values", []):
+            stem = re.escape(value.lower())
+            for match in re.finditer(rf"(?<!\w){stem}(?:s|es)?(?!\w)", lowered):
+                start, end = match.span()
+                if (name, value.lower()) in held or any(a < end and start < b for a, b, _ in read):
+                    continue
+                op = stated_operator(text, start, end, "=", False)
+                frame["conditions"].append((name, op, [value]))
+                held.add((name, value.lower()))
+
+
+def grouped_selects(frame: dict, schema: Schema) -> None:
+    """Grouped rows show the column they are grouped by: a plain column beside a measure names
+    no one row of its group ("total, SUM(total) ... GROUP BY year" shows the year). A group by
+    a key keeps the columns of that key's row ("name, SUM(total) ... GROUP BY customers.id")."""
+    group = frame["group"]
+    if group == NONE or group not in schema.columns or schema.columns[group].get("key") \
+            or schema.columns[group].get("references"):
+        return
+    shown = False
+    for slot in SELECTS:
+        if frame[slot] in schema.columns:  # a plain column, the group's own included: shown once, as the group
+            frame[slot] = NONE if shown else group
+            shown = True
+    kept = _chosen(frame)
+    for slot, label in zip(SELECTS, kept + [NONE] * 3):
+        frame[slot] = label
 
 
 # Comparison words right before (or after) a value say its operator outright; the tag's operator
