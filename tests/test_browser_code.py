@@ -108,15 +108,19 @@ def test_sql_tagger_reads_the_same_query_from_the_same_logits():
                  "top 3 products by price under $250, not in the kitchen category",
                  "orders between 2020 and 2023 with a total of at least 1,500", "categories with more than two products",
                  "Customers called Ravi Patel?", "categories with an average price of 150 or more",
-                 "orders with a total above the average", ""]
+                 "orders with a total above the average", "all the backpacks and delivered orders from bronze clients",
+                 "total sales by year for shipped orders", "orders from 2019 to 2021 to 2023, 2024 - 2025", ""]
     rng, cases = np.random.default_rng(5), []
+    year = [names.index("B-where:orders.year ="), names.index("B-where:orders.year >")]
     for q in questions * 8:
         ranges = [m.span() for m in re.finditer(r"\w+|[^\w\s]", q)]
         logits = rng.normal(0, 3, (len(sql_tagger.FRAME) + 1 + len(ranges), len(names))).astype(np.float32)
-        for row in logits[len(sql_tagger.FRAME) + 1:]:  # tags mostly O, some words strongly tagged
+        for (start, end), row in zip(ranges, logits[len(sql_tagger.FRAME) + 1:]):  # tags mostly O, some words strongly tagged
             row[0] += 6
             if rng.random() < 0.3:
                 row[rng.integers(1, names.index("from:" + task["tables"][0]["name"]))] += 12
+            if q[start:end].isdigit() and rng.random() < 0.7:  # years a range may join
+                row[year[rng.integers(2)]] += 20
         cases.append({"q": q, "ranges": ranges, "logits": logits.tolist()})
     expected = [sql_tagger.query_from_logits(task, c["q"], c["ranges"], np.asarray(c["logits"], dtype=np.float32))
                 for c in cases]

@@ -419,10 +419,12 @@ def _tagged(text: str, choices: dict, tags: dict) -> str:
     ("cancelled orders from 2020 to 2022", "year BETWEEN 2020 AND 2022"),
     ("cancelled orders 2020 through 2022", "year BETWEEN 2020 AND 2022"),
     ("cancelled orders in 2020 and 2022", "year IN (2020, 2022)"),  # "and" lists two years
+    ("cancelled orders 2019 to 2020 to 2022", "year BETWEEN 2019 AND 2020 AND year = 2022"),  # one range, then a year
 ])
 def test_two_numbers_joined_by_to_are_a_range(text, stated):
-    query = _tagged(text, {"from": ["orders"], "select1": ["*"]},
-                    {"cancelled": "B-where:orders.status =", "2020": "B-where:orders.year =", "2022": "B-where:orders.year ="})
+    tags = {"cancelled": "B-where:orders.status =", "2019": "B-where:orders.year =", "2020": "B-where:orders.year =",
+            "2022": "B-where:orders.year ="}
+    query = _tagged(text, {"from": ["orders"], "select1": ["*"]}, {w: t for w, t in tags.items() if w in text})
     assert query == f"SELECT * FROM orders WHERE status = 'cancelled' AND {stated}"
 
 

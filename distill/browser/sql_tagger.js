@@ -400,6 +400,7 @@ function statedRange(chars, frame, schema, read) {  // sql_tagger.stated_range
   const joiner = QN.py(`^(?:${SQL_RANGE_JOINERS})$`);
   for (let k = 0; k + 1 < placed.length; k++) {
     const [, end, i] = placed[k], [start, , j] = placed[k + 1];
+    if (conditions[i] === null) continue;  // already the upper end of a range ("2019 to 2020 to 2021")
     const [column, , low] = conditions[i], [other, , high] = conditions[j];
     if (column === other && schema.numeric(column) && joiner.test(chars.slice(end, start).join("").toLowerCase())) {
       conditions[i] = [column, "BETWEEN", [...low, ...high]];

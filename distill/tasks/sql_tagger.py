@@ -613,6 +613,8 @@ def stated_range(text: str, frame: dict, schema: Schema, read) -> None:
     conditions = frame["conditions"]
     placed = [(start, end, i) for start, end, i in read if i is not None]
     for (_, end, i), (start, _, j) in zip(placed, placed[1:]):
+        if conditions[i] is None:  # already the upper end of a range ("2019 to 2020 to 2021")
+            continue
         (column, _, low), (other, _, high) = conditions[i], conditions[j]
         if column == other and schema.numeric(column) and re.fullmatch(RANGE_JOINERS, text[end:start].lower()):
             conditions[i] = (column, "BETWEEN", low + high)
