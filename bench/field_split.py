@@ -6,7 +6,7 @@ Each row is checked as the Recipe reads it (one line naming the row otherwise); 
 the task's category (the tool or "no call" and whether tools are restricted, the label, the query
 shape), ordered by the content hash of their text, and dealt alternately to the dev and the test
 half, so neither the writer's order nor the reader's choice decides which half a row lands in.
-Rows already in either half are skipped. Update the halves' headers by hand (who wrote what).
+Rows already in either half (as near-duplicate detection compares text) are skipped. Update the halves' headers by hand (who wrote what).
 """
 import argparse
 import json
@@ -26,6 +26,7 @@ def main():
     from distill.hashing import digest
     from distill.recipe import load_recipe
     from distill.tasks import task_type
+    from distill.tasks.common import normalised_text
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("recipe")
@@ -35,10 +36,10 @@ def main():
     module, task = task_type(recipe["task"]["type"]), recipe["task"]
     dev_path = field.field_path(recipe.path, recipe["proof"]["field"])
     test_path = dev_path.with_name(dev_path.name.replace(".dev.", ".test."))
-    known = {" ".join(row["text"].lower().split())
+    known = {normalised_text(row["text"])
              for path in (dev_path, test_path) for row in field.read_rows(path, recipe.path, module, task)}
     new = [row for row in field.read_rows(Path(args.rows), recipe.path, module, task)
-           if " ".join(row["text"].lower().split()) not in known]
+           if normalised_text(row["text"]) not in known]
     groups: dict[str, list[dict]] = {}
     for row in new:
         groups.setdefault(stratum(row, module, task), []).append(row)

@@ -195,6 +195,7 @@ const SQL_LIST_JOINERS = String.raw`\s*(?:,\s*(?:and|&|plus)?|and|&|plus|as well
 const SQL_PLAIN = /^(?:[a-z_][a-z0-9_]*\.)?(?:[a-z_][a-z0-9_]*|\*)$/i;
 const sqlChosen = (frame) => SQL_SELECTS.map((s) => frame[s]).filter((l) => l !== "none");  // sql_tagger._chosen
 const sqlRows = (table, tables) => (tables.length === 1 ? "*" : `${table}.*`);  // sql_tagger._rows
+const sqlShow = (frame, labels) => SQL_SELECTS.forEach((slot, i) => { frame[slot] = labels[i] ?? "none"; });  // sql_tagger._show
 
 function statedList(text, frame, schema, tables) {  // sql_tagger.stated_list
   const chosen = sqlChosen(frame);
@@ -212,7 +213,7 @@ function statedList(text, frame, schema, tables) {  // sql_tagger.stated_list
     lastEnd = -negativeEnd;
   }
   const longest = runs.reduce((a, b) => (b.length > a.length ? b : a), []);
-  if (longest.length >= 2) SQL_SELECTS.forEach((slot, i) => { frame[slot] = longest[i] ?? "none"; });
+  if (longest.length >= 2) sqlShow(frame, longest);
 }
 
 function unnamedColumn(text, frame, schema, tables) {  // sql_tagger.unnamed_column
@@ -250,8 +251,7 @@ const SQL_MEASURE = /^(?:COUNT|SUM|AVG|MIN|MAX)\(/;
 function measuresAlone(frame, tables) {  // sql_tagger.measures_alone
   const chosen = sqlChosen(frame), measures = chosen.filter((l) => SQL_MEASURE.test(l));
   if (frame.group !== "none" || !measures.length || (measures.length === chosen.length && frame.order === "none")) return;
-  const kept = frame.order === "none" ? measures : [sqlRows(tables[0], tables)];
-  SQL_SELECTS.forEach((slot, i) => { frame[slot] = kept[i] ?? "none"; });
+  sqlShow(frame, frame.order === "none" ? measures : [sqlRows(tables[0], tables)]);
 }
 
 function unusedTables(frame) {  // sql_tagger.unused_tables
@@ -287,9 +287,7 @@ function statedGroup(text, frame, schema, tables) {  // sql_tagger.stated_group
   if (grouped.length !== 1) return;
   const group = grouped[0];
   frame.group = group;
-  const kept = sqlChosen(frame).filter((label) => label !== group && SQL_MEASURE.test(label));
-  const labels = [group, ...kept, "none", "none"];
-  SQL_SELECTS.forEach((slot, i) => { frame[slot] = labels[i]; });
+  sqlShow(frame, [group, ...sqlChosen(frame).filter((label) => label !== group && SQL_MEASURE.test(label))]);
 }
 
 function statedMeasure(text, frame, schema, tables) {  // sql_tagger.stated_measure
@@ -411,19 +409,14 @@ function statedRange(chars, frame, schema, read) {  // sql_tagger.stated_range
 }
 
 function statedValues(chars, frame, schema, tables, read) {  // sql_tagger.stated_values
-  const text = chars.join(""), lowered = text.toLowerCase(), at = (i) => [...lowered.slice(0, i)].length;  // code points, as Python counts
-  const held = new Set(frame.conditions.flatMap(([column, , values]) => values.map((v) => `${column}|${String(v).toLowerCase()}`)));
+  const lowered = chars.join("").toLowerCase(), at = (i) => [...lowered.slice(0, i)].length;  // code points, as Python counts
   for (const name of schema.of(tables)) {
-    const column = schema.columns.get(name);
     if (schema.numeric(name) || frame.conditions.some(([c]) => c === name)) continue;
-    for (const value of column.values || []) {
+    for (const value of schema.columns.get(name).values || []) {
       const pattern = QN.py(String.raw`(?<!\w)${sqlEscape(value.toLowerCase())}(?:s|es)?(?!\w)`, "g");
-      for (const m of lowered.matchAll(pattern)) {
-        const start = at(m.index), end = at(m.index + m[0].length);
-        if (held.has(`${name}|${value.toLowerCase()}`) || read.some(([a, b]) => a < end && start < b)) continue;
-        frame.conditions.push([name, statedOperator(chars, start, end, "=", false), [value]]);
-        held.add(`${name}|${value.toLowerCase()}`);
-      }
+      const said = [...lowered.matchAll(pattern)].map((m) => [at(m.index), at(m.index + m[0].length)])
+        .find(([start, end]) => !read.some(([a, b]) => a < end && start < b));
+      if (said) frame.conditions.push([name, statedOperator(chars, said[0], said[1], "=", false), [value]]);
     }
   }
 }
@@ -438,8 +431,7 @@ function groupedSelects(frame, schema) {  // sql_tagger.grouped_selects
       shown = true;
     }
   }
-  const kept = [...sqlChosen(frame), "none", "none", "none"];
-  SQL_SELECTS.forEach((slot, i) => { frame[slot] = kept[i]; });
+  sqlShow(frame, sqlChosen(frame));
 }
 
 function sqlLiteral(value) {  // sql_tagger._sql_literal

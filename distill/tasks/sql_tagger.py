@@ -626,20 +626,15 @@ def stated_values(text: str, frame: dict, schema: Schema, tables, read) -> None:
     """A value a column declares, said in the question ("all the backpacks", "delivered orders")
     but read by no tag, filters that column when its table is queried and no condition holds it."""
     lowered = text.lower()
-    held = {(column, str(v).lower()) for column, _, values in frame["conditions"] for v in values}
     for name in schema.of(tables):
-        column = schema.columns[name]
         if schema.numeric(name) or any(c == name for c, _, _ in frame["conditions"]):
             continue
-        for value in column.get("values", []):
-            stem = re.escape(value.lower())
-            for match in re.finditer(rf"(?<!\w){stem}(?:s|es)?(?!\w)", lowered):
-                start, end = match.span()
-                if (name, value.lower()) in held or any(a < end and start < b for a, b, _ in read):
-                    continue
-                op = stated_operator(text, start, end, "=", False)
-                frame["conditions"].append((name, op, [value]))
-                held.add((name, value.lower()))
+        for value in schema.columns[name].get("values", []):
+            pattern = rf"(?<!\w){re.escape(value.lower())}(?:s|es)?(?!\w)"
+            said = next((m.span() for m in re.finditer(pattern, lowered)
+                         if not any(a < m.end() and m.start() < b for a, b, _ in read)), None)
+            if said:
+                frame["conditions"].append((name, stated_operator(text, *said, "=", False), [value]))
 
 
 def grouped_selects(frame: dict, schema: Schema) -> None:
@@ -655,9 +650,7 @@ def grouped_selects(frame: dict, schema: Schema) -> None:
         if frame[slot] in schema.columns:  # a plain column, the group's own included: shown once, as the group
             frame[slot] = NONE if shown else group
             shown = True
-    kept = _chosen(frame)
-    for slot, label in zip(SELECTS, kept + [NONE] * 3):
-        frame[slot] = label
+    _show(frame, _chosen(frame))
 
 
 # Comparison words right before (or after) a value say its operator outright; the tag's operator
@@ -743,6 +736,12 @@ def _chosen(frame: dict) -> list[str]:
     return [frame[s] for s in SELECTS if frame[s] != NONE]
 
 
+def _show(frame: dict, labels: list[str]) -> None:
+    """The selected expressions, in order: the first three labels, the rest of the slots none."""
+    for slot, label in zip(SELECTS, labels + [NONE] * len(SELECTS)):
+        frame[slot] = label
+
+
 def _rows(table: str, tables) -> str:
     """The label that selects a table's whole rows: * alone, t.* when tables are joined."""
     return "*" if len(tables) == 1 else f"{table}.*"
@@ -773,8 +772,7 @@ def stated_list(text: str, frame: dict, schema: Schema, tables) -> None:
         last_end = -negative_end
     longest = max(runs, key=len, default=[])
     if len(longest) >= 2:
-        for slot, column in zip(SELECTS, longest + [NONE] * 3):
-            frame[slot] = column
+        _show(frame, longest)
 
 
 def unnamed_column(text: str, frame: dict, schema: Schema, tables) -> None:
@@ -826,9 +824,7 @@ def measures_alone(frame: dict, tables) -> None:
     measures = [label for label in chosen if MEASURE.match(label)]
     if frame["group"] != NONE or not measures or len(measures) == len(chosen) and frame["order"] == NONE:
         return
-    kept = measures if frame["order"] == NONE else [_rows(tables[0], tables)]
-    for slot, label in zip(SELECTS, kept + [NONE] * 3):
-        frame[slot] = label
+    _show(frame, measures if frame["order"] == NONE else [_rows(tables[0], tables)])
 
 
 def unused_tables(frame: dict) -> None:
@@ -887,9 +883,7 @@ def stated_group(text: str, frame: dict, schema: Schema, tables) -> None:
         return
     group = grouped[0]
     frame["group"] = group
-    kept = [label for label in _chosen(frame) if label != group and MEASURE.match(label)]
-    for slot, label in zip(SELECTS, [group] + kept + [NONE] * 2):
-        frame[slot] = label
+    _show(frame, [group] + [label for label in _chosen(frame) if label != group and MEASURE.match(label)])
 
 
 def stated_measure(text: str, frame: dict, schema: Schema, tables) -> None:
