@@ -1,6 +1,6 @@
 """The Still against this machine's limit: achieved model FLOP/s over the matmul ceiling,
-both measured in one run, for Needle's student (Llama decoder, 5.27M) and the 22.7M MiniLM
-encoder intent grows from.
+both measured in one run, for Needle's and intent's students (both grown from the packaged 22.7M
+MiniLM-L6 encoder; the embedding rows their data never uses are not trained, objective.py).
 
     python bench/still.py                       # 1 process x DISTILL_THREADS threads (default 1)
     python bench/still.py --threads 2           # 1 process x 2 threads

@@ -13,8 +13,8 @@ import xxhash
 STAGE_VERSIONS = {
     "mash": 2,  # 2: tool-call arguments in name order
     "cuts": 1,
-    "still": 4,  # 2: fused AdamW, target-only projection, per-step dropout seeds; 3: objective.py computes
-    # decoders; 4: encoders train the embedding rows their data uses (CompactVocabulary)
+    "still": 5,  # 2: fused AdamW, target-only projection, per-step dropout seeds; 3: objective.py computes
+    # decoders; 4: encoders train the embedding rows their data uses (CompactVocabulary); 5: pooled dropout masks
     "notes": 2,  # 2: constrained decoding of SQL numbers
     "bottle": 2,  # 2: ONNX bottles record a digest of their graph weights
     "recipe": 1,

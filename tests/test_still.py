@@ -1,4 +1,5 @@
-"""The Still: a killed run resumes from its checkpoint and ends where an uninterrupted one does."""
+"""The Still: a killed run resumes from its checkpoint and ends where an uninterrupted one does
+(a decoder, and an encoder whose dropout masks come from a pool: dropout.py)."""
 import pytest
 import torch
 import yaml
@@ -10,20 +11,23 @@ from distill.store import Store
 from tests.conftest import tiny_recipe_data
 
 
-def _prepared(tmp_path, name):
+def _prepared(tmp_path, name, arch="llama"):
+    data = tiny_recipe_data()
+    data["student"] = {**data["student"], "arch": arch}
     path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(tiny_recipe_data(), sort_keys=False))
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
     build = Build(load_recipe(path), Store(tmp_path / name))
     build.run("mash")
     build.run("cuts")
     return build
 
 
-def test_resume_matches_uninterrupted_training(tmp_path):
-    whole = _prepared(tmp_path, "whole")
+@pytest.mark.parametrize("arch", ["llama", "bert"])
+def test_resume_matches_uninterrupted_training(tmp_path, arch):
+    whole = _prepared(tmp_path, "whole", arch)
     recipe = whole.recipe
     history = train(whole)
-    killed = _prepared(tmp_path, "killed")
+    killed = _prepared(tmp_path, "killed", arch)
     assert train(killed, stop_after_steps=5) == {"stopped_at_step": 5}
     assert not killed.has("still")
     resumed = train(killed)

@@ -103,6 +103,7 @@ class Session:
     pad_id: int
     grad_clip: float
     slice: dict | None = None  # an aged Still's training set: new, replayed and reviewed examples (aging.py)
+    dropout: dict | None = None  # what dropout.remove needs to give the model transformers' dropout back
 
     def step(self, batch, lr: float):
         """One optimizer step on a global batch (this process trains its shard): the loss summed over
@@ -133,6 +134,7 @@ def start(build) -> Session:
     """Set up a training process: device, threads, process group, student, encoded cuts, optimizer."""
     import torch
 
+    from .. import dropout as pooled_dropout
     from ..objective import CompactVocabulary, Objective
 
     recipe, keys = build.recipe, build.keys
@@ -154,6 +156,7 @@ def start(build) -> Session:
         model, tokenizer = make_student(student, module.HEADS[student["arch"]], module.num_labels(task), seed,
                                         (module.tokenizer_text(ex, task) for ex in hearts), recipe.path.parent)
     model.to(device)
+    pooled = pooled_dropout.install(model, seed)
     train_set = encode_cut(module, task, tokenizer, hearts, student)
     eval_set = encode_cut(module, task, tokenizer, heads, student)
     vocabulary = CompactVocabulary.for_model(model, train_set + eval_set, device)  # encoders: used rows only
@@ -167,7 +170,7 @@ def start(build) -> Session:
                       train_set=train_set, eval_set=eval_set, lengths=[len(x) for x, _ in train_set],
                       targets=[batching.target_count(ex, objective.causal) for ex in train_set],
                       pad_id=special_ids(tokenizer)["pad"], grad_clip=settings["grad_clip"] or float("inf"),
-                      slice=slice_)
+                      slice=slice_, dropout=pooled)
     return session
 
 
@@ -179,6 +182,8 @@ def train(build, stop_after_steps=None) -> dict:
     stop_after_steps: end early after that many optimizer steps, leaving the checkpoint (used
     by tests to simulate a killed run)."""
     import torch
+
+    from .. import dropout as pooled_dropout
 
     recipe, keys, store = build.recipe, build.keys, build.store
     settings, seed = recipe["still"], recipe["seed"]
@@ -265,6 +270,7 @@ def train(build, stop_after_steps=None) -> dict:
     if not ranks.main:
         return {}
 
+    pooled_dropout.remove(model, session.dropout)
     if session.objective.vocabulary is not None:  # AdamW's weight decay on the rows no step reached
         decay = math.prod(1 - lr * settings["weight_decay"] for lr in state["lr"])
         session.objective.vocabulary.restore(model, decay)
