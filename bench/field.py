@@ -5,10 +5,17 @@ Recipe.
     python bench/field.py                            # intent, pii, sql, needle; dev halves
     python bench/field.py recipes/intent.yaml --test # also the test half: measure it once, at the end
     python bench/field.py --store /tmp/s             # reuse a store
+    python bench/field.py recipes/pii.yaml --seeds 3 # three Stills of one Mash (still.seed): the spread
+
+--seeds N trains N Stills from the same Mash and Cuts, the Recipe's own and N - 1 with
+still.seed = seed + 1, + 2, ...: equally valid Stills, so the spread of their proofs is how far a
+proof moves without any change that matters; a change smaller than it is not shown by one Still.
 """
 import argparse
+import dataclasses
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -21,7 +28,15 @@ EXTRA = {"classify": ["accuracy"], "sql": ["execution_accuracy"], "ner": [],
          "tool_call": ["argument_exact_match", "irrelevance_accuracy", "listed_values_right", "unlisted_values_right"]}
 
 
-def measure(path: str, store_root: Path, test: bool) -> dict:
+def with_still_seed(recipe, offset: int):
+    """The Recipe with another Still seed (offset 0: the Recipe itself)."""
+    if not offset:
+        return recipe
+    data = {**recipe.data, "still": {**recipe.data["still"], "seed": recipe.data["seed"] + offset}}
+    return dataclasses.replace(recipe, data=data)
+
+
+def measure(path: str, store_root: Path, test: bool, seed_offset: int = 0) -> dict:
     from distill import field
     from distill.build import Build
     from distill.recipe import load_recipe
@@ -29,13 +44,15 @@ def measure(path: str, store_root: Path, test: bool) -> dict:
     from distill.store import Store
     from distill.tasks import task_type
 
-    build = Build(load_recipe(path), Store(store_root))
+    build = Build(with_still_seed(load_recipe(path), seed_offset), Store(store_root))
     started = time.perf_counter()
     for stage in ("mash", "cuts", "still", "notes"):
         build.run(stage)
     seconds = time.perf_counter() - started
     notes = build.load("notes")
-    row = {"recipe": build.recipe.name, "heads": notes["proof"], "field": notes.get("field_proof"), "build_s": seconds}
+    seed = build.recipe["still"].get("seed")
+    name = build.recipe.name + (f" (still.seed {seed})" if seed is not None else "")
+    row = {"recipe": name, "heads": notes["proof"], "field": notes.get("field_proof"), "build_s": seconds}
     if test and row["field"]:
         recipe = build.recipe
         module, task = task_type(recipe["task"]["type"]), recipe["task"]
@@ -59,15 +76,35 @@ def cell(proof, extras) -> str:
     return text
 
 
+def spread(rows: list[dict], extras) -> dict:
+    """Per proof (field, test, heads): the mean and range of each number over the Stills."""
+    out = {}
+    for part in ("field", "test", "heads"):
+        proofs = [r[part] for r in rows if r.get(part)]
+        if len(proofs) == len(rows):
+            out[part] = {key: (statistics.mean(p[key] for p in proofs), min(p[key] for p in proofs),
+                               max(p[key] for p in proofs)) for key in ["value", *extras] if proofs[0].get(key) is not None}
+    return out
+
+
+def spread_cell(numbers: dict | None) -> str:
+    if not numbers:
+        return "—"
+    return ", ".join(f"{'' if key == 'value' else key.replace('_', ' ') + ' '}{100 * mean:.1f} ({100 * low:.1f}–{100 * high:.1f})"
+                     for key, (mean, low, high) in numbers.items())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("recipes", nargs="*", default=DEFAULT)
     parser.add_argument("--store", help="store root to reuse (default: a new temp folder)")
     parser.add_argument("--test", action="store_true", help="also measure the field set's test half")
+    parser.add_argument("--seeds", type=int, default=1, help="Stills per Recipe, from the same Mash (still.seed)")
     args = parser.parse_args()
     os.environ.setdefault("DISTILL_PROGRESS", "off")
     root = Path(args.store or tempfile.mkdtemp(prefix="distill-field-"))
-    rows = [measure(path, root, args.test) for path in args.recipes]
+    groups = [[measure(path, root, args.test, k) for k in range(args.seeds)] for path in args.recipes]
+    rows = [r for group in groups for r in group]
     print(f"| recipe | metric | field dev (n) | {'field test (n) | ' if args.test else ''}heads (n) | build |")
     print(f"|---|---|---|{'---|' if args.test else ''}---|---|")
     for r in rows:
@@ -75,6 +112,11 @@ def main():
         test = f"{cell(r.get('test'), extra)} | " if args.test else ""
         print(f"| {r['recipe']} | {r['heads']['metric']} | {cell(r['field'], extra)} | {test}"
               f"{cell(r['heads'], extra)} | {r['build_s'] / 60:.1f} min |")
+    for group in groups if args.seeds > 1 else []:
+        numbers = spread(group, EXTRA.get(group[0]["task"], []))
+        test = f"{spread_cell(numbers.get('test'))} | " if args.test else ""
+        print(f"| {group[0]['recipe']}: mean (range) of {len(group)} Stills | {group[0]['heads']['metric']} | "
+              f"{spread_cell(numbers.get('field'))} | {test}{spread_cell(numbers.get('heads'))} | |")
     print(json.dumps({r["recipe"]: {k: r.get(k) for k in ("field", "test", "heads")} for r in rows}), file=sys.stderr)
 
 

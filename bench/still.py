@@ -92,14 +92,14 @@ def _matmul_size(session, seconds: float) -> int:
 def measure(recipe_path: str, store: str, rounds: int, steps: int, ceiling_seconds: float) -> dict | None:
     from distill import batching, distributed
     from distill.build import Build
-    from distill.stages.still import start
+    from distill.stages.still import start, still_seed
     from distill.student import parameter_count
 
     build = Build.from_path(recipe_path, store)
     session = start(build)
     main = session.ranks.main
     settings = build.recipe["still"]
-    batches = batching.epoch_batches(session.lengths, settings["batch_size"], build.recipe["seed"], 0)
+    batches = batching.epoch_batches(session.lengths, settings["batch_size"], still_seed(build.recipe), 0)
     real = sum(session.lengths)
     computed = sum(batching.computed_positions(session.lengths, b, session.ranks.world) for b in batches)
     session.model.train()

@@ -49,6 +49,17 @@ def test_training_edit_keeps_mash_and_cuts(tmp_path):
     assert edited.still != base.still and edited.notes != base.notes
 
 
+def test_the_still_seed_trains_another_still_from_the_same_mash(tmp_path):
+    data = tiny_recipe_data()
+    base = recipe_keys(_write(tmp_path, "a", data))
+    data["still"]["seed"] = data["seed"]  # the default written out
+    assert recipe_keys(_write(tmp_path, "b", {**data, "name": "a"})) == base
+    data["still"]["seed"] = data["seed"] + 1
+    other = recipe_keys(_write(tmp_path, "c", data))
+    assert other.shards == base.shards and other.cuts == base.cuts
+    assert other.still != base.still
+
+
 def test_operational_teacher_settings_stay_out_of_the_mash_key(tmp_path):
     data = tiny_recipe_data()
     base = recipe_keys(_write(tmp_path, "a", data))

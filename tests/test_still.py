@@ -1,10 +1,13 @@
 """The Still: a killed run resumes from its checkpoint and ends where an uninterrupted one does
 (a decoder, and an encoder whose dropout masks come from a pool: dropout.py)."""
+import json
+
 import pytest
 import torch
 import yaml
 
 from distill.build import Build
+from distill.checkpoints import Checkpoints
 from distill.recipe import load_recipe
 from distill.stages.still import lr_at, train
 from distill.store import Store
@@ -68,3 +71,19 @@ def test_student_grows_from_a_base_with_a_pooler(tmp_path, head):
     grown = student.bert.state_dict()
     assert all(torch.equal(grown[k], v) for k, v in encoder.state_dict().items() if k in grown)
     assert ("pooler.dense.weight" in grown) == (head == "sequence")
+
+
+def test_the_still_seed_changes_the_first_weights_and_the_order(tmp_path):
+    one = _prepared(tmp_path, "one", "bert")
+    data = tiny_recipe_data()
+    data["student"] = {**data["student"], "arch": "bert"}
+    data["still"]["seed"] = data["seed"] + 1
+    path = tmp_path / "other.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    other = Build(load_recipe(path), Store(tmp_path / "one"))  # same store: the Mash and Cuts are reused
+    assert other.has("cuts")
+    assert train(other, stop_after_steps=2)["stopped_at_step"] == 2
+    assert train(one, stop_after_steps=2)["stopped_at_step"] == 2
+    losses = [json.loads(Checkpoints(b.store.work_dir("still", b.keys.still)).load_latest("t")["state"])["loss"]
+              for b in (one, other)]
+    assert losses[0] != losses[1]

@@ -61,6 +61,8 @@ def normalise(raw: dict, path: Path, lines: dict) -> dict:
     validate(raw, path, lines)
     data = fill_defaults(copy.deepcopy(raw), schema.schema())
     data.pop("fork", None)
+    if data["still"].get("seed") == data["seed"]:  # the default written out: the same Still, the same keys
+        del data["still"]["seed"]
     module = task_type(data["task"]["type"])
     if data["student"]["arch"] == "auto":
         data["student"]["arch"] = module.DEFAULT_ARCH

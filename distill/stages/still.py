@@ -39,6 +39,12 @@ def lr_at(step: int, total: int, peak: float, warmup_ratio: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+def still_seed(recipe) -> int:
+    """The seed of everything random in the Still (first weights, batch order, dropout): still.seed,
+    else the Recipe's, so another Still of the same Mash and Cuts is one field away."""
+    return recipe["still"].get("seed", recipe["seed"])
+
+
 def step_seed(seed: int, step: int, rank: int) -> int:
     """Dropout's random numbers at one step of one process: a resumed run draws what an
     uninterrupted one drew, with no generator state to save."""
@@ -138,7 +144,7 @@ def start(build) -> Session:
     from ..objective import CompactVocabulary, Objective
 
     recipe, keys = build.recipe, build.keys
-    student, settings, seed, task = recipe["student"], recipe["still"], recipe["seed"], recipe["task"]
+    student, settings, seed, task = recipe["student"], recipe["still"], still_seed(recipe), recipe["task"]
     device = devices.resolve(settings.get("device"), int(os.environ.get("LOCAL_RANK", 0)))
     ranks = distributed.start(device) if distributed.launched_by_torchrun() else distributed.Ranks()
     threads = devices.set_threads()
@@ -186,7 +192,7 @@ def train(build, stop_after_steps=None) -> dict:
     from .. import dropout as pooled_dropout
 
     recipe, keys, store = build.recipe, build.keys, build.store
-    settings, seed = recipe["still"], recipe["seed"]
+    settings, seed = recipe["still"], still_seed(recipe)
     session = start(build)
     ranks, device, model, optimizer = session.ranks, session.device, session.model, session.optimizer
     steps_per_epoch = math.ceil(len(session.train_set) / settings["batch_size"])
