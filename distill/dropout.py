@@ -1,9 +1,9 @@
 """Dropout from a pool of masks: the same regulariser, a fraction of its cost on a CPU.
 
 torch's dropout draws one Bernoulli number per element at every call (about 6 ns an element
-on one thread here): 4.4% of an encoder Still's step, a twentieth of everything that is not a
+on one thread here): 4.4% of an encoder Still's step, a sixth of everything that is not a
 matmul (bench/still.py). Here each rate p has one pool of factors, 0 with probability p and
-1 / (1 - p) otherwise, drawn once per training process from the Recipe's seed, and every call
+1 / (1 - p) otherwise, drawn once per training process from the Still's seed, and every call
 multiplies by the pool at a random offset. Each element is still dropped with probability p,
 independently of its neighbours; two calls' masks are unrelated unless their offsets nearly
 coincide (the pool is 8M factors, the largest mask a batch of 16 needs about 3M). The offsets
