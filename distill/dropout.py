@@ -41,7 +41,7 @@ class MaskPool:
         return pool[offset:offset + n].view(like.shape)
 
     def apply(self, x: torch.Tensor, training: bool) -> torch.Tensor:
-        if not training or self.p == 0:
+        if not training:
             return x
         mask = self.factors(x)
         return torch.nn.functional.dropout(x, self.p, True) if mask is None else x * mask
@@ -52,7 +52,7 @@ class PooledDropout(torch.nn.Module):
 
     def __init__(self, replaced: torch.nn.Dropout, pool: MaskPool):
         super().__init__()
-        self.p, self.replaced, self.pool = replaced.p, replaced, pool
+        self.p, self.replaced, self.pool = replaced.p, replaced, pool  # transformers reads .p for attention
         self.train(replaced.training)
 
     def forward(self, x):
@@ -66,10 +66,8 @@ def attention(module, query, key, value, attention_mask, scaling=None, dropout=0
     if attention_mask is not None:
         scores = scores + attention_mask[:, :, :, : key.shape[-2]]
     weights = torch.softmax(scores, dim=-1)
-    if dropout and isinstance(module.dropout, PooledDropout):
+    if dropout:  # the module's own dropout: pooled once installed, torch's for a rate install left alone
         weights = module.dropout(weights)
-    elif dropout:
-        weights = torch.nn.functional.dropout(weights, dropout, module.training)
     return torch.matmul(weights, value).transpose(1, 2).contiguous(), None
 
 
