@@ -12,6 +12,7 @@ BROKEN = {
     "unknown key": ("fork: needle\nstill:\n  lrr: 0.1\n", 3, "still.lrr", "unknown key 'lrr'; valid keys:"),
     "wrong type": ("fork: needle\nstill:\n  epochs: many\n", 3, "still.epochs", "'many' is not of type 'integer'"),
     "bad value": ("fork: needle\nstill: {lr: -1}\n", 2, "still.lr", "minimum of 0"),
+    "seed too large": ("fork: needle\nstill: {seed: 99999999999999}\n", 2, "still.seed", "maximum of 2147483647"),
     "bad enum": ("fork: needle\nteacher: {provider: gpt5}\n", 2, "teacher.provider", "use one of"),
     "missing parent": ("fork: nedle\n", 1, "fork", "parent recipe 'nedle' not found"),
     "yaml syntax": ("fork: needle\nstill:\n  epochs: [1\n", 4, None, "YAML syntax error"),
