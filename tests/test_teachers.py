@@ -158,3 +158,21 @@ def test_no_call_requests_skip_what_the_catalog_serves():
     with_search = drawn(["get_weather", "set_timer", "web_search"])
     assert not any(any(f in text for f in facts) for text in with_search)
     assert not any("search" in text for text in with_search)
+
+
+def test_slot_only_phrasings_do_not_veto_near_misses():
+    """A phrasing of slots and function words ("{amount} {from} to {to}") matches nearly any request
+    with a "to" in it; it must not keep "book a flight to Denver" out of the no-call shard, while a
+    phrasing with words of its own still keeps out what it could have written."""
+    import random
+
+    from distill.teachers.builtin.tool_call import no_call_words
+
+    rng = random.Random(11)
+    tools = ["convert_currency", "create_event"]
+    drawn = [no_call_words(rng, tools, ["{amount} {from_currency} to {to_currency}", "put {title} on my calendar"])
+             for _ in range(3000)]
+    assert sum(" flight to " in text for text in drawn) > 5
+    assert sum(text.startswith(("remove ", "take ", "cross ")) for text in drawn) > 5
+    anchored = [no_call_words(rng, tools, ["{what} flight to {city}"]) for _ in range(3000)]
+    assert not any(" flight to " in text for text in anchored)
