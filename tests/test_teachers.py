@@ -176,3 +176,23 @@ def test_slot_only_phrasings_do_not_veto_near_misses():
     assert sum(text.startswith(("remove ", "take ", "cross ")) for text in drawn) > 5
     anchored = [no_call_words(rng, tools, ["{what} flight to {city}"]) for _ in range(3000)]
     assert not any(" flight to " in text for text in anchored)
+
+
+def test_no_call_families_skip_what_the_catalog_describes():
+    """A catalog whose descriptions say it books tables or moves money gets no "reserve a table for
+    two" or "venmo Sam 20 bucks" as no-call requests (their words need not name the tool); a catalog
+    without such tools does."""
+    import random
+
+    from distill.teachers.builtin.tool_call import no_call_words
+
+    def drawn(tools, descriptions):
+        rng = random.Random(3)
+        return [no_call_words(rng, tools, [], descriptions) for _ in range(3000)]
+
+    booking = ("reserve ", "book ", "venmo ", "pay ")
+    plain = drawn(["get_weather", "set_timer"], ["Forecast for a place.", "Start a countdown timer."])
+    assert sum(text.startswith(booking) for text in plain) > 50
+    served = drawn(["get_weather", "dining.find_spot", "wallet.send"],
+                   ["Forecast for a place.", "Reserve a table at a restaurant.", "Send money to a person."])
+    assert not any(text.startswith(booking) for text in served)

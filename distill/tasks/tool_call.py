@@ -92,6 +92,7 @@ def categories(task: dict):
     shards = [(tool["name"], tool) for tool in task["tools"]]
     if task.get("no_call"):  # the catalog's names are in: what counts as "no tool" depends on them
         shards.append((NONE, {"name": NONE, "share": task["no_call"], "tools": [t["name"] for t in task["tools"]],
+                              "descriptions": [t["description"] for t in task["tools"]],
                               "phrasings": sorted({p for t in task["tools"] for p in t.get("phrasings", [])})}))
     return shards
 
@@ -156,7 +157,8 @@ def target_schema(task: dict) -> dict:
 def inputs_request(task: dict, category: str, spec: dict, count: int) -> dict:
     """Ask for `count` requests that need this tool (or, for "none", that no tool serves)."""
     if category == NONE:
-        names = ", ".join(spec["tools"])
+        names = "; ".join(f"{name} ({what.rstrip('.')})" if what else name
+                          for name, what in zip(spec["tools"], spec.get("descriptions") or [""] * len(spec["tools"])))
         prompt = (f"Write {count} different, realistic things people say to a voice or chat assistant that NONE of "
                   f"these tools can serve: {names}. Mix chit-chat, thanks, questions the tools cannot answer and "
                   f"requests for other capabilities. Vary persona, length, register and casing.\n\n"

@@ -23,7 +23,8 @@ VERSION = 9  # 4: typed values in people's words, unlisted values, no-call reque
 #             6: out-of-catalog actions as verb x object combinations; 7: quoted values, to-do items,
 #             no-call requests carrying dates and times, an assistant's context sentences; 8: no-call
 #             questions of fact, games, trading and social requests; 9: near misses that slot-only
-#             phrasings used to veto ("book a flight to Denver"), alarms, removing from a list
+#             phrasings used to veto ("book a flight to Denver"), alarms, removing from a list, and
+#             families the catalog's names or descriptions say it serves are skipped
 
 # ---------------------------------------------------------------- how people write typed values
 
@@ -225,8 +226,9 @@ OTHER_ACTIONS = {
     "device": (["turn up the volume", "pause the music", "skip this song", "take a selfie", "find my phone",
                 "read my messages", "unlock the front door", "lock the car", "open the garage door",
                 "record a voice memo", "share my location with {person}", "take a screenshot", "charge the car",
-                "what's my battery at", "restart my phone", "wake me up at {clock}", "alarm for {clock}",
-                "I need an alarm at {clock}", "set an alarm for {clock}"], None),
+                "what's my battery at", "restart my phone"], None),
+    "alarm": (["wake me up at {clock}", "alarm for {clock}", "I need an alarm at {clock}", "set an alarm for {clock}"],
+              None),
     "ask": (["what time is it", "what's {a} times {b}", "what's {a} plus {b}", "how do you spell {word}",
              "what's the date today", "rate this app", "what can you do", "what's on my calendar today",
              "call an ambulance", "who are you"], None),
@@ -243,8 +245,18 @@ OTHER_ACTIONS = {
                ["I'm running late", "dinner is ready", "I landed", "happy birthday"]),
 }
 # A family a tool of the catalog would serve is not "no call" there: questions of fact go to a
-# search tool when the catalog has one (words of its tool names).
-SERVED_BY = {"facts": {"search", "lookup", "wiki", "answer"}}
+# search tool, "venmo Sam 20 bucks" to a money tool, "reserve a table for two" to a booking tool,
+# when the catalog has one (these words in its tool names or descriptions). Checking each
+# request's words alone would miss synonyms ("uber" for a ride-share tool).
+SERVED_BY = {"facts": {"search", "lookup", "wiki", "answer"},
+             "money": {"money", "pay", "payment", "transfer", "bank", "balance", "wallet", "venmo", "paypal"},
+             "book": {"book", "booking", "reserve", "reservation", "hotel", "flight", "ride", "taxi", "cab", "uber",
+                      "restaurant", "table", "rental", "train", "ticket"},
+             "message": {"message", "messaging", "sms", "call", "phone", "whatsapp", "voicemail", "facetime"},
+             "alarm": {"alarm", "wake"},
+             "social": {"post", "social", "instagram", "facebook", "tweet", "twitter", "tiktok", "profile"},
+             "finance": {"share", "invest", "investment", "trade", "trading", "broker", "credit", "portfolio"},
+             "switch": {"appliance", "device", "gadget", "plug", "power"}}
 CHIT_CHAT = ["hello", "hi there", "hey", "thanks!", "thank you so much", "how are you", "good morning", "what's your name",
              "you're awesome", "never mind", "ok", "cool thanks", "lol", "who made you", "are you a robot",
              "tell me a joke", "what's the meaning of life", "sing me a song", "good night", "I'm bored",
@@ -264,16 +276,18 @@ FILLERS = {"gadget": None, "news": None, "thing": ["pizza", "rent", "gas", "groc
 CHANGE_FAMILIES = {"change", "unlist"}
 
 
-def no_call_words(rng, tool_names: list[str], phrasings: list[str] = ()) -> str:
-    """A request none of this catalog's tools serves: actions whose words name a tool, or that one of
-    the catalog's phrasings could have written, are skipped."""
+def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descriptions: list[str] = ()) -> str:
+    """A request none of this catalog's tools serves: families the catalog serves (its names and
+    descriptions say so), actions whose words name a tool, and requests one of the catalog's
+    phrasings could have written are skipped."""
     tool_words = {stem(w) for name in tool_names for w in words(name)}
+    catalog_words = tool_words | {stem(w) for text in descriptions for w in words(text)}
     shapes_of_tools, lead_words = catalog_shapes(tuple(phrasings))
     if rng.random() < 0.15:  # chit-chat is learnt from few examples; near misses need many
         return rng.choice(CHIT_CHAT)
     for _ in range(20):
         family = rng.choice(sorted(OTHER_ACTIONS))
-        if {stem(w) for w in SERVED_BY.get(family, ())} & tool_words:
+        if {stem(w) for w in SERVED_BY.get(family, ())} & catalog_words:
             continue
         shapes, objects = OTHER_ACTIONS[family]
         text = shape = rng.choice(shapes)
@@ -340,7 +354,8 @@ def plan(tool: dict, seed: int, temperature: float, sample: int, item: int) -> d
     """Everything about one example, derived from where it sits in the Mash."""
     rng = plan_rng("tool_call", seed, tool["name"], sample, item)
     if tool["name"] == "none":
-        segments, _ = dress(rng, [(no_call_words(rng, tool.get("tools", []), tool.get("phrasings", [])), None)], temperature,
+        request = no_call_words(rng, tool.get("tools", []), tool.get("phrasings", []), tool.get("descriptions", []))
+        segments, _ = dress(rng, [(request, None)], temperature,
                             register=rng.choice(["plain", "plain", "lower", "polite", "texting", "typos", "shouting"]),
                             sign_name=False)
         text, _ = join(segments)
