@@ -178,21 +178,24 @@ def test_slot_only_phrasings_do_not_veto_near_misses():
     assert not any(" flight to " in text for text in anchored)
 
 
-def test_no_call_families_skip_what_the_catalog_describes():
-    """A catalog whose descriptions say it books tables or moves money gets no "reserve a table for
-    two" or "venmo Sam 20 bucks" as no-call requests (their words need not name the tool); a catalog
-    without such tools does."""
+def test_no_call_requests_skip_what_the_catalog_describes():
+    """Beside tools described as booking tables, hailing rides and moving money, "reserve a table
+    for two", "an uber to the airport" and "venmo Sam 20 bucks" are not written as no-call requests
+    (their words need not name the tool), while "book a haircut" still is; a catalog without such
+    tools gets them all."""
     import random
 
     from distill.teachers.builtin.tool_call import no_call_words
 
     def drawn(tools, descriptions):
         rng = random.Random(3)
-        return [no_call_words(rng, tools, [], descriptions) for _ in range(3000)]
+        return [no_call_words(rng, tools, [], descriptions) for _ in range(4000)]
 
-    booking = ("reserve ", "book ", "venmo ", "pay ")
+    served_elsewhere = ("table for", "uber", "venmo", "pay ")
     plain = drawn(["get_weather", "set_timer"], ["Forecast for a place.", "Start a countdown timer."])
-    assert sum(text.startswith(booking) for text in plain) > 50
-    served = drawn(["get_weather", "dining.find_spot", "wallet.send"],
-                   ["Forecast for a place.", "Reserve a table at a restaurant.", "Send money to a person."])
-    assert not any(text.startswith(booking) for text in served)
+    assert all(sum(words in text for text in plain) > 5 for words in served_elsewhere)
+    served = drawn(["get_weather", "dining.find_spot", "cars.hail", "wallet.send"],
+                   ["Forecast for a place.", "Reserve a table at a restaurant.", "Request a ride to a place.",
+                    "Send money to a person."])
+    assert not any(words in text for text in served for words in served_elsewhere)
+    assert sum("haircut" in text for text in served) > 5

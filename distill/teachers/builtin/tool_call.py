@@ -19,12 +19,13 @@ from . import plan_rng
 from .lexicon import CITIES, COMPANIES, COUNTRIES, FIRST_NAMES, LAST_NAMES, MONTHS, MONTHS_SHORT, WEEKDAYS
 from .voice import ASSISTANT_CONTEXT, dress, join
 
-VERSION = 9  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues;
+VERSION = 10  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues;
 #             6: out-of-catalog actions as verb x object combinations; 7: quoted values, to-do items,
 #             no-call requests carrying dates and times, an assistant's context sentences; 8: no-call
 #             questions of fact, games, trading and social requests; 9: near misses that slot-only
 #             phrasings used to veto ("book a flight to Denver"), alarms, removing from a list, and
-#             families the catalog's names or descriptions say it serves are skipped
+#             families the catalog's names or descriptions say it serves are skipped; 10: bookings and
+#             money requests checked one by one ("book a haircut" beside a table-booking tool)
 
 # ---------------------------------------------------------------- how people write typed values
 
@@ -249,13 +250,10 @@ OTHER_ACTIONS = {
 # when the catalog has one (these words in its tool names or descriptions). Checking each
 # request's words alone would miss synonyms ("uber" for a ride-share tool).
 SERVED_BY = {"facts": {"search", "lookup", "wiki", "answer"},
-             "money": {"money", "pay", "payment", "transfer", "bank", "balance", "wallet", "venmo", "paypal"},
-             "book": {"book", "booking", "reserve", "reservation", "hotel", "flight", "ride", "taxi", "cab", "uber",
-                      "restaurant", "table", "rental", "train", "ticket"},
              "message": {"message", "messaging", "sms", "call", "phone", "whatsapp", "voicemail", "facetime"},
              "alarm": {"alarm", "wake"},
              "social": {"post", "social", "instagram", "facebook", "tweet", "twitter", "tiktok", "profile"},
-             "finance": {"share", "invest", "investment", "trade", "trading", "broker", "credit", "portfolio"},
+             "finance": {"invest", "investment", "trade", "trading", "broker", "portfolio", "sell"},
              "switch": {"appliance", "device", "gadget", "plug", "power"}}
 CHIT_CHAT = ["hello", "hi there", "hey", "thanks!", "thank you so much", "how are you", "good morning", "what's your name",
              "you're awesome", "never mind", "ok", "cool thanks", "lol", "who made you", "are you a robot",
@@ -274,6 +272,18 @@ FILLERS = {"gadget": None, "news": None, "thing": ["pizza", "rent", "gas", "groc
            "list": ["my shopping list", "the grocery list", "my to-do list", "the packing list", "my list"]}
 # Families that change what exists: only their verb is checked against the tool names (no_call_words).
 CHANGE_FAMILIES = {"change", "unlist"}
+# Families whose requests differ by what they ask for: beside a tool that books tables, "book a
+# haircut" is still no call and "book a table" is not. A request of these is skipped when its object
+# (a booking) or its words, or what they stand for, are in the catalog's names or descriptions.
+BY_REQUEST = {"book", "money"}
+STANDS_FOR = {"uber": "ride", "lyft": "ride", "taxi": "ride", "cab": "ride", "venmo": "money", "paypal": "money",
+              "zelle": "money", "bucks": "money", "dollars": "money", "pay": "money", "transfer": "money",
+              "savings": "account", "bank": "account"}
+
+
+def served_request(family: str, text: str, booking: str | None, catalog_words: set) -> bool:
+    said = words(booking if family == "book" and booking else text)
+    return bool({stem(w) for w in said + [STANDS_FOR[w] for w in said if w in STANDS_FOR]} & catalog_words)
 
 
 def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descriptions: list[str] = ()) -> str:
@@ -281,7 +291,7 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descrip
     descriptions say so), actions whose words name a tool, and requests one of the catalog's
     phrasings could have written are skipped."""
     tool_words = {stem(w) for name in tool_names for w in words(name)}
-    catalog_words = tool_words | {stem(w) for text in descriptions for w in words(text)}
+    catalog_words = tool_words | {stem(w) for text in descriptions for w in words(text) if len(w) > 1}  # not "user's" s
     shapes_of_tools, lead_words = catalog_shapes(tuple(phrasings))
     if rng.random() < 0.15:  # chit-chat is learnt from few examples; near misses need many
         return rng.choice(CHIT_CHAT)
@@ -291,9 +301,11 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descrip
             continue
         shapes, objects = OTHER_ACTIONS[family]
         text = shape = rng.choice(shapes)
+        chosen = {}
         for slot in ("gadget", "news", "booking", "existing"):
             if "{" + slot + "}" in text:
-                text = text.replace("{" + slot + "}", rng.choice(objects))
+                chosen[slot] = rng.choice(objects)
+                text = text.replace("{" + slot + "}", chosen[slot])
         fillers = {name: rng.choice(pool) for name, pool in FILLERS.items() if pool}
         text = text.format(city=rng.choice(CITIES), person=rng.choice(FIRST_NAMES), a=rng.randint(2, 99),
                            b=rng.randint(2, 99), restaurant=rng.choice(FRESH["restaurant"]),
@@ -303,6 +315,8 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descrip
         # object ("delete the reminder"), unless the catalog has a tool for that verb
         checked = shape.split("{")[0] if family in CHANGE_FAMILIES else text
         if {stem(w) for w in words(checked)} & tool_words or any(p.fullmatch(unframed(text)) for p in shapes_of_tools):
+            continue
+        if family in BY_REQUEST and served_request(family, text, chosen.get("booking"), catalog_words):
             continue
         # a date after a verb the catalog's phrasings start with reads as that tool ("book X for Friday")
         if family in WHEN_FAMILIES and text.split()[0].lower() not in lead_words and rng.random() < 0.35:
