@@ -246,9 +246,8 @@ OTHER_ACTIONS = {
                ["I'm running late", "dinner is ready", "I landed", "happy birthday"]),
 }
 # A family a tool of the catalog would serve is not "no call" there: questions of fact go to a
-# search tool, "venmo Sam 20 bucks" to a money tool, "reserve a table for two" to a booking tool,
-# when the catalog has one (these words in its tool names or descriptions). Checking each
-# request's words alone would miss synonyms ("uber" for a ride-share tool).
+# search tool, "wake me up at 7" to an alarm tool, when the catalog has one (one of these words in
+# its tool names or descriptions).
 SERVED_BY = {"facts": {"search", "lookup", "wiki", "answer"},
              "message": {"message", "messaging", "sms", "call", "phone", "whatsapp", "voicemail", "facetime"},
              "alarm": {"alarm", "wake"},
@@ -274,7 +273,8 @@ FILLERS = {"gadget": None, "news": None, "thing": ["pizza", "rent", "gas", "groc
 CHANGE_FAMILIES = {"change", "unlist"}
 # Families whose requests differ by what they ask for: beside a tool that books tables, "book a
 # haircut" is still no call and "book a table" is not. A request of these is skipped when its object
-# (a booking) or its words, or what they stand for, are in the catalog's names or descriptions.
+# (a booking) or its words, or what they stand for ("uber" for a ride-share tool), are in the
+# catalog's names or descriptions.
 BY_REQUEST = {"book", "money"}
 STANDS_FOR = {"uber": "ride", "lyft": "ride", "taxi": "ride", "cab": "ride", "venmo": "money", "paypal": "money",
               "zelle": "money", "bucks": "money", "dollars": "money", "pay": "money", "transfer": "money",
@@ -291,7 +291,8 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descrip
     descriptions say so), actions whose words name a tool, and requests one of the catalog's
     phrasings could have written are skipped."""
     tool_words = {stem(w) for name in tool_names for w in words(name)}
-    catalog_words = tool_words | {stem(w) for text in descriptions for w in words(text) if len(w) > 1}  # not "user's" s
+    # one-letter pieces ("user's" gives "s") are no words of a description
+    catalog_words = tool_words | {stem(w) for text in descriptions for w in words(text) if len(w) > 1}
     shapes_of_tools, lead_words = catalog_shapes(tuple(phrasings))
     if rng.random() < 0.15:  # chit-chat is learnt from few examples; near misses need many
         return rng.choice(CHIT_CHAT)
