@@ -281,24 +281,33 @@ STANDS_FOR = {"uber": "ride", "lyft": "ride", "taxi": "ride", "cab": "ride", "ve
               "savings": "account", "bank": "account"}
 
 
-def served_request(family: str, text: str, booking: str | None, catalog_words: set) -> bool:
-    said = words(booking if family == "book" and booking else text)
+def served_request(asked: str, catalog_words: frozenset) -> bool:
+    """Whether what a request asks for (a booking, or its whole text) is in the catalog's words."""
+    said = words(asked)
     return bool({stem(w) for w in said + [STANDS_FOR[w] for w in said if w in STANDS_FOR]} & catalog_words)
+
+
+@functools.lru_cache(maxsize=8)  # one catalog per Mash, asked for every no-call request
+def catalog_vocabulary(tool_names: tuple[str, ...], descriptions: tuple[str, ...]) -> tuple[frozenset, frozenset, frozenset]:
+    """The stems of the tool names, of the names and descriptions together, and the families the
+    catalog serves (SERVED_BY). One-letter pieces ("user's" gives "s") are no words of a description."""
+    tool_words = frozenset(stem(w) for name in tool_names for w in words(name))
+    catalog_words = tool_words | {stem(w) for text in descriptions for w in words(text) if len(w) > 1}
+    served = frozenset(family for family, cues in SERVED_BY.items() if {stem(w) for w in cues} & catalog_words)
+    return tool_words, catalog_words, served
 
 
 def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descriptions: list[str] = ()) -> str:
     """A request none of this catalog's tools serves: families the catalog serves (its names and
     descriptions say so), actions whose words name a tool, and requests one of the catalog's
     phrasings could have written are skipped."""
-    tool_words = {stem(w) for name in tool_names for w in words(name)}
-    # one-letter pieces ("user's" gives "s") are no words of a description
-    catalog_words = tool_words | {stem(w) for text in descriptions for w in words(text) if len(w) > 1}
+    tool_words, catalog_words, served_families = catalog_vocabulary(tuple(tool_names), tuple(descriptions))
     shapes_of_tools, lead_words = catalog_shapes(tuple(phrasings))
     if rng.random() < 0.15:  # chit-chat is learnt from few examples; near misses need many
         return rng.choice(CHIT_CHAT)
     for _ in range(20):
         family = rng.choice(sorted(OTHER_ACTIONS))
-        if {stem(w) for w in SERVED_BY.get(family, ())} & catalog_words:
+        if family in served_families:
             continue
         shapes, objects = OTHER_ACTIONS[family]
         text = shape = rng.choice(shapes)
@@ -317,7 +326,7 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descrip
         checked = shape.split("{")[0] if family in CHANGE_FAMILIES else text
         if {stem(w) for w in words(checked)} & tool_words or any(p.fullmatch(unframed(text)) for p in shapes_of_tools):
             continue
-        if family in BY_REQUEST and served_request(family, text, chosen.get("booking"), catalog_words):
+        if family in BY_REQUEST and served_request(chosen.get("booking", text), catalog_words):
             continue
         # a date after a verb the catalog's phrasings start with reads as that tool ("book X for Friday")
         if family in WHEN_FAMILIES and text.split()[0].lower() not in lead_words and rng.random() < 0.35:
