@@ -157,8 +157,7 @@ def target_schema(task: dict) -> dict:
 def inputs_request(task: dict, category: str, spec: dict, count: int) -> dict:
     """Ask for `count` requests that need this tool (or, for "none", that no tool serves)."""
     if category == NONE:
-        names = "; ".join(f"{name} ({what.rstrip('.')})" if what else name
-                          for name, what in zip(spec["tools"], spec.get("descriptions") or [""] * len(spec["tools"])))
+        names = "; ".join(f"{name} ({what.rstrip('.')})" for name, what in zip(spec["tools"], spec["descriptions"]))
         prompt = (f"Write {count} different, realistic things people say to a voice or chat assistant that NONE of "
                   f"these tools can serve: {names}. Mix chit-chat, thanks, questions the tools cannot answer and "
                   f"requests for other capabilities. Vary persona, length, register and casing.\n\n"
