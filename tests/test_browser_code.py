@@ -58,12 +58,18 @@ def test_value_rules_match_normalise():
     from distill.tasks.normalise import value
 
     tools = load_recipe(ROOT / "recipes" / "needle.yaml")["task"]["tools"]
-    params = [p for tool in tools for p in tool["parameters"].values()]
+    params = [p for tool in tools for p in tool["parameters"].values()] + \
+        [{"type": "integer", "unit": "celsius"}, {"type": "number", "unit": "celsius"}, {"type": "number", "unit": "fahrenheit"},
+         {"type": "integer", "words": {"closed": 0, "halfway": 50, "all the way": 100, "mute": 0}},
+         {"type": "number", "words": {"half": 0.5, "a pinch": 0.25}}]
     surfaces = ["next friday", "an hour and a half", "1h30", "50 bucks", "$1,200.50", "twenty five", "2k", "2.675", "0.125",
                 "quarter past eight in the morning", "half past 7pm", "at 7", "3rd of December", "the 31st", "in ٣ days",
                 "tomorrow at 3pm", "www.Example.com/Path?q=1.", "maya@ex.com.", "the groceries", "japanese yen", "quid",
                 "not urgent", "shuffle", "03.12.2026", "29 feb", "noon", "tomorow at 9am", "tommorrow", "2moro", "tonite",
-                "day after tommorow"]
+                "day after tommorow", "dimmed", "killed", "shuffled songs", "Euros", "yens", "swiss franc", "dollarss",
+                "offer", "celsiused", "forecasting", "lowered", "muting", "pounding", "68F", "68 °F", "20 degrees celsius",
+                "21C", "-4F", "70 f", "68F or 20C", "seventy fahrenheit", "19.5 c", "100 centigrade",
+                "close them halfway", "all the way open", "muted", "a pinch of salt", "half", "2 pinches", "40 percent", "15 pct"]
     today = dt.date(2026, 11, 30)
     cases = [{"param": p, "surface": s} for p in params for s in surfaces]
     expected = [value(c["param"], c["surface"], today) for c in cases]
@@ -326,6 +332,23 @@ def test_shortlist_and_call_grammar_match():
 
 
 @needs_node
+def test_the_catalog_match_added_to_the_tool_scores_matches():
+    """The BM25 of a request against each tool's words, added to the encoder design's tool scores."""
+    import numpy as np
+
+    from distill.recipe import load_recipe
+    from distill.tasks.tool_tagger import catalog_match
+
+    task = load_recipe(ROOT / "recipes" / "concierge.yaml")["task"]
+    texts = ["mute the speaker in the bathroom", "pay PG&E", "open docs.python.org", "email maya@example.com", "",
+             "café naïve ÉCOLE straße Sprinklers on in zone 3", "save this to the Recipes notebook: double the garlic"]
+    expected = [catalog_match(task, text).tolist() for text in texts]
+    got = _node("require('./tasks.js'); const T = require('./tool_tagger.js');\n"
+                "function main(d) { return d.texts.map((t) => T.catalogMatch(d.task, t)); }", {"task": task, "texts": texts})
+    assert np.allclose(got, expected, rtol=0, atol=1e-12) and max(map(max, expected)) > 1
+
+
+@needs_node
 def test_tool_tagger_reads_the_same_arguments_from_the_same_logits():
     """Random tag scores over needle's tools, on requests with misspelt and multi-piece words:
     Python and the page read the same arguments (tag path, required values from whole words)."""
@@ -340,7 +363,8 @@ def test_tool_tagger_reads_the_same_arguments_from_the_same_logits():
     tokenizer = resolve("minilm-l6", None).tokenizer()
     names = tool_tagger.output_names(task)
     texts = ["add team standup tomorow at 9am for 15 minutes", "can I get 2 bánh mì delivered from Saigon Deli",
-             "convert 75 swiss francs to yen tmrw", "remind me to call the bank on friday", "weather in Reykjavík?"]
+             "convert 75 swiss francs to yen tmrw", "remind me to call the bank on friday", "weather in Reykjavík?",
+             "pottery class tmrw 6 to 8 pm, lights dimmed pls", "mail jo@x.io about it now, the euros and the kitchen"]
     rng = np.random.default_rng(7)
     cases = []
     for text in texts:
@@ -348,6 +372,11 @@ def test_tool_tagger_reads_the_same_arguments_from_the_same_logits():
         for tool in task["tools"]:
             logits = rng.normal(size=(len(ranges), len(names))).astype(np.float32)
             logits[:, names.index("O")] += 1.5  # mostly untagged: the required-value fallback runs
+            cases.append({"text": text, "ranges": ranges, "logits": logits.tolist(), "tool": tool})
+            kind = rng.choice(tool_tagger._param_kinds(tool))  # a run of words tagged as one value: read whole or in part
+            start = int(rng.integers(len(ranges)))
+            logits[start:start + int(rng.integers(2, 8)), names.index(f"I-{kind}")] += 6
+            logits[start, names.index(f"B-{kind}")] += 12
             cases.append({"text": text, "ranges": ranges, "logits": logits.tolist(), "tool": tool})
     expected = [tool_tagger.read_arguments(c["text"], c["ranges"], np.asarray(c["logits"], dtype=np.float32), names,
                                            c["tool"], dt.date(2026, 11, 30)) for c in cases]

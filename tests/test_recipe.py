@@ -17,6 +17,14 @@ BROKEN = {
     "missing parent": ("fork: nedle\n", 1, "fork", "parent recipe 'nedle' not found"),
     "yaml syntax": ("fork: needle\nstill:\n  epochs: [1\n", 4, None, "YAML syntax error"),
     "bad phrasing slot": (None, None, "task.tools[0].phrasings[0]", "slot {town} is not a parameter"),
+    "number word out of range": (None, None, "task.tools[1].parameters.minutes.words.all day",
+                                 "1440 does not fit the parameter's type integer and range"),
+    "words on a string": (None, None, "task.tools[0].parameters.city", "'words' belongs to integer and number parameters"),
+}
+MUTATIONS = {  # the tiny recipe's tools: get_weather, set_timer, ...
+    "bad phrasing slot": lambda tools: tools[0]["phrasings"].__setitem__(0, "weather in {town}"),
+    "number word out of range": lambda tools: tools[1]["parameters"]["minutes"].update(words={"all day": 1440}),
+    "words on a string": lambda tools: tools[0]["parameters"]["city"].update(words={"home": 1}),
 }
 
 
@@ -24,7 +32,7 @@ def _write_broken(folder, case):
     text = BROKEN[case][0]
     if text is None:
         data = tiny_recipe_data()
-        data["task"]["tools"][0]["phrasings"][0] = "weather in {town}"
+        MUTATIONS[case](data["task"]["tools"])
         text = yaml.safe_dump(data, sort_keys=False)
     (folder / "needle.yaml").write_text((ROOT / "recipes" / "needle.yaml").read_text())
     shutil.copytree(ROOT / "recipes" / "field", folder / "field")  # needle's proof.field, relative to it

@@ -1,6 +1,7 @@
 """The encoder design for tool calling (tasks/tool_tagger.py): training labels line up with the
 argument words, and a call is read from tag scores by type — no model needed for either."""
 import datetime as dt
+import re
 
 import numpy as np
 import pytest
@@ -93,11 +94,60 @@ def test_tagged_words_are_read_as_typed_values(tokenizer, task):
         {"amount": 75, "from_currency": "CHF", "to_currency": "JPY"}
 
 
+def test_a_date_is_read_from_the_tagged_words_that_hold_one(tokenizer, task):
+    """"tmrw 6" tagged as the date (6 to 8 pm) holds the date "tmrw"; a number is never cut: "15
+    minutes" tagged as a time is not 15:00."""
+    text = "pottery class tmrw 6 to 8 pm for 15 minutes"
+    tags = {0: "B-title", 1: "I-title", 2: "B-date", 3: "I-date", 5: "B-time", 6: "I-time", 8: "B-time", 9: "I-time"}
+    ranges, logits, names = _scores(tokenizer, task, text, tags)
+    tool = next(t for t in task["tools"] if t["name"] == "create_event")
+    assert tool_tagger.read_arguments(text, ranges, logits, names, tool, TODAY) == \
+        {"date": "2026-12-01", "time": "20:00", "title": "pottery class"}
+    del tags[5], tags[6]
+    ranges, logits, names = _scores(tokenizer, task, text, tags)
+    assert tool_tagger.read_arguments(text, ranges, logits, names, tool, TODAY) == \
+        {"date": "2026-12-01", "title": "pottery class"}
+
+
 def test_a_required_argument_nobody_tagged_is_no_call(tokenizer, task):
     text = "change some money"
     ranges, logits, names = _scores(tokenizer, task, text, {})
     tool = next(t for t in task["tools"] if t["name"] == "convert_currency")
     assert tool_tagger.read_arguments(text, ranges, logits, names, tool, TODAY) is None
+
+
+class _ScoredSpirit:
+    """A Spirit whose model gives fixed [CLS] tool scores and the given tags (a stand-in for the
+    encoder, to see how predict() chooses the tool)."""
+
+    def __init__(self, tokenizer, task, tool_scores, tag_logits):
+        self.tokenizer, self.max_length, self.recipe = tokenizer, 64, {"task": task}
+        self.names = tool_tagger.output_names(task)
+        self.tool_scores, self.tag_logits = tool_scores, tag_logits
+
+    def forward(self, ids):
+        logits = np.zeros((len(ids), len(self.names)), dtype=np.float32)
+        logits[1:-1] = self.tag_logits
+        for name, score in self.tool_scores.items():
+            logits[0, self.names.index(tool_tagger.TOOL_PREFIX + name)] = score
+        return logits
+
+
+def test_the_catalogs_words_weigh_in_the_tool_choice(tokenizer, task):
+    """A head unsure between two tools takes the one whose own words the request uses; a sure
+    head is not overruled, and whether to call at all is the head's alone."""
+    text = "living room lights on"
+    _, tag_logits, _ = _scores(tokenizer, task, text, {0: "B-room", 1: "I-room", 3: "B-state"})
+
+    def chosen(scores):
+        spirit = _ScoredSpirit(tokenizer, task, scores, tag_logits)
+        return tool_tagger.predict(spirit, text, [tool["name"] for tool in task["tools"]], TODAY).get("name")
+
+    assert chosen({"set_thermostat": 2.0, "control_lights": 1.8}) == "control_lights"
+    assert chosen({"get_weather": 9.0, "control_lights": 1.8}) == "get_weather"
+    assert chosen({"none": 2.1, "control_lights": 2.0}) is None
+    weights = tool_tagger.catalog_match(task, text)
+    assert len(weights) == len(task["tools"]) and weights.argmax() == [t["name"] for t in task["tools"]].index("control_lights")
 
 
 def test_enum_words_name_their_value_by_synonym_or_longest_name():
@@ -106,7 +156,51 @@ def test_enum_words_name_their_value_by_synonym_or_longest_name():
     assert enum("japanese yen", values) == "JPY"
     assert enum("australian dollars", values) == "AUD"
     assert enum("some dollars", values) == "USD"
-    assert enum("yens", values) is None and enum("kroner", values) is None
+    assert enum("kroner", values) is None
+
+
+def test_enum_words_name_their_value_inflected():
+    """People inflect the words an enum is named by: "my swim", "lights dimmed", "how humid"."""
+    workouts = {"running": ["jogging"], "swimming": [], "strength training": ["lifting"], "walking": []}
+    assert [enum(s, workouts) for s in ("my swim", "a 30 minute run", "walked", "lift")] == \
+        ["swimming", "running", "walking", "strength training"]
+    lights = {"on": ["turn on"], "off": ["kill"], "dim": ["low"], "closed": []}
+    assert [enum(s, lights) for s in ("dimmed", "killed", "dims", "close", "muted")] == ["dim", "off", "dim", "closed", None]
+    sensors = {"temperature": ["temp"], "humidity": [], "air quality": []}
+    assert enum("how humid", sensors) == "humidity"
+    # a longer word that only starts with the name is not it: "offer" is not off, "card" not car, "one" not on
+    assert enum("offer", lights) is None and enum("card", {"car": []}) is None and enum("one", lights) is None
+    assert enum("the lows", lights) == "dim" and enum("lowest", lights) is None
+
+
+def test_a_temperature_is_read_in_its_parameters_scale():
+    """A Recipe's `unit: celsius` (or fahrenheit) converts a temperature said in the other scale;
+    the built-in teacher writes some that way and targets the converted value."""
+    import random
+
+    from distill.tasks.normalise import number
+    from distill.teachers.builtin.tool_call import words_for
+
+    celsius = {"type": "integer", "unit": "celsius", "minimum": 10, "maximum": 30}
+    said = ["68F", "68 °F", "20 degrees celsius", "20", "twenty degrees", "70 f", "68F or 20C"]
+    assert [number(s, True, "celsius") for s in said] == [20, 20, 20, 20, 20, 21, None]
+    assert number("20C", False, "fahrenheit") == 68 and number("21 celsius", False, "fahrenheit") == 69.8
+    assert number("68F", True) == 68 and number("67 fahrenheit", True) == 67  # no unit: the number as said
+    rng = random.Random(0)
+    drawn = [words_for(rng, "temperature", celsius) for _ in range(300)]
+    converted = [(int(re.match(r"\d+", words).group()), value) for words, value in drawn if re.search(r"F$|fahrenheit", words)]
+    assert 40 < len(converted) < 150 and all(10 <= value <= 30 for _, value in drawn)
+    assert all(value == round((degrees - 32) * 5 / 9) for degrees, value in converted)
+
+
+def test_a_number_is_read_from_the_parameters_own_words():
+    """`words` names numbers as people say them ("blinds halfway", "mute the speaker"); digits still read."""
+    from distill.tasks.normalise import value
+
+    position = {"type": "integer", "words": {"closed": 0, "halfway": 50, "all the way": 100, "mute": 0}}
+    said = ["halfway", "all the way", "close them halfway", "muted", "40 percent", "closed", "ajar"]
+    assert [value(position, s, TODAY) for s in said] == [50, 100, 50, 0, 40, 0, None]
+    assert value({"type": "number", "words": {"a pinch": 0.25}}, "a pinch", TODAY) == 0.25
 
 
 def _viterbi(text, tags):

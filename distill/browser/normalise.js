@@ -83,19 +83,33 @@ function wordsToNumber(text) {
   return seen ? total + current : null;
 }
 
-function number(surface, integer = false, unit = null) {
-  let text = clean(sub("(?<=\\d),(?=\\d{3}\\b)", "", surface));
+function number(surface, integer = false, unit = null, words = null) {  // words: the parameter's {"halfway": 50}
+  const named = words ? enumValue(surface, Object.fromEntries(Object.keys(words).map((w) => [w, []]))) : null;
+  if (named !== null) return words[named];
+  let text = sub("(?<=\\d)(?=[fc]\\b)", " ", clean(sub("(?<=\\d),(?=\\d{3}\\b)", "", surface)));  // "68F"
   if (unit === "minutes") {
     const value = minutes(text);
     if (value !== null) return integer ? pyRound(value) : value;
   }
+  if (unit === "celsius" || unit === "fahrenheit") return temperature(text, integer, unit);
   text = sub("^(?:about|around|roughly|approx(?:imately)?)\\s+", "", text);
   text = sub("[$€£¥]|\\b(?:usd|eur|gbp|jpy|dollars?|bucks|euros?|pounds?|quid|yen|rupees?|pesos?|reais|francs?)\\b", " ", text);
-  text = sub("\\b(?:degrees?|deg|f|c|x|times|of them|pcs|pieces|people|portions?)\\b", " ", text).trim();
+  text = sub("\\b(?:degrees?|deg|f|c|fahrenheit|celsius|centigrade|percent|per cent|pct|x|times|of them|pcs|pieces|people|portions?)\\b", " ", text).trim();
   const value = wordsToNumber(text);
   if (value === null) return null;
   if (integer) return Number.isInteger(value) ? value : null;
   return Number.isInteger(value) ? value : pyRound(value, 2);
+}
+
+const TEMPERATURE_UNITS = { f: "fahrenheit", fahrenheit: "fahrenheit", c: "celsius", celsius: "celsius", centigrade: "celsius" };
+
+function temperature(text, integer, unit) {  // normalise.temperature: converted when said in the other scale
+  const said = [...text.matchAll(py("\\b(fahrenheit|celsius|centigrade|f|c)\\b", "g"))].map((m) => TEMPERATURE_UNITS[m[1]]);
+  let value = number(text);
+  if (value === null || new Set(said).size > 1) return null;
+  const scale = said.length ? said[0] : unit;
+  if (scale !== unit) value = pyRound(unit === "celsius" ? (value - 32) * 5 / 9 : value * 9 / 5 + 32, 1);
+  return integer ? pyRound(value) : value;
 }
 
 function minutes(text) {
@@ -227,13 +241,45 @@ function enumValue(surface, values) {
   const names = [];
   for (const [member, synonyms] of Object.entries(values)) for (const name of [member, ...synonyms]) names.push([clean(name), member]);
   for (const [name, member] of names) if (text === name) return member;
-  let best = null;
-  for (const [name, member] of names) {  // max((len(name), member)): the longest name, then the greatest value
-    if (!name || !` ${text} `.includes(` ${name} `)) continue;
-    const length = [...name].length;
-    if (!best || length > best[0] || (length === best[0] && member > best[1])) best = [length, member];
-  }
+  const longest = (fits) => {  // max((len(name), member)): the longest name, then the greatest value
+    let best = null;
+    for (const [name, member] of names) {
+      if (!name || !fits(name)) continue;
+      const length = [...name].length;
+      if (!best || length > best[0] || (length === best[0] && member > best[1])) best = [length, member];
+    }
+    return best;
+  };
+  const said = words(text);
+  const best = longest((name) => ` ${text} `.includes(` ${name} `)) || longest((name) => inflectedIn(words(name), said));
   return best ? best[1] : null;
+}
+
+const WORD_ENDINGS = ["s", "es", "ed", "ing", "ity", "y"];
+
+function wordBases(word) {  // normalise.word_bases: "dimmed" may be dim, "muting" mute
+  const chars = [...word], bases = new Set([word]);
+  for (const ending of WORD_ENDINGS) {
+    const base = chars.slice(0, chars.length - ending.length);
+    if (!word.endsWith(ending) || base.length < 3 || !/^\p{L}+$/u.test(base.join(""))) continue;
+    bases.add(base.join("")).add(base.join("") + "e");
+    const last = base[base.length - 1];
+    if (last === base[base.length - 2] && !"aeiouy".includes(last)) bases.add(base.slice(0, -1).join(""));
+  }
+  return [...bases].filter((b) => [...b].length >= 3);
+}
+
+function sameWord(a, b) {
+  if (a === b) return true;
+  const other = new Set(wordBases(b));
+  return wordBases(a).some((base) => other.has(base));
+}
+
+function inflectedIn(nameWords, said) {
+  for (let i = 0; i + nameWords.length <= said.length; i++) {
+    if (nameWords.every((n, k) => sameWord(n, said[i + k]))) return true;
+  }
+  return false;
 }
 
 function boolean(surface) {
@@ -282,7 +328,7 @@ function value(param, surface, today) {  // today: "YYYY-MM-DD"
   if (kind === "date") return date(surface, todayDate);
   if (kind === "time") return time(surface);
   if (kind === "datetime") return datetime(surface, todayDate);
-  if (kind === "integer" || kind === "number") return number(surface, kind === "integer", param.unit ?? null);
+  if (kind === "integer" || kind === "number") return number(surface, kind === "integer", param.unit ?? null, param.words ?? null);
   if (kind === "url") return url(surface);
   if (kind === "email") {
     const text = stripChars(pyTrim(surface), ".,");

@@ -34,6 +34,7 @@ function toolDocument(tool) {
     parts.push(pname, param.description || "", ...(param.examples || []).map(pyStr), ...(TYPE_WORDS[param.type] || []));
     const values = param.values || [];
     parts.push(...(Array.isArray(values) ? values : [...Object.keys(values), ...Object.values(values).flat()]));
+    parts.push(...Object.keys(param.words || {}));
   }
   parts.push(...(tool.phrasings || []).map((p) => p.replace(/\{[^}]*\}|\[|\]/g, " ")));
   return parts.flatMap((part) => bm25Words(part).map(stem));
@@ -69,12 +70,17 @@ class Index {
   }
 }
 
+const kept = (task, key, make) => task[key] || (Object.defineProperty(task, key, { value: make() }), task[key]);
+
+function catalogScores(task, text) {  // shortlist.catalog_scores: {tool name: BM25 against its catalog card, phrasings aside}
+  return kept(task, "bm25Cards", () => new Index(task.tools.map(({ phrasings, ...card }) => card))).scores(text);
+}
+
 function shortlist(task, text, names, limit) {  // the `limit` best of `names`, catalog order among equals
-  const index = task.bm25 || (Object.defineProperty(task, "bm25", { value: new Index(task.tools) }), task.bm25);
-  const scores = index.scores(text);
+  const scores = kept(task, "bm25", () => new Index(task.tools)).scores(text);
   return names.map((name, i) => [name, i]).sort((a, b) => (scores.get(b[0]) || 0) - (scores.get(a[0]) || 0) || a[1] - b[1])
     .slice(0, limit).map(([name]) => name);
 }
 
-const DistillShortlist = { shortlist, Index };
+const DistillShortlist = { shortlist, catalogScores, Index };
 if (typeof module !== "undefined") module.exports = DistillShortlist;

@@ -104,6 +104,20 @@ function take(args, tool, kind, words, today) {  // tool_tagger._take
   return true;
 }
 
+const READ_IN_PART = new Set(["date", "datetime", "enum", "email", "url"]), MAX_PART_WORDS = 6;
+
+function takeReadable(args, tool, kind, words, today) {  // tool_tagger._take_readable: else its longest readable run of words
+  if (take(args, tool, kind, words, today)) return true;
+  const pname = kind.split("=")[0], said = NORM.words(words);
+  if (!has(tool.parameters, pname) || !READ_IN_PART.has(tool.parameters[pname].type)) return false;
+  for (let width = Math.min(said.length - 1, MAX_PART_WORDS); width > 0; width--) {
+    for (let start = 0; start + width <= said.length; start++) {
+      if (take(args, tool, kind, said.slice(start, start + width).join(" "), today)) return true;
+    }
+  }
+  return false;
+}
+
 function likeliestWords(chars, ranges, logits, allowed, pname) {  // tool_tagger._likeliest_words
   const probs = logits.map(TT.softmax), candidates = [];
   allowed.forEach((name, column) => {
@@ -135,11 +149,11 @@ function readArguments(chars, ranges, logits, names, tool, today) {
   const tags = bioViterbi(chars, ranges, own, allowed);
   const spans = TT.trimPunctuation(chars, TT.mergeAdjacent(chars, TT.decodeTags(chars, ranges, tags)));
   const args = {};
-  for (const span of spans) take(args, tool, span.type, span.text, today);
+  for (const span of spans) takeReadable(args, tool, span.type, span.text, today);
   for (const [pname, param] of Object.entries(tool.parameters)) {
     if (!param.required || has(args, pname)) continue;
     for (const [words, kind] of likeliestWords(chars, ranges, own, allowed, pname)) {
-      if (take(args, tool, kind, words, today) && has(args, pname)) break;
+      if (takeReadable(args, tool, kind, words, today) && has(args, pname)) break;
     }
     if (!has(args, pname)) return null;
   }
@@ -151,6 +165,14 @@ function localToday() {  // dt.date.today(): the day where the page is opened
   return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
 }
 
+const CATALOG_WEIGHT = 0.7;
+
+function catalogMatch(task, text) {  // tool_tagger.catalog_match: BM25 against each tool's words, in catalog order
+  const SL = typeof DistillShortlist !== "undefined" ? DistillShortlist : require("./shortlist.js");
+  const scores = SL.catalogScores(task, text);
+  return task.tools.map((t) => CATALOG_WEIGHT * scores.get(t.name));
+}
+
 TT.TASKS["tool_call:bert"] = {
   budget: (spirit) => spirit.maxLength - 2,
   async predict(spirit, chars, context) {
@@ -160,15 +182,17 @@ TT.TASKS["tool_call:bert"] = {
     let { ids, ranges } = TT.tokenRanges(spirit.tokenizer, chars);
     ids = ids.slice(0, spirit.maxLength - 2); ranges = ranges.slice(0, spirit.maxLength - 2);
     const logits = await spirit.forward([spirit.special.bos, ...ids, spirit.special.eos]);
-    const toolColumns = TT.range(0, names.length).filter((i) => names[i].startsWith(TOOL_PREFIX));
-    const best = names[TT.argmax(logits[0], toolColumns)];
-    if (best === NONE_LABEL || !offered.includes(best.slice(TOOL_PREFIX.length))) return { name: null };
-    const tool = task.tools.find((t) => t.name === best.slice(TOOL_PREFIX.length));
+    const first = names.indexOf(TOOL_PREFIX + task.tools[0].name);  // each tool of the catalog, then "none"
+    const head = Array.from(logits[0]).slice(first);
+    if (TT.argmax(head, TT.range(0, head.length)) === head.length - 1) return { name: null };
+    const match = catalogMatch(task, chars.join(""));
+    const tool = task.tools[TT.argmax(match.map((m, i) => head[i] + m), TT.range(0, match.length))];
+    if (!offered.includes(tool.name)) return { name: null };
     const args = readArguments(chars, ranges, logits.slice(1, 1 + ids.length), names, tool, today);
     if (args === null) return { name: null };
     return { name: tool.name, arguments: Object.fromEntries(Object.keys(args).sort().map((k) => [k, args[k]])) };
   },
 };
 
-const DistillToolTagger = { outputNames, bioViterbi, readArguments };
+const DistillToolTagger = { outputNames, bioViterbi, readArguments, catalogMatch };
 if (typeof module !== "undefined") module.exports = DistillToolTagger;

@@ -62,23 +62,48 @@ def words_to_number(text: str) -> float | None:
     return total + current if seen else None
 
 
-def number(surface: str, integer: bool = False, unit: str | None = None) -> float | int | None:
-    """A count or amount: digits, number words, money ($, €, bucks), or a duration in `unit`."""
-    text = _clean(re.sub(r"(?<=\d),(?=\d{3}\b)", "", surface))
+def number(surface: str, integer: bool = False, unit: str | None = None, words: dict | None = None) -> float | int | None:
+    """A count or amount: one of the parameter's own `words` ("halfway": 50), digits, number words,
+    money ($, €, bucks), a duration in `unit`, or a temperature in its `unit`'s scale ("68F" is 20
+    in celsius)."""
+    named = enum(surface, {word: [] for word in words}) if words else None
+    if named is not None:
+        return int(words[named]) if integer or words[named] == int(words[named]) else words[named]
+    text = re.sub(r"(?<=\d)(?=[fc]\b)", " ", _clean(re.sub(r"(?<=\d),(?=\d{3}\b)", "", surface)))  # "68F"
     if unit == "minutes":
         value = minutes(text)
         if value is not None:
             return round(value) if integer else value
+    if unit in ("celsius", "fahrenheit"):
+        return temperature(text, integer, unit)
     text = re.sub(r"^(?:about|around|roughly|approx(?:imately)?)\s+", "", text)
     text = re.sub(r"[$€£¥]|\b(?:usd|eur|gbp|jpy|dollars?|bucks|euros?|pounds?|quid|yen|rupees?|pesos?|reais|francs?)\b",
                   " ", text)
-    text = re.sub(r"\b(?:degrees?|deg|f|c|x|times|of them|pcs|pieces|people|portions?)\b", " ", text).strip()
+    text = re.sub(r"\b(?:degrees?|deg|f|c|fahrenheit|celsius|centigrade|percent|per cent|pct|x|times|of them|pcs|pieces|people|portions?)\b",
+                  " ", text).strip()
     value = words_to_number(text)
     if value is None:
         return None
     if integer:
         return int(value) if value == int(value) else None
     return int(value) if value == int(value) else round(value, 2)
+
+
+# the scale a temperature is said in, by the word or letter after it ("68F", "20 degrees celsius")
+TEMPERATURE_UNITS = {"f": "fahrenheit", "fahrenheit": "fahrenheit", "c": "celsius", "celsius": "celsius",
+                     "centigrade": "celsius"}
+
+
+def temperature(text: str, integer: bool, unit: str) -> float | int | None:
+    """A temperature in `unit` (celsius or fahrenheit), converted when said in the other scale."""
+    said = re.findall(r"\b(fahrenheit|celsius|centigrade|f|c)\b", text)
+    value = number(text)
+    if value is None or len(set(TEMPERATURE_UNITS[w] for w in said)) > 1:
+        return None
+    scale = TEMPERATURE_UNITS[said[0]] if said else unit
+    if scale != unit:
+        value = round((value - 32) * 5 / 9 if unit == "celsius" else value * 9 / 5 + 32, 1)
+    return round(value) if integer else int(value) if value == int(value) else value
 
 
 def minutes(text: str) -> float | None:
@@ -237,7 +262,8 @@ def datetime(surface: str, today: dt.date) -> str | None:
 def enum(surface: str, values: dict) -> str | None:
     """One of an enum's values, named by itself or by one of its synonyms (case and punctuation
     aside); else the one whose longest name stands as whole words in the surface ("japanese yen"
-    is yen, "australian dollars" is AUD and not dollars)."""
+    is yen, "australian dollars" is AUD and not dollars); else the longest whose words stand there
+    inflected ("my swim" is swimming, "dimmed" is dim, "how humid" is humidity)."""
     text = _clean(surface)
     names = [(_clean(name), member) for member, synonyms in values.items() for name in (member, *synonyms)]
     for name, member in names:
@@ -245,7 +271,39 @@ def enum(surface: str, values: dict) -> str | None:
             return member
     padded = f" {text} "
     inside = [(len(name), member) for name, member in names if name and f" {name} " in padded]
+    if not inside:
+        said = text.split()
+        inside = [(len(name), member) for name, member in names if name and _inflected_in(name.split(), said)]
     return max(inside)[1] if inside else None
+
+
+# endings that inflect or derive a word without changing what it names (swim-ming, dim-med, humid-ity)
+WORD_ENDINGS = ("s", "es", "ed", "ing", "ity", "y")
+
+
+def word_bases(word: str) -> set[str]:
+    """What a word may be an inflection of, as English spells it: its last consonant doubled
+    ("dimmed": dim) or its silent e dropped ("muting": mute); bases of 3+ letters only."""
+    bases = {word}
+    for ending in WORD_ENDINGS:
+        base = word[:-len(ending)]
+        if word.endswith(ending) and len(base) >= 3 and base.isalpha():
+            bases |= {base, base + "e"}
+            if base[-1] == base[-2] and base[-1] not in "aeiouy":
+                bases.add(base[:-1])
+    return {b for b in bases if len(b) >= 3}
+
+
+def same_word(a: str, b: str) -> bool:
+    """Whether two words are one word, inflected or not ("walked" and "walking", "dimmed" and "dim")."""
+    return a == b or bool(word_bases(a) & word_bases(b))
+
+
+def _inflected_in(name_words: list[str], said: list[str]) -> bool:
+    """Whether the name's words stand, in order and side by side, among the words said, each inflected or not."""
+    width = len(name_words)
+    return any(all(same_word(n, w) for n, w in zip(name_words, said[i:i + width]))
+               for i in range(len(said) - width + 1))
 
 
 def boolean(surface: str) -> bool | None:
@@ -293,7 +351,7 @@ def value(param: dict, surface, today: dt.date):
     if kind == "datetime":
         return datetime(surface, today)
     if kind in ("integer", "number"):
-        return number(surface, integer=kind == "integer", unit=param.get("unit"))
+        return number(surface, integer=kind == "integer", unit=param.get("unit"), words=param.get("words"))
     if kind == "url":
         return url(surface)
     if kind == "email":

@@ -49,6 +49,7 @@ def tool_document(tool: dict) -> list[str]:
         parts += TYPE_WORDS.get(param.get("type"), [])
         values = param.get("values", [])
         parts += list(values) + ([s for syn in values.values() for s in syn] if isinstance(values, dict) else [])
+        parts += list(param.get("words", {}))
     parts += [re.sub(r"\{[^}]*\}|\[|\]", " ", p) for p in tool.get("phrasings", [])]
     return [stem(w) for part in parts for w in words(part)]
 
@@ -81,6 +82,16 @@ def _index(catalog_json: str) -> Index:
     import json
 
     return Index(json.loads(catalog_json))
+
+
+def catalog_scores(task: dict, text: str) -> dict:
+    """{tool name: BM25 of the request against the words of that tool's catalog card}: everything
+    but its phrasings, whose wordings the student learnt from the Mash already (and a heads proof
+    read against them would be read against the phrasings Cuts held out)."""
+    import json
+
+    cards = [{key: value for key, value in tool.items() if key != "phrasings"} for tool in task["tools"]]
+    return _index(json.dumps(cards, sort_keys=True)).scores(text)
 
 
 def shortlist(task: dict, text: str, names: list[str], limit: int) -> list[str]:

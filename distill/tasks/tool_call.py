@@ -26,7 +26,10 @@ PROOF_METRIC = "tool-name accuracy"
 HEADS = {"llama": "causal_lm", "bert": "token"}  # a decoder writes the call; an encoder tags it (tool_tagger.py)
 DEFAULT_ARCH = "llama"
 ENCODING_VERSION = 2  # in the Still key: bump it when encode() changes what the student learns
-DECODING_VERSION = 2  # in the notes key: bump it when predict() answers differently, so proofs are re-measured (2: misspelt "tomorrow")
+# in the notes key: bump it when predict() answers differently, so proofs are re-measured (2: misspelt
+# "tomorrow"; 3: inflected enum words, values read from part of a tagged run; 4: the catalog card's
+# words weigh in the tool choice, numbers said as a parameter's words)
+DECODING_VERSION = 4
 DEFAULT_INIT = "scratch"  # student.init: auto
 NONE = "none"  # the shard of requests no tool serves, and the student's word for "no call"
 SLOT_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -76,8 +79,12 @@ def _check_parameter(path, param):
         yield path, "an enum parameter needs 'values' (a list, or a mapping to synonyms)"
     if kind != "enum" and param.get("values"):
         yield path, f"'values' belongs to enum parameters; this one is {kind}"
-    if param.get("unit") and kind not in ("integer", "number"):
-        yield path, "'unit' belongs to integer and number parameters"
+    for key in ("unit", "words"):
+        if param.get(key) and kind not in ("integer", "number"):
+            yield path, f"'{key}' belongs to integer and number parameters"
+    for word, number in (param.get("words") or {}).items() if kind in ("integer", "number") else ():
+        if not value_fits(param, number):
+            yield path + ["words", word], f"{number!r} does not fit the parameter's type {kind} and range; change one of them"
     if param.get("items") and kind != "array":
         yield path, "'items' belongs to array parameters"
     if kind in ("integer", "number") and param.get("minimum", 0) > param.get("maximum", float("inf")):
@@ -108,7 +115,7 @@ def tool_signature(tool: dict) -> dict:
     params = {}
     for name, param in sorted(tool["parameters"].items()):
         entry = {"type": param["type"], "required": param.get("required", False)}
-        for key in ("description", "unit", "items", "default"):
+        for key in ("description", "unit", "words", "items", "default"):
             if key in param:
                 entry[key] = param[key]
         if param["type"] == "enum":

@@ -9,6 +9,8 @@ parameter learns where such words stand and the synonyms, not the data, say whic
 Nothing about the offered tools enters the model: it chooses over the whole catalog, and a tool
 that is not offered is answered with no call. So a catalog of any size costs no context, and the
 call is valid by construction: a known tool, its own parameters, each value checked by type.
+Which tool is also weighed by the request's match with each tool's own words (catalog_match),
+which name a tool in wordings the Mash never had.
 """
 import datetime as dt
 
@@ -102,8 +104,9 @@ def encode(tokenizer, example, task, student: dict):
 
 
 def predict(spirit, text: str, offered: list[str], today: dt.date) -> dict:
-    """The call: the best tool of the catalog (no call when that is "none" or not offered), and
-    its arguments from the tagged words, each read as its type."""
+    """The call: no call when the head's best answer is "none"; else the catalog's best tool by
+    the head's score and the request's match with the tool's own words (no call if not offered),
+    and its arguments from the tagged words, each read as its type."""
     import numpy as np
 
     from ..student import special_ids
@@ -114,15 +117,35 @@ def predict(spirit, text: str, offered: list[str], today: dt.date) -> dict:
     ids, ranges = ids[:spirit.max_length - 2], ranges[:spirit.max_length - 2]
     special = special_ids(spirit.tokenizer)
     logits = np.asarray(spirit.forward([special["bos"]] + ids + [special["eos"]]), dtype=np.float32)
-    tool_columns = [i for i, n in enumerate(names) if n.startswith(TOOL_PREFIX)]
-    best = names[tool_columns[int(np.argmax(logits[0][tool_columns]))]]
-    if best == NONE_LABEL or best[len(TOOL_PREFIX):] not in offered:
+    head = logits[0][names.index(TOOL_PREFIX + task["tools"][0]["name"]):]  # each tool of the catalog, then "none"
+    if int(np.argmax(head)) == len(head) - 1:
         return {"name": None}
-    tool = {t["name"]: t for t in task["tools"]}[best[len(TOOL_PREFIX):]]
+    tool = task["tools"][int(np.argmax(head[:-1] + catalog_match(task, text)))]
+    if tool["name"] not in offered:
+        return {"name": None}
     arguments = read_arguments(text, ranges, logits[1:1 + len(ids)], names, tool, today)
     if arguments is None:
         return {"name": None}
     return {"name": tool["name"], "arguments": {k: arguments[k] for k in sorted(arguments)}}
+
+
+# How much the request's words matching a tool's own words (BM25 over its catalog card: name,
+# description, parameters, values and their words; shortlist.py) add to the head's score for that
+# tool, once the head has said the request is for some tool. The head knows only the Mash's wordings; the catalog's own
+# words still name a tool in wordings it never saw ("mute the speaker", "pay PG&E"). Whether to
+# call at all stays the head's: a request that shares words with a tool is not a call for it.
+# Measured in the README (Tool calling).
+CATALOG_WEIGHT = 0.7
+
+
+def catalog_match(task: dict, text: str):
+    """CATALOG_WEIGHT x BM25 of the request against each tool of the catalog, in catalog order."""
+    import numpy as np
+
+    from .shortlist import catalog_scores
+
+    scores = catalog_scores(task, text)
+    return CATALOG_WEIGHT * np.array([scores[tool["name"]] for tool in task["tools"]])
 
 
 def read_arguments(text, ranges, logits, names, tool, today) -> dict | None:
@@ -141,15 +164,37 @@ def read_arguments(text, ranges, logits, names, tool, today) -> dict | None:
     spans = trim_punctuation(text, merge_adjacent(text, decode_tags(text, ranges, tags)))
     arguments = {}
     for span in spans:
-        _take(arguments, tool, span["type"], span["text"], today)
+        _take_readable(arguments, tool, span["type"], span["text"], today)
     for pname, param in tool["parameters"].items():
         if param.get("required") and pname not in arguments:
             for words, kind in _likeliest_words(text, ranges, own, allowed, pname):
-                if _take(arguments, tool, kind, words, today) and pname in arguments:
+                if _take_readable(arguments, tool, kind, words, today) and pname in arguments:
                     break
             if pname not in arguments:
                 return None
     return arguments
+
+
+# types whose value may stand in part of the tagged words: "tmrw 6" (to 8 pm) holds the date "tmrw"
+READ_IN_PART = {"date", "datetime", "enum", "email", "url"}
+MAX_PART_WORDS = 6  # a value is a few words; a run of 60 tagged words costs 60 x 6 readings, not 60 x 60
+
+
+def _take_readable(arguments: dict, tool: dict, kind: str, words: str, today) -> bool:
+    """_take, and for a type above, when the whole span does not read: its longest run of whole
+    words that does (the leftmost of equal length). Numbers and times are not cut: "15 minutes"
+    would read as 15:00."""
+    if _take(arguments, tool, kind, words, today):
+        return True
+    param = tool["parameters"].get(kind.partition("=")[0])
+    said = words.split()
+    if param is None or param["type"] not in READ_IN_PART:
+        return False
+    for width in range(min(len(said) - 1, MAX_PART_WORDS), 0, -1):
+        for start in range(len(said) - width + 1):
+            if _take(arguments, tool, kind, " ".join(said[start:start + width]), today):
+                return True
+    return False
 
 
 def _take(arguments: dict, tool: dict, kind: str, words: str, today) -> bool:

@@ -66,6 +66,21 @@ def duration_words(rng, low: int, high: int) -> str:
     return rng.choice(options)
 
 
+def temperature_words(rng, param: dict) -> str:
+    """A temperature as people write it: in the parameter's scale, bare or marked ("21C", "21
+    degrees"), or in the other one ("70F" for celsius), which the call converts."""
+    said = number_words(rng, param)
+    if not said.isdigit():
+        return said
+    own, other = ("C", "F") if param["unit"] == "celsius" else ("F", "C")
+    degrees = int(said)
+    if rng.random() < 0.3:
+        own, degrees = other, round(degrees * 9 / 5 + 32 if other == "F" else (degrees - 32) * 5 / 9)
+    full = {"C": "celsius", "F": "fahrenheit"}[own]
+    return rng.choice([f"{degrees}", f"{degrees} degrees", f"{degrees}{own}", f"{degrees} {own}", f"{degrees}°{own}",
+                       f"{degrees} degrees {full}", f"{degrees} {full}"])
+
+
 NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
                 "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
 
@@ -78,7 +93,8 @@ def number_words(rng, param: dict) -> str:
     low, high = param.get("minimum", 1), param.get("maximum", 100)
     integer = param["type"] == "integer"
     low = int(max(low, 1 if low >= 0 else low))
-    value = rng.randint(low, int(min(high, max(low, 50) if rng.random() < 0.6 else high)))
+    small = rng.random() < 0.6  # people ask for 2 tickets more often than for 87; a range from 50 up has no "small"
+    value = rng.randint(low, int(min(high, max(low, 50)) if small and low < 50 else high))
     if not integer and rng.random() < 0.3:
         value = round(rng.uniform(max(low, 1), min(high, 2000)), 2)
     if integer and value <= 12 and rng.random() < 0.35:
@@ -174,8 +190,12 @@ def words_for(rng, name: str, param: dict, tool: str = "", names_a_list: bool = 
         words_ = time_words(rng)
     elif kind == "datetime":
         words_ = f"{date_words(rng, TEACHING_TODAY)} at {time_words(rng)}"
+    elif kind in ("integer", "number") and param.get("words") and rng.random() < 0.3:
+        words_ = rng.choice(sorted(param["words"]))  # "halfway": the parameter's own word for 50
     elif kind in ("integer", "number") and param.get("unit") == "minutes":
         words_ = duration_words(rng, int(param.get("minimum", 1)), int(param.get("maximum", 240)))
+    elif kind in ("integer", "number") and param.get("unit") in ("celsius", "fahrenheit"):
+        words_ = temperature_words(rng, param)
     elif kind in ("integer", "number"):
         words_ = number_words(rng, param)
     elif kind == "url":
@@ -390,7 +410,7 @@ def plan(tool: dict, seed: int, temperature: float, sample: int, item: int) -> d
     def render(pieces):
         for kind, value in pieces:
             if kind == "text":
-                segments.append((value, None))
+                segments.append((_without_unit(value) if said_a_word() else value, None))
             elif kind == "slot":
                 param = tool["parameters"][value]
                 words_, typed = words_for(rng, value, param, tool["name"], names_a_list)
@@ -400,6 +420,9 @@ def plan(tool: dict, seed: int, temperature: float, sample: int, item: int) -> d
                 segments.extend([(quote, None), said_words, (quote, None)] if quote else [said_words])
             elif rng.random() < 0.5:  # optional segment: include its arguments half the time
                 render(value)
+
+    def said_a_word():  # the last slot was a number said as one of its words: "blinds halfway", not "halfway percent"
+        return bool(segments) and segments[-1][1] is not None and segments[-1][0] in tool["parameters"][segments[-1][1]].get("words", {})
 
     names_a_list = "list" in tool["phrasings"][index].lower()
     render(parse_phrasing(tool["phrasings"][index]))
@@ -411,6 +434,11 @@ def plan(tool: dict, seed: int, temperature: float, sample: int, item: int) -> d
         text += rng.choice(["?", ".", "!", " please", " thanks"])
     target = typed_call(tool, said, [piece for piece, kind in segments if kind is not None])
     return {"text": text, "phrasing": f"{tool['name']}#{index}", "target": target}
+
+
+def _without_unit(text: str) -> str:
+    """Text after a number said as a word, without the unit the phrasing puts after digits."""
+    return re.sub(r"^\s*(?:%|percent\b|per cent\b)", "", text)
 
 
 def quote_mark(rng, param: dict, typed) -> str:
