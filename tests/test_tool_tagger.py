@@ -203,6 +203,25 @@ def test_a_number_is_read_from_the_parameters_own_words():
     assert value({"type": "number", "words": {"a pinch": 0.25}}, "a pinch", TODAY) == 0.25
 
 
+def test_the_teacher_says_some_numbers_as_the_parameters_words():
+    """A third or so of blinds positions are said as words ("shut", "halfway"), targeting their
+    number, and never followed by the unit the phrasing writes after digits."""
+    from distill.teachers.builtin.tool_call import plan
+
+    tool = {"name": "set_blinds", "description": "Move the blinds.", "phrasings": ["open the {room} blinds to {position} percent",
+            "blinds {position}% in the {room}"],
+            "parameters": {"room": {"type": "string", "required": True, "examples": ["kitchen"]},
+                           "position": {"type": "integer", "required": True, "minimum": 0, "maximum": 100,
+                                        "words": {"shut": 0, "halfway": 50, "all the way": 100}}}}
+    examples = [plan(tool, 7, 0.7, 0, i) for i in range(200)]
+    said = [e for e in examples if any(w in e["text"].lower() for w in tool["parameters"]["position"]["words"])]
+    assert 30 < len(said) < 100
+    for example in said:
+        word = next(w for w in ("shut", "halfway", "all the way") if w in example["text"].lower())
+        assert example["target"]["arguments"]["position"] == tool["parameters"]["position"]["words"][word]
+        assert not re.search(rf"{word}\s*(%|percent)", example["text"], re.I), example["text"]
+
+
 def _viterbi(text, tags):
     """bio_viterbi over whitespace words whose best tag is given, the rest scoring lower."""
     from distill.tasks.common import bio_viterbi

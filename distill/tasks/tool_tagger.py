@@ -129,11 +129,11 @@ def predict(spirit, text: str, offered: list[str], today: dt.date) -> dict:
     return {"name": tool["name"], "arguments": {k: arguments[k] for k in sorted(arguments)}}
 
 
-# How much the request's words matching a tool's own words (BM25 over its catalog card: name,
-# description, parameters, values and their words; shortlist.py) add to the head's score for that
-# tool, once the head has said the request is for some tool. The head knows only the Mash's wordings; the catalog's own
-# words still name a tool in wordings it never saw ("mute the speaker", "pay PG&E"). Whether to
-# call at all stays the head's: a request that shares words with a tool is not a call for it.
+# How much the request's match with a tool's own words (BM25 over its catalog card: name,
+# description, parameters, values and their words; shortlist.py) adds to the head's score for that
+# tool, once the head has said the request is for some tool. The head knows only the Mash's
+# wordings; the card's words still name a tool in wordings it never saw ("mute the speaker", "pay
+# PG&E"). Whether to call at all stays the head's: sharing words with a tool is not a call for it.
 # Measured in the README (Tool calling).
 CATALOG_WEIGHT = 0.7
 
