@@ -74,7 +74,7 @@ def number(surface: str, integer: bool = False, unit: str | None = None, words: 
         value = minutes(text)
         if value is not None:
             return round(value) if integer else value
-    if unit in ("celsius", "fahrenheit"):
+    if unit in TEMPERATURE_SCALES:
         return temperature(text, integer, unit)
     text = re.sub(r"^(?:about|around|roughly|approx(?:imately)?)\s+", "", text)
     text = re.sub(r"[$€£¥]|\b(?:usd|eur|gbp|jpy|dollars?|bucks|euros?|pounds?|quid|yen|rupees?|pesos?|reais|francs?)\b",
@@ -89,6 +89,7 @@ def number(surface: str, integer: bool = False, unit: str | None = None, words: 
     return int(value) if value == int(value) else round(value, 2)
 
 
+TEMPERATURE_SCALES = ("celsius", "fahrenheit")  # the units a temperature parameter may have
 # the scale a temperature is said in, by the word or letter after it ("68F", "20 degrees celsius")
 TEMPERATURE_UNITS = {"f": "fahrenheit", "fahrenheit": "fahrenheit", "c": "celsius", "celsius": "celsius",
                      "centigrade": "celsius"}
@@ -96,11 +97,11 @@ TEMPERATURE_UNITS = {"f": "fahrenheit", "fahrenheit": "fahrenheit", "c": "celsiu
 
 def temperature(text: str, integer: bool, unit: str) -> float | int | None:
     """A temperature in `unit` (celsius or fahrenheit), converted when said in the other scale."""
-    said = re.findall(r"\b(fahrenheit|celsius|centigrade|f|c)\b", text)
+    said = {TEMPERATURE_UNITS[w] for w in re.findall(rf"\b({'|'.join(TEMPERATURE_UNITS)})\b", text)}
     value = number(text)
-    if value is None or len(set(TEMPERATURE_UNITS[w] for w in said)) > 1:
+    if value is None or len(said) > 1:
         return None
-    scale = TEMPERATURE_UNITS[said[0]] if said else unit
+    scale = said.pop() if said else unit
     if scale != unit:
         value = round((value - 32) * 5 / 9 if unit == "celsius" else value * 9 / 5 + 32, 1)
     return round(value) if integer else int(value) if value == int(value) else value

@@ -11,7 +11,7 @@ import functools
 import re
 
 from ...tasks.common import parse_phrasing
-from ...tasks.normalise import enum_values
+from ...tasks.normalise import TEMPERATURE_SCALES, enum_values
 from ...tasks.normalise import value as normalised_value
 from ...tasks.shortlist import stem, words
 from ...tasks.tool_call import TEACHING_TODAY
@@ -194,7 +194,7 @@ def words_for(rng, name: str, param: dict, tool: str = "", names_a_list: bool = 
         words_ = rng.choice(sorted(param["words"]))  # "halfway": the parameter's own word for 50
     elif kind in ("integer", "number") and param.get("unit") == "minutes":
         words_ = duration_words(rng, int(param.get("minimum", 1)), int(param.get("maximum", 240)))
-    elif kind in ("integer", "number") and param.get("unit") in ("celsius", "fahrenheit"):
+    elif kind in ("integer", "number") and param.get("unit") in TEMPERATURE_SCALES:
         words_ = temperature_words(rng, param)
     elif kind in ("integer", "number"):
         words_ = number_words(rng, param)
