@@ -103,8 +103,13 @@ def temperature(text: str, integer: bool, unit: str) -> float | int | None:
         return None
     scale = said.pop() if said else unit
     if scale != unit:
-        value = round((value - 32) * 5 / 9 if unit == "celsius" else value * 9 / 5 + 32, 1)
+        value = round(in_scale(value, unit), 1)
     return round(value) if integer else int(value) if value == int(value) else value
+
+
+def in_scale(degrees: float, scale: str) -> float:
+    """Degrees said in the other scale, in `scale` (celsius or fahrenheit)."""
+    return (degrees - 32) * 5 / 9 if scale == "celsius" else degrees * 9 / 5 + 32
 
 
 def minutes(text: str) -> float | None:

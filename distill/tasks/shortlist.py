@@ -84,20 +84,21 @@ def _index(catalog_json: str) -> Index:
     return Index(json.loads(catalog_json))
 
 
+def _scores(tools: list[dict], text: str) -> dict:
+    import json
+
+    return _index(json.dumps(tools, sort_keys=True)).scores(text)
+
+
 def catalog_scores(task: dict, text: str) -> dict:
     """{tool name: BM25 of the request against the words of that tool's catalog card}: everything
     but its phrasings, whose wordings the student learnt from the Mash already (and a heads proof
     read against them would be read against the phrasings Cuts held out)."""
-    import json
-
-    cards = [{key: value for key, value in tool.items() if key != "phrasings"} for tool in task["tools"]]
-    return _index(json.dumps(cards, sort_keys=True)).scores(text)
+    return _scores([{key: value for key, value in tool.items() if key != "phrasings"} for tool in task["tools"]], text)
 
 
 def shortlist(task: dict, text: str, names: list[str], limit: int) -> list[str]:
     """The `limit` of `names` that best match the request, in catalog order among equals."""
-    import json
-
-    scores = _index(json.dumps(task["tools"], sort_keys=True)).scores(text)
+    scores = _scores(task["tools"], text)
     ranked = sorted(names, key=lambda name: (-scores.get(name, 0.0), names.index(name)))
     return ranked[:limit]

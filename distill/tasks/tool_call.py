@@ -82,9 +82,10 @@ def _check_parameter(path, param):
     for key in ("unit", "words"):
         if param.get(key) and kind not in ("integer", "number"):
             yield path, f"'{key}' belongs to integer and number parameters"
-    for word, number in (param.get("words") or {}).items() if kind in ("integer", "number") else ():
-        if not value_fits(param, number):
-            yield path + ["words", word], f"{number!r} does not fit the parameter's type {kind} and range; change one of them"
+    if kind in ("integer", "number"):
+        for word, number in param.get("words", {}).items():
+            if not value_fits(param, number):
+                yield path + ["words", word], f"{number!r} does not fit the parameter's type {kind} and range; change one of them"
     if param.get("items") and kind != "array":
         yield path, "'items' belongs to array parameters"
     if kind in ("integer", "number") and param.get("minimum", 0) > param.get("maximum", float("inf")):

@@ -11,7 +11,7 @@ import functools
 import re
 
 from ...tasks.common import parse_phrasing
-from ...tasks.normalise import TEMPERATURE_SCALES, enum_values
+from ...tasks.normalise import TEMPERATURE_SCALES, enum_values, in_scale
 from ...tasks.normalise import value as normalised_value
 from ...tasks.shortlist import stem, words
 from ...tasks.tool_call import TEACHING_TODAY
@@ -72,13 +72,13 @@ def temperature_words(rng, param: dict) -> str:
     said = number_words(rng, param)
     if not said.isdigit():
         return said
-    own, other = ("C", "F") if param["unit"] == "celsius" else ("F", "C")
-    degrees = int(said)
+    scale, degrees = param["unit"], int(said)
     if rng.random() < 0.3:
-        own, degrees = other, round(degrees * 9 / 5 + 32 if other == "F" else (degrees - 32) * 5 / 9)
-    full = {"C": "celsius", "F": "fahrenheit"}[own]
-    return rng.choice([f"{degrees}", f"{degrees} degrees", f"{degrees}{own}", f"{degrees} {own}", f"{degrees}°{own}",
-                       f"{degrees} degrees {full}", f"{degrees} {full}"])
+        scale = next(other for other in TEMPERATURE_SCALES if other != scale)
+        degrees = round(in_scale(degrees, scale))
+    letter = scale[0].upper()
+    return rng.choice([f"{degrees}", f"{degrees} degrees", f"{degrees}{letter}", f"{degrees} {letter}", f"{degrees}°{letter}",
+                       f"{degrees} degrees {scale}", f"{degrees} {scale}"])
 
 
 NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
