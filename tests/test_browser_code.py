@@ -408,6 +408,8 @@ def test_span_shapes_match():
     kinds = ["EMAIL", "PHONE", "PERSON", "DATE", "ID", "CARD_NUMBER", "ADDRESS", "OTHER"]
     spans = [{"start": a, "end": b, "type": kind, "text": text[a:b]}
              for a in range(0, len(text), 7) for b in (a + 5, a + 19, a + 40) if b <= len(text) for kind in kinds]
+    card = text.index("4111")
+    spans += [{"start": card, "end": card + 19, "type": kind, "text": text[card:card + 19]} for kind in kinds]
     types = sorted(set(kinds) - {"OTHER"})
     expected = fit(text, spans, types)
     got = _node("const S = require('./span_shapes.js');\n"

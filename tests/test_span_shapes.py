@@ -49,3 +49,12 @@ def test_a_numeric_date_tagged_as_a_phone_is_a_date_when_the_recipe_has_dates():
     marked = spans(text, ("2023-11-28", "PHONE"), ("28/11/2023", "ID"))
     assert [s["type"] for s in fit(text, marked, {"PHONE", "ID", "DATE"})] == ["DATE", "DATE"]
     assert [s["type"] for s in fit(text, marked, {"PHONE", "ID"})] == ["PHONE", "ID"]
+
+
+def test_a_number_grouped_like_a_payment_card_is_a_card_number_when_the_recipe_has_cards():
+    text = "Visa 4024 0071 5532 8810, Amex 3782-822463-10005, ref 4410 2290 17, id 4024 0071 5532"
+    marked = spans(text, ("4024 0071 5532 8810", "ID"), ("3782-822463-10005", "PHONE"), ("4410 2290 17", "PHONE"),
+                   ("4024 0071 5532", "ID"))
+    assert [s["type"] for s in fit(text, marked, {"PHONE", "ID", "CARD_NUMBER"})] == ["CARD_NUMBER", "CARD_NUMBER",
+                                                                                     "PHONE", "ID"]
+    assert [s["type"] for s in fit(text, marked, {"PHONE", "ID"})] == ["ID", "PHONE", "PHONE", "ID"]

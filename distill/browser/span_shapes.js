@@ -1,7 +1,7 @@
 // What a span's text must look like to be a value of its type: distill/tasks/span_shapes.py
 // (a span never crosses a line break; "&" splits names and a spaced dash dates; EMAIL is cut to
 // the address; PHONE, CARD_NUMBER, DATE, ID, ADDRESS and PERSON have a shape; a numeric date
-// tagged PHONE or ID is a DATE). Offsets count code points, as in Python.
+// tagged PHONE or ID is a DATE, one grouped like a card number a CARD_NUMBER). Offsets count code points, as in Python.
 "use strict";
 
 const SP = typeof DistillNormalise !== "undefined" ? DistillNormalise : require("./normalise.js");
@@ -57,6 +57,10 @@ function unquoted(chars, span) {  // an opening quote (or unmatched opening brac
 function fitted(chars, span, types) {
   if ((span.type === "PHONE" || span.type === "ID") && types.has("DATE") &&
       SP.fullmatch("(?:\\d{4}-\\d{1,2}-\\d{1,2}|\\d{1,2}[/.]\\d{1,2}[/.]\\d{4})", span.text)) return { ...span, type: "DATE" };
+  if ((span.type === "PHONE" || span.type === "ID") && types.has("CARD_NUMBER") &&
+      SP.fullmatch("\\d{4}([ -]?)\\d{4}\\1\\d{4}\\1\\d{4}|3[47]\\d{2}([ -]?)\\d{6}\\2\\d{5}", span.text)) {
+    return { ...span, type: "CARD_NUMBER" };
+  }
   if (span.type === "EMAIL") {
     const m = SHAPE_EMAIL.exec(span.text);
     if (!m) return null;

@@ -11,13 +11,15 @@ personal-data types, by their conventional names, have a shape; a Recipe's other
     PHONE         at least 6 digits            CARD_NUMBER   13 to 19 digits
     DATE, ID      at least one digit           ADDRESS       at least one letter
     PERSON        letters and no digits
-A PHONE or ID written as a whole numeric date ("2023-11-28", "28/11/2023") is a DATE, when the
-Recipe has that type.
+A PHONE or ID written as a whole numeric date ("2023-11-28", "28/11/2023") is a DATE, and one
+grouped the way payment cards print their numbers (4-4-4-4 digits, or American Express's 4-6-5
+starting 34 or 37) is a CARD_NUMBER, when the Recipe has that type.
 """
 import re
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 NUMERIC_DATE = re.compile(r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{4})")
+CARD_GROUPS = re.compile(r"\d{4}([ -]?)\d{4}\1\d{4}\1\d{4}|3[47]\d{2}([ -]?)\d{6}\2\d{5}")
 OPENING_MARKS = "\"'“‘«"
 # where one span holds two values of its type: a line break always, "&" between names, a spaced dash between dates
 SEPARATORS = {"PERSON": re.compile(r"\n| & "), "DATE": re.compile(r"\n| [-–] ")}
@@ -72,6 +74,8 @@ def _unquoted(text: str, span: dict) -> dict:
 def _fitted(text: str, span: dict, types) -> dict | None:
     if span["type"] in ("PHONE", "ID") and "DATE" in types and NUMERIC_DATE.fullmatch(span["text"]):
         return {**span, "type": "DATE"}
+    if span["type"] in ("PHONE", "ID") and "CARD_NUMBER" in types and CARD_GROUPS.fullmatch(span["text"]):
+        return {**span, "type": "CARD_NUMBER"}
     if span["type"] == "EMAIL":
         match = EMAIL.search(span["text"])
         if not match:
