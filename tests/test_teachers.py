@@ -199,3 +199,20 @@ def test_no_call_requests_skip_what_the_catalog_describes():
                     "Send money to a person."])
     assert not any(words in text for text in served for words in served_elsewhere)
     assert sum("haircut" in text for text in served) > 5
+
+
+def test_the_pii_teacher_writes_tickets_with_several_kinds_of_personal_data():
+    """Real tickets give a name, an address and a phone together; about half the built-in teacher's
+    examples with personal data hold two kinds or more, and every span is exactly its text."""
+    from distill.teachers.builtin import ner
+
+    entity_types = load_recipe(ROOT / "recipes" / "pii.yaml")["task"]["entity_types"]
+    kinds_per_example = []
+    for entity in entity_types:
+        for item in range(100):
+            example = ner.plan(entity, entity_types, 13, 1.0, 0, item)
+            spans = example["target"]["spans"]
+            assert all(example["text"][s["start"]:s["end"]] == s["text"] for s in spans)
+            kinds_per_example.append(len({s["type"] for s in spans}))
+    several = sum(k >= 2 for k in kinds_per_example) / len(kinds_per_example)
+    assert 0.4 < several < 0.7 and sum(k >= 3 for k in kinds_per_example) / len(kinds_per_example) > 0.1

@@ -19,7 +19,9 @@ from .voice import dress, join
 # 4: invented names and streets, IDs shaped like phones, more hard negatives
 # 5: the ways people mention the well-known types beyond a Recipe's phrasings (a relative by name,
 #    a possessive, an agent's note, "acct", "DL"), generated postcodes, more countries' addresses
-VERSION = 5
+# 6: tickets that hold several kinds of personal data (a form, a letter with its address and phone)
+# 7: businesses nobody listed (a café, a firm) among the hard negatives; phone numbers in more groupings
+VERSION = 7
 
 MENTION_SHARE = 0.3  # how often a well-known type is written in one of MENTIONS rather than a Recipe phrasing
 RELATIONS = ["wife", "husband", "son", "daughter", "mum", "mom", "dad", "carer", "colleague", "boss", "bf", "gf",
@@ -47,6 +49,12 @@ MENTIONS = {
 }
 SIGN_OFFS = ["Thanks,", "Regards,", "Best,", "Cheers,", "Kind regards,", "--", "Grüße", "Saludos,", "Merci,", "Ta,",
              "Thx", "Love,"]
+
+# Real tickets often give several kinds of personal data at once ("Location: ...\nContact: name,
+# phone"): this share of examples adds one or two phrasings of other declared types, so the
+# student sees values of different types side by side, on one line or on the next.
+TICKET_SHARE = 0.35
+TICKET_JOINERS = [" ", " ", "\n", ". ", ", "]
 
 MISSED_SPAN_RATE = 0.02  # how often the simulated teacher forgets to mark an email or card number
 
@@ -79,7 +87,20 @@ NEGATIVE_SENTENCES = [
     "Please quote {ref} when you reply.", "Seat {seat}, coach {coach}.", "Model {model}, serial {serial}.",
     "Invoice {ref} is overdue.", "Apartment {flat} has no hot water.", "It cost {amount} in {month}.",
     "We loved our trip to {city} in {month}.", "The {month} statement is wrong.", "{company} support was useless.",
+    "The payment to {company} on {weekday} wasn't me.", "I work for {company} and we're on the team plan.",
 ]
+
+
+BUSINESS_KINDS = ["Cafe", "Café", "Bakery", "Logistics", "Ltd", "Dental", "Consulting", "Bistro", "Garage", "Studio",
+                  "Partners", "& Sons", "Pharmacy", "Motors", "Deli", "Kitchen", "Fitness", "Solicitors", "Inc", "Group"]
+
+
+def business(rng) -> str:
+    """A shop, café or firm nobody listed: capitalised words that are neither a person nor an address."""
+    name = invented_word(rng, rng.randint(2, 3))
+    if rng.random() < 0.4:
+        name = f"{rng.choice(['Blue', 'Golden', 'Red', 'Old', 'Little', 'Green', 'Silver', 'North'])} {name}"
+    return f"{name} {rng.choice(BUSINESS_KINDS)}"
 
 
 def _negative(rng) -> str:
@@ -90,7 +111,8 @@ def _negative(rng) -> str:
              f"Hotel {invented_word(rng, 2)}", "org": f"St {rng.choice(['Mary', 'John', 'Luke'])}'s {rng.choice(['Clinic', 'School', 'Hospital'])}",
              "ref": f"{up(2)}-{d(5)}", "seat": f"{d(2)}{up(1)}", "coach": up(1), "model": f"{up(1)}{d(3)}", "serial": f"{up(3)}{d(6)}",
              "flat": f"{d(2)}{up(1)}",
-             "order": order_number(rng), "company": rng.choice(COMPANIES), "product": product,
+             "order": order_number(rng), "company": rng.choice(COMPANIES) if rng.random() < 0.5 else business(rng),
+             "product": product,
              "product_upper": product.upper(), "city": rng.choice(CITIES), "weekday": rng.choice(WEEKDAYS),
              "amount": amount(rng), "country": rng.choice(COUNTRIES), "month": rng.choice(MONTHS), "when": when(rng),
              "last4": f"{rng.randint(0, 9999):04d}"}
@@ -138,6 +160,16 @@ def _phrasing_segments(rng, entity: dict, by_name: dict) -> tuple[list, int]:
     return segments, (-1 if mention else index)
 
 
+def _ticket_segments(rng, entity: dict, by_name: dict) -> list:
+    """Phrasings of one or two other declared types, to follow the example's own."""
+    others = [e for name, e in by_name.items() if name != entity["name"] and e.get("phrasings")]
+    segments = []
+    for other in rng.sample(others, min(len(others), rng.choice([1, 1, 2]))):
+        segments.append((rng.choice(TICKET_JOINERS), None))
+        segments.extend(_phrasing_segments(rng, other, by_name)[0])
+    return segments
+
+
 def _signature(rng, by_name: dict) -> list:
     """A sign-off block: a name, sometimes a phone number or an email under it."""
     block = [("\n\n" + rng.choice(SIGN_OFFS) + "\n", None)]
@@ -160,6 +192,8 @@ def plan(entity, entity_types, seed, temperature, sample, item):
     else:
         segments, index = _phrasing_segments(rng, entity, by_name)
         phrasing = f"{entity['name']}#{index}" if index >= 0 else f"{entity['name']}#mention"
+        if rng.random() < TICKET_SHARE:
+            segments += _ticket_segments(rng, entity, by_name)
         if rng.random() < 0.35:
             segments = [(_negative(rng) + " ", None)] + segments
         if rng.random() < 0.25:
