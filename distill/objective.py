@@ -22,12 +22,17 @@ import torch.nn.functional as F
 class Objective(torch.nn.Module):
     """Wraps the student so a data-parallel run (DistributedDataParallel) sees one forward call."""
 
-    def __init__(self, model, fast: bool = True, vocabulary=None):
+    def __init__(self, model, fast: bool = True, vocabulary=None, label_smoothing: float = 0.0):
         super().__init__()
         self.model = model
         self.causal = model.config.model_type == "llama"
         self.fast = fast and self.causal and _plain_llama(model)
         self.vocabulary = vocabulary  # an encoder's CompactVocabulary, or None
+        self.label_smoothing = label_smoothing  # training only: held-out losses stay plain cross-entropy
+
+    def _cross_entropy(self, logits, targets):
+        smoothing = self.label_smoothing if self.training else 0.0
+        return F.cross_entropy(logits.float(), targets, reduction="sum", label_smoothing=smoothing)
 
     def forward(self, ids, mask, labels):
         if self.causal:
@@ -37,14 +42,14 @@ class Objective(torch.nn.Module):
                 hidden = decoder_states(self.model, ids, keep)
             else:
                 hidden = self.model.model(input_ids=ids, use_cache=False).last_hidden_state[:, :-1][keep]
-            return F.cross_entropy(self.model.lm_head(hidden).float(), targets[keep], reduction="sum")
+            return self._cross_entropy(self.model.lm_head(hidden), targets[keep])
         if self.vocabulary is not None:
             ids = self.vocabulary.remap[ids]
         logits = self.model(input_ids=ids, attention_mask=mask).logits
         if labels.dim() == 1:  # one class per example
-            return F.cross_entropy(logits.float(), labels, reduction="sum")
+            return self._cross_entropy(logits, labels)
         keep = labels.ne(-100)  # one tag per token
-        return F.cross_entropy(logits[keep].float(), labels[keep], reduction="sum")
+        return self._cross_entropy(logits[keep], labels[keep])
 
 
 def _plain_llama(model) -> bool:

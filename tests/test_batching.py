@@ -189,3 +189,24 @@ def test_an_encoder_trains_its_used_vocabulary_as_adamw_trains_the_whole(monkeyp
     unseen = sorted(set(range(200)) - {i for ids, _ in encoded for i in ids} - {0})
     trained = a["bert.embeddings.word_embeddings.weight"][unseen]
     assert torch.allclose(trained, vocabulary.full[unseen] * (1 - 0.001) ** 4, atol=1e-7)  # decayed, as AdamW does
+
+
+@pytest.mark.parametrize("per_token", [False, True])
+def test_label_smoothing_shapes_the_training_loss_only(per_token):
+    """still.label_smoothing: the training loss is cross-entropy against smoothed targets (the mean
+    of the plain loss and of the uniform one, weighted by the share); a held-out loss stays plain."""
+    import torch.nn.functional as F
+
+    model = _tiny_bert("BertForTokenClassification" if per_token else "BertForSequenceClassification")
+    encoded = _examples(False, per_token)
+    ids, labels, mask = batching.collate(encoded, [0, 1, 2, 3], 0)
+    logits = model(input_ids=ids, attention_mask=mask).logits.detach()
+    keep = labels.ne(-100)
+    logits, targets = (logits[keep], labels[keep]) if per_token else (logits, labels)
+    plain = F.cross_entropy(logits, targets, reduction="sum")
+    uniform = -F.log_softmax(logits, -1).mean(-1).sum()
+    smoothed = Objective(model, label_smoothing=0.2)
+    assert torch.allclose(smoothed(ids, mask, labels), 0.8 * plain + 0.2 * uniform, atol=1e-5)
+    smoothed.eval()
+    assert torch.allclose(smoothed(ids, mask, labels), plain, atol=1e-5)
+    assert not torch.allclose(0.8 * plain + 0.2 * uniform, plain, atol=1e-3)

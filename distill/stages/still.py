@@ -166,7 +166,7 @@ def start(build) -> Session:
     train_set = encode_cut(module, task, tokenizer, hearts, student)
     eval_set = encode_cut(module, task, tokenizer, heads, student)
     vocabulary = CompactVocabulary.for_model(model, train_set + eval_set, device)  # encoders: used rows only
-    objective = Objective(model, vocabulary=vocabulary)
+    objective = Objective(model, vocabulary=vocabulary, label_smoothing=settings.get("label_smoothing", 0.0))
     # each process's gradients are summed over the processes once per step (DDP divides by world)
     step_loss = objective if ranks.world == 1 else torch.nn.parallel.DistributedDataParallel(
         objective, device_ids=[device] if device != "cpu" else None, gradient_as_bucket_view=True)
