@@ -1,7 +1,8 @@
 // What a span's text must look like to be a value of its type: distill/tasks/span_shapes.py
 // (a span never crosses a line break; "&" splits names and a spaced dash dates; EMAIL is cut to
 // the address; PHONE, CARD_NUMBER, DATE, ID, ADDRESS and PERSON have a shape; a numeric date
-// tagged PHONE or ID is a DATE, one grouped like a card number a CARD_NUMBER). Offsets count code points, as in Python.
+// tagged PHONE or ID is a DATE, one grouped like a card number a CARD_NUMBER). Offsets count code
+// points, as in Python.
 "use strict";
 
 const SP = typeof DistillNormalise !== "undefined" ? DistillNormalise : require("./normalise.js");
