@@ -91,7 +91,7 @@ function number(surface, integer = false, unit = null, words = null) {  // words
     const value = minutes(text);
     if (value !== null) return integer ? pyRound(value) : value;
   }
-  if (unit === "celsius" || unit === "fahrenheit") return temperature(text, integer, unit);
+  if (TEMPERATURE_SCALES.includes(unit)) return temperature(text, integer, unit);
   text = sub("^(?:about|around|roughly|approx(?:imately)?)\\s+", "", text);
   text = sub("[$€£¥]|\\b(?:usd|eur|gbp|jpy|dollars?|bucks|euros?|pounds?|quid|yen|rupees?|pesos?|reais|francs?)\\b", " ", text);
   text = sub("\\b(?:degrees?|deg|f|c|fahrenheit|celsius|centigrade|percent|per cent|pct|x|times|of them|pcs|pieces|people|portions?)\\b", " ", text).trim();
@@ -101,14 +101,17 @@ function number(surface, integer = false, unit = null, words = null) {  // words
   return Number.isInteger(value) ? value : pyRound(value, 2);
 }
 
+const TEMPERATURE_SCALES = ["celsius", "fahrenheit"];
 const TEMPERATURE_UNITS = { f: "fahrenheit", fahrenheit: "fahrenheit", c: "celsius", celsius: "celsius", centigrade: "celsius" };
+const inScale = (degrees, scale) => (scale === "celsius" ? (degrees - 32) * 5 / 9 : degrees * 9 / 5 + 32);  // normalise.in_scale
 
 function temperature(text, integer, unit) {  // normalise.temperature: converted when said in the other scale
-  const said = [...text.matchAll(py("\\b(fahrenheit|celsius|centigrade|f|c)\\b", "g"))].map((m) => TEMPERATURE_UNITS[m[1]]);
+  const pattern = py(`\\b(${Object.keys(TEMPERATURE_UNITS).join("|")})\\b`, "g");
+  const said = [...text.matchAll(pattern)].map((m) => TEMPERATURE_UNITS[m[1]]);
   let value = number(text);
   if (value === null || new Set(said).size > 1) return null;
   const scale = said.length ? said[0] : unit;
-  if (scale !== unit) value = pyRound(unit === "celsius" ? (value - 32) * 5 / 9 : value * 9 / 5 + 32, 1);
+  if (scale !== unit) value = pyRound(inScale(value, unit), 1);
   return integer ? pyRound(value) : value;
 }
 

@@ -8,6 +8,11 @@
 const SP = typeof DistillNormalise !== "undefined" ? DistillNormalise : require("./normalise.js");
 const SPT = typeof DistillTokenizer !== "undefined" ? DistillTokenizer : require("./tokenizer.js");
 const SHAPE_EMAIL = SP.py("[\\w.+'-]+@[\\w-]+(?:\\.[\\w-]+)+");
+// a PHONE or ID whose whole text has one of these shapes is a value of that type (span_shapes.RETYPED)
+const RETYPED = [
+  ["(?:\\d{4}-\\d{1,2}-\\d{1,2}|\\d{1,2}[/.]\\d{1,2}[/.]\\d{4})", "DATE"],
+  ["\\d{4}([ -]?)\\d{4}\\1\\d{4}\\1\\d{4}|3[47]\\d{2}([ -]?)\\d{6}\\2\\d{5}", "CARD_NUMBER"],
+];
 const OPENING_MARKS = "\"'“‘«";
 const SEPARATORS = { PERSON: SP.py("\\n| & ", "g"), DATE: SP.py("\\n| [-–] ", "g") };
 const ANY_TYPE = SP.py("\\n", "g");
@@ -56,11 +61,8 @@ function unquoted(chars, span) {  // an opening quote (or unmatched opening brac
 }
 
 function fitted(chars, span, types) {
-  if ((span.type === "PHONE" || span.type === "ID") && types.has("DATE") &&
-      SP.fullmatch("(?:\\d{4}-\\d{1,2}-\\d{1,2}|\\d{1,2}[/.]\\d{1,2}[/.]\\d{4})", span.text)) return { ...span, type: "DATE" };
-  if ((span.type === "PHONE" || span.type === "ID") && types.has("CARD_NUMBER") &&
-      SP.fullmatch("\\d{4}([ -]?)\\d{4}\\1\\d{4}\\1\\d{4}|3[47]\\d{2}([ -]?)\\d{6}\\2\\d{5}", span.text)) {
-    return { ...span, type: "CARD_NUMBER" };
+  if (span.type === "PHONE" || span.type === "ID") {
+    for (const [shape, kind] of RETYPED) if (types.has(kind) && SP.fullmatch(shape, span.text)) return { ...span, type: kind };
   }
   if (span.type === "EMAIL") {
     const m = SHAPE_EMAIL.exec(span.text);

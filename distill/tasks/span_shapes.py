@@ -20,6 +20,8 @@ import re
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 NUMERIC_DATE = re.compile(r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{4})")
 CARD_GROUPS = re.compile(r"\d{4}([ -]?)\d{4}\1\d{4}\1\d{4}|3[47]\d{2}([ -]?)\d{6}\2\d{5}")
+# a PHONE or ID whose whole text has one of these shapes is a value of that type (if the Recipe has it)
+RETYPED = ((NUMERIC_DATE, "DATE"), (CARD_GROUPS, "CARD_NUMBER"))
 OPENING_MARKS = "\"'“‘«"
 # where one span holds two values of its type: a line break always, "&" between names, a spaced dash between dates
 SEPARATORS = {"PERSON": re.compile(r"\n| & "), "DATE": re.compile(r"\n| [-–] ")}
@@ -72,10 +74,10 @@ def _unquoted(text: str, span: dict) -> dict:
 
 
 def _fitted(text: str, span: dict, types) -> dict | None:
-    if span["type"] in ("PHONE", "ID") and "DATE" in types and NUMERIC_DATE.fullmatch(span["text"]):
-        return {**span, "type": "DATE"}
-    if span["type"] in ("PHONE", "ID") and "CARD_NUMBER" in types and CARD_GROUPS.fullmatch(span["text"]):
-        return {**span, "type": "CARD_NUMBER"}
+    if span["type"] in ("PHONE", "ID"):
+        for shape, kind in RETYPED:
+            if kind in types and shape.fullmatch(span["text"]):
+                return {**span, "type": kind}
     if span["type"] == "EMAIL":
         match = EMAIL.search(span["text"])
         if not match:
