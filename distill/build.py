@@ -13,7 +13,7 @@ from . import keys as sections
 from .errors import DistillError
 from .hashing import canonical_json, digest, stage_key
 from .keys import Keys, bottle_variants, variants_of
-from .recipe import Recipe
+from .recipe import Recipe, check_normalised
 from .store import AUTO, Store
 
 
@@ -113,12 +113,8 @@ class Build:
         import copy
         from pathlib import Path
 
-        from .recipe.schema import validate
-
-        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
-            raise DistillError("the embedded Recipe is not a normalised Recipe (a mapping with a name)")
+        check_normalised(data, "the embedded Recipe")
         path = Path(f"<Recipe {data['name']}>")
-        validate({k: v for k, v in data.items() if k != "parent"}, path, {})
         recipe = Recipe(name=data["name"], path=path, data=copy.deepcopy(data), parent=data.get("parent"), _lines={},
                         foreign="embedded")
         return cls(recipe, Store(store_root, remote), allow)

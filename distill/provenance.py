@@ -52,6 +52,11 @@ def environment(threads: int | None = None, device: str | None = None, processes
             "os": f"{platform.system()} {platform.machine()}"}
 
 
+def is_environment(recorded) -> bool:
+    """The shape environment() writes (or nothing recorded): a Spirit's copy may be damaged."""
+    return recorded is None or (isinstance(recorded, dict) and isinstance(recorded.get("libraries", {}), dict))
+
+
 def differences(recorded: dict | None, current: dict) -> list[str]:
     """One phrase per difference that can change the weights ("torch 2.13.0 here, 2.12.1 recorded")."""
     if not recorded:

@@ -8,9 +8,11 @@ import os
 from pathlib import Path
 
 from .decoding import TokenPieces, choose
-from .errors import DistillError
+from .errors import DistillError, RecipeError
 from .formats import first_line, format_of, json_field
 from .formats import module as format_module
+from .provenance import is_environment
+from .recipe import check_normalised
 from .student import load_tokenizer, special_ids
 from .tasks import task_type
 
@@ -48,13 +50,24 @@ class Spirit:
         self.proof = json_field(where, meta, "proof")
         self.config = json_field(where, meta, "config")
         self.environment = json_field(where, meta, "environment", default={}) or None
+        if not is_environment(self.environment):
+            raise DistillError(f"{where}: damaged Spirit metadata 'environment' (not a training environment)")
         self.field_proof = json_field(where, meta, "field_proof", default={}) or None
         self.recipe_hash = meta["recipe_hash"]
-        if not isinstance(self.recipe, dict) or not isinstance(self.recipe.get("task"), dict):
-            raise DistillError(f"{where}: damaged Spirit metadata 'recipe' (not a Recipe)")
+        if path is not None:  # a file anyone may have written (a trained model's Recipe was checked on loading)
+            self._check_recipe(where)
         self.task = task_type(self.recipe["task"].get("type"))
         self.eos_id = special_ids(self.tokenizer)["eos"]
         self.pieces = TokenPieces(self.tokenizer)
+
+    def _check_recipe(self, where):
+        """Pour reads the catalog, labels and schema from the embedded Recipe: a damaged one stops here."""
+        try:
+            check_normalised(self.recipe, "recipe")
+        except RecipeError as err:
+            at = f" at {err.field}" if err.field else ""
+            raise DistillError(f"{where}: damaged Spirit metadata 'recipe'{at}: {err.problem}; re-download the Spirit "
+                               "or rebuild it from its Recipe") from None
 
     @property
     def max_length(self) -> int:

@@ -153,6 +153,51 @@ def test_damaged_bottles_are_one_clear_line(gguf_built, built_tiny, tmp_path, na
         assert len(result.stderr.strip().splitlines()) == 1 and "corrupted" in result.stderr
 
 
+EMBEDDED_RECIPE_DAMAGE = [  # (where in the embedded Recipe, what is put there): each was a traceback in pour
+    (("task", "tools", 1, "parameters", "minutes"), {"a": 1}),
+    (("task", "tools", 0, "name"), {}),
+    (("task", "tools", 2), -1),
+    (("task", "tools", 2, "parameters"), "x"),
+    (("task", "tools", 1, "name"), "get_weather"),  # a duplicate tool name: the task's own check
+]
+
+
+@pytest.mark.parametrize("where,value", EMBEDDED_RECIPE_DAMAGE)
+def test_a_spirit_whose_embedded_recipe_is_damaged_is_one_line(built_tiny, tmp_path, where, value):
+    import torch
+
+    blob = torch.load(built_tiny / "cellar" / "tiny" / "tiny.pt", weights_only=True)
+    recipe = json.loads(blob["recipe"])
+    node = recipe
+    for part in where[:-1]:
+        node = node[part]
+    node[where[-1]] = value
+    damaged = tmp_path / "tiny.pt"
+    torch.save({**blob, "recipe": json.dumps(recipe)}, damaged)
+    with pytest.raises(DistillError) as caught:
+        load_spirit(damaged)
+    message = str(caught.value)
+    assert message.startswith(f"{damaged}: damaged Spirit metadata 'recipe' at task.tools[") and "rebuild it" in message
+    result = run_cli("pour", str(damaged), "set a timer for ten minutes")
+    assert result.returncode == 2 and result.stderr.strip() == f"distill: error: {message}"
+
+
+@pytest.mark.parametrize("key,value", [("proof", "[]"), ("digests", "7"), ("environment", "[1]"),
+                                       ("environment", '{"libraries": 3}'), ("lineage", "[3]"), ("recipe", "[]")])
+def test_inspect_and_pour_name_a_damaged_record_in_one_line(built_tiny, tmp_path, key, value):
+    import torch
+
+    blob = torch.load(built_tiny / "cellar" / "tiny" / "tiny.pt", weights_only=True)
+    damaged = tmp_path / "tiny.pt"
+    torch.save({**blob, key: value}, damaged)
+    result = run_cli("inspect", str(damaged))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"{damaged}: damaged Spirit metadata '{key}'" in result.stderr
+    if key in ("environment", "recipe"):  # what pour reads
+        result = run_cli("pour", str(damaged), "hello")
+        assert result.returncode == 2 and result.stderr.count("\n") == 1 and f"metadata '{key}'" in result.stderr
+
+
 def test_inspect_shows_what_each_bottle_holds(gguf_built, built_tiny):
     files = [gguf_built / "cellar" / "tiny" / "tiny.pt", built_tiny / "cellar" / "tiny" / "tiny.onnx",
              gguf_built / "cellar" / "tiny" / "tiny.q8_0.gguf"]
@@ -167,9 +212,11 @@ def test_inspect_shows_what_each_bottle_holds(gguf_built, built_tiny):
     assert labels[0]["recipe_hash"] == labels[2]["recipe_hash"]
 
 
-ENCODER_TASKS = {  # head -> the smallest Recipe task that names its outputs
-    "sequence": {"type": "classify", "labels": [{"name": n} for n in ("greet", "pay", "leave")]},
-    "token": {"type": "ner", "entity_types": [{"name": "PERSON"}, {"name": "CITY"}]},
+ENCODER_TASKS = {  # head -> the smallest Recipe task that names its outputs (and passes a Spirit's load check)
+    "sequence": {"type": "classify", "labels": [{"name": n, "description": f"asks to {n}", "phrasings": [f"{n} please"]}
+                                                for n in ("greet", "pay", "leave")]},
+    "token": {"type": "ner", "entity_types": [{"name": n, "description": f"a {n.lower()}", "phrasings": [f"it was {{{n}}}"]}
+                                              for n in ("PERSON", "CITY")]},
 }
 ENCODER_TEXTS = ["a short text to classify, with numbers 123", "numbers 9 and 42 in a text", "to", "with with short"]
 
@@ -216,7 +263,7 @@ def _encoder_bottle(tmp_path, head: str, gguf_type: str = "f32", vocab: str = "b
             if "LayerNorm" in name:
                 param.add_(torch.randn(param.shape, generator=torch.Generator().manual_seed(len(name))) * 0.1)
     meta = {"format": "distillarium-spirit", "name": "enc", "task_type": task["type"],
-            "recipe": json.dumps({"task": task}), "recipe_hash": "0" * 32, "config": model.config.to_json_string(),
+            "recipe": json.dumps({"name": f"enc-{head}", "task": task}), "recipe_hash": "0" * 32, "config": model.config.to_json_string(),
             "tokenizer": tokenizer.to_str(), "proof": "{}", "digests": "{}"}
     path = tmp_path / f"enc-{head}-{vocab}.{gguf_type}.gguf"
     gguf.write(path, model, tokenizer, meta, {"type": gguf_type})

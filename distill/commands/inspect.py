@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import DistillError
 from ..formats import first_line
 from ..formats import module as format_module
+from ..provenance import is_environment
 
 
 def _parameters(meta: dict) -> int:
@@ -51,6 +52,12 @@ def read_label(path) -> dict:
         architecture, parameters = _architecture(config), _parameters(meta)
     except Exception as err:  # noqa: BLE001 - a damaged string is one line
         raise DistillError(f"{path}: damaged Spirit metadata ({first_line(err)})") from None
+    for name, value, shaped in (("recipe", recipe, isinstance(recipe, dict) and isinstance(recipe.get("task", {}), dict)),
+                                ("proof", proof, isinstance(proof, dict)), ("digests", digests, isinstance(digests, dict)),
+                                ("environment", environment, is_environment(environment)),
+                                ("lineage", lineage, isinstance(lineage, list) and all(isinstance(e, dict) for e in lineage))):
+        if not shaped:  # the label prints their fields: a wrong shape is one line here, not a traceback there
+            raise DistillError(f"{path}: damaged Spirit metadata '{name}' (a {type(value).__name__} of the wrong shape); re-download the Spirit")
     return {"file": str(path), "bytes": path.stat().st_size, "format": format_line,
             "architecture": architecture, "parameters": parameters,
             "tokenizer": f"{vocab:,} tokens ({tokenizer_kind})", "recipe": recipe.get("name", "?"),
@@ -78,7 +85,7 @@ def render_label(label: dict) -> str:
     rows += [(f"digest {name}", value) for name, value in sorted(label["digests"].items())]
     chain = label.get("lineage") or []
     if chain:  # the cask history, oldest first (aging.py)
-        rows.append(("lineage", f"{len(chain)} generation(s): " + " -> ".join(e.get("name", "?") for e in chain)))
+        rows.append(("lineage", f"{len(chain)} generation(s): " + " -> ".join(str(e.get("name", "?")) for e in chain)))
         rows += [(f"  cask {i}", f"{e.get('name', '?')} recipe {e.get('recipe_hash', '?')} weights "
                                 f"{str(e.get('weights', '?'))[:16]} {e.get('date', '')} — {e.get('slice', '')}")
                  for i, e in enumerate(chain, 1)]

@@ -119,6 +119,8 @@ def lineage_check(name, spirit) -> Check:
     try:
         chain = json.loads(spirit.meta["lineage"])
         last = chain[-1]
+        if not all(isinstance(generation, dict) for generation in chain):
+            raise TypeError("a generation is not a record")
     except (ValueError, TypeError, IndexError, KeyError):
         return Check(name, "lineage", False, "the embedded cask history is damaged")
     recorded = json.loads(spirit.meta.get("digests", "{}")).get("weights")

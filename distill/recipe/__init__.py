@@ -14,7 +14,7 @@ from .forks import INHERITED_EXCEPT, RECIPE_HASH_RE, deep_merge, resolve_parent
 from .schema import field_path, fill_defaults, line_for, validate
 from .yamlfile import read_yaml
 
-__all__ = ["RECIPE_HASH_RE", "Recipe", "load_recipe", "load_recipes", "recipe_hash"]
+__all__ = ["RECIPE_HASH_RE", "Recipe", "check_normalised", "load_recipe", "load_recipes", "recipe_hash"]
 # Fields that describe a Recipe without changing what it builds stay out of its hash.
 UNHASHED_FIELDS = ("description", "parent")
 
@@ -52,6 +52,19 @@ class Recipe:
 def recipe_hash(data: dict) -> str:
     hashed = {k: v for k, v in data.items() if k not in UNHASHED_FIELDS}
     return stage_key("recipe", hashed)
+
+
+def check_normalised(data, where) -> None:
+    """A normalised Recipe read from a Spirit or a cellar index, where anyone may have written it:
+    the schema's shapes and the task type's own checks, as a Recipe file gets, so a damaged one is
+    one line here rather than a traceback wherever a field is first read."""
+    from ..tasks import task_type
+
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise RecipeError(where, None, "(top level)", "not a normalised Recipe (a mapping with a name)")
+    validate({k: v for k, v in data.items() if k != "parent"}, where, {})
+    for parts, problem in task_type(data["task"]["type"]).check(data["task"]):
+        raise RecipeError(where, None, field_path(["task", *parts]), problem)
 
 
 def normalise(raw: dict, path: Path, lines: dict) -> dict:
