@@ -1,4 +1,5 @@
 """Recipe validation and forks: one clear line naming file, line and field; never a traceback."""
+import json
 import shutil
 
 import pytest
@@ -95,3 +96,26 @@ def test_needle_is_big_enough():
     kinds = {p["type"] for t in tools for p in t["parameters"].values()}
     assert {"string", "integer", "number", "enum"} <= kinds
     assert any(not p.get("required") for t in tools for p in t["parameters"].values())
+
+
+FIELD_ROWS = {  # recipe -> (a malformed field example, what its line says); each was a traceback before
+    "needle name": ("needle", {"text": "hi", "call": {"name": ["get_weather"]}}, '"call" must name a tool'),
+    "needle offered": ("needle", {"text": "hi", "call": {"name": None}, "tools": [["x"]]}, '"tools" must list tools'),
+    "needle enum": ("needle", {"text": "weather in Paris", "call": {"name": "get_weather", "arguments": {
+        "city": "Paris", "unit": {"c": 1}}}}, "argument unit={'c': 1} does not fit the tool get_weather"),
+    "pii type": ("pii", {"text": "John", "spans": [{"start": 0, "end": 4, "type": {"a": 1}}]},
+                 "span type {'a': 1} is not one of the Recipe's entity types"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FIELD_ROWS))
+def test_a_malformed_field_example_is_one_line_naming_its_file_and_line(tmp_path, case):
+    parent, row, problem = FIELD_ROWS[case]
+    (tmp_path / f"{parent}.yaml").write_text((ROOT / "recipes" / f"{parent}.yaml").read_text())
+    shutil.copytree(ROOT / "recipes" / "field", tmp_path / "field")  # the parent's own proof.field
+    (tmp_path / "field.jsonl").write_text("# written by hand\n" + json.dumps(row) + "\n")
+    path = tmp_path / "x.yaml"
+    path.write_text(f"fork: {parent}\nproof: {{field: field.jsonl}}\n")
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(path)
+    assert str(caught.value).startswith(f"{tmp_path / 'field.jsonl'}:2 ") and problem in str(caught.value)

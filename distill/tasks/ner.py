@@ -157,7 +157,7 @@ def field_target(row: dict, task: dict) -> dict:
     out = []
     for span in spans:
         start, end, kind = (span.get(k) for k in ("start", "end", "type")) if isinstance(span, dict) else (None,) * 3
-        if kind not in valid:
+        if not isinstance(kind, str) or kind not in valid:
             raise ValueError(f"span type {kind!r} is not one of the Recipe's entity types: {', '.join(sorted(valid))}")
         if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
             raise ValueError(f"span offsets {start}..{end} are outside the text (0..{len(text)})")

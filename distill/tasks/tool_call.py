@@ -129,7 +129,7 @@ def value_fits(param: dict, value) -> bool:
     """Whether a value is of the parameter's type as the API takes it (the normalised form)."""
     kind = param["type"]
     if kind == "enum":
-        return value in enum_values(param)
+        return isinstance(value, str) and value in enum_values(param)
     if kind == "boolean":
         return isinstance(value, bool)
     if kind == "integer":
@@ -301,8 +301,10 @@ def field_target(row: dict, task: dict) -> dict:
     tools = {tool["name"]: tool for tool in task["tools"]}
     name, arguments = call["name"], call.get("arguments", {})
     offered = row.get("tools")
-    if offered is not None and (not isinstance(offered, list) or not all(t in tools for t in offered)):
+    if offered is not None and (not isinstance(offered, list) or not all(isinstance(t, str) and t in tools for t in offered)):
         raise ValueError('"tools" must list tools of the Recipe\'s catalog')
+    if name is not None and not isinstance(name, str):
+        raise ValueError('"call" must name a tool (a string), or null for no call')
     if name is None:
         return {"name": None}
     if name not in tools:
