@@ -41,6 +41,33 @@ def test_index_lists_the_spirit(built_tiny):
     assert listing.returncode == 0 and "tiny" in listing.stdout and entry["recipe_hash"] in listing.stdout
 
 
+DAMAGED_INDEXES = {  # what a hand edit can leave; each was a traceback, and an unparseable one read as empty
+    "not JSON": lambda good: "{",
+    "a list": lambda good: "[]",
+    "spirits not a mapping": lambda good: '{"spirits": 3}',
+    "an entry not an object": lambda good: json.dumps({"spirits": {**good["spirits"], "other": 3}}),
+    "an entry without its proof": lambda good: json.dumps({"spirits": {"tiny": {**good["spirits"]["tiny"], "proof": 3}}}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED_INDEXES))
+def test_a_damaged_index_is_one_line_and_never_written_over(built_tiny, tmp_path, monkeypatch, case):
+    from distill.cellar.index import update_index
+    from distill.errors import DistillError
+    from distill.recipe import load_recipe
+
+    (tmp_path / "cellar").mkdir()
+    damaged = DAMAGED_INDEXES[case](_index(built_tiny))
+    (tmp_path / "cellar" / "index.json").write_text(damaged)
+    for args in ((), ("build",)):
+        result = _cellar_cli(tmp_path, *args)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1 and "index.json: " in result.stderr, result.stderr
+    monkeypatch.setenv("DISTILL_CELLAR", str(tmp_path / "cellar"))
+    with pytest.raises(DistillError, match="move it aside"):  # a bottling would have kept only its own entry
+        update_index(load_recipe(built_tiny / "recipes" / "tiny.yaml"), {}, built_tiny / "cellar" / "tiny" / "tiny.pt", "pt")
+    assert (tmp_path / "cellar" / "index.json").read_text() == damaged
+
+
 def test_fork_by_recipe_hash_resolves_against_the_cellar(built_tiny, tmp_path, monkeypatch):
     from distill.cellar.index import find_recipe_by_hash
     from distill.recipe import load_recipe

@@ -4,10 +4,12 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
 
+from ..errors import DistillError
 from ..hashing import sha256_file
 
 
@@ -19,11 +21,69 @@ def index_path() -> Path:
     return cellar_root() / "index.json"
 
 
+HASH_RE = re.compile(r"^[0-9a-f]{32}$")
+RESTORE = "restore it from a copy, or move it aside to start a new one (rebuilding a bottle lists it again)"
+
+
 def read_index() -> dict:
+    """The local index; a damaged one is an error, never read as empty: the next bottling would
+    write it back holding only its own entry."""
+    path = index_path()
     try:
-        return json.loads(index_path().read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return {"spirits": {}}
+    except (ValueError, OSError) as err:
+        raise DistillError(f"{path}: not a readable cellar index ({err}); {RESTORE}") from None
+    if not isinstance(index, dict) or not isinstance(index.get("spirits"), dict):
+        raise DistillError(f"{path}: not a cellar index (a JSON object with 'spirits'); {RESTORE}")
+    for name, entry in index["spirits"].items():
+        problem = entry_problem(entry) or (None if entry["name"] == name else "listed under another name")
+        if problem:
+            raise DistillError(f"{path}: the entry {name!r} is damaged ({problem}); {RESTORE}")
+    return index
+
+
+def entry_problem(entry) -> str | None:
+    """Why an index entry (this cellar's or a published one) cannot be listed, shown or published,
+    or None. Its name becomes a folder and a page name, its fields go into listings and HTML."""
+    from ..recipe.forks import NAME_RE
+    from ..tasks import TASK_MODULES
+
+    if not isinstance(entry, dict):
+        return "not an object"
+    name, rh, proof = entry.get("name"), entry.get("recipe_hash"), entry.get("proof")
+    checks = [
+        (isinstance(name, str) and NAME_RE.match(name) and isinstance(rh, str) and HASH_RE.match(rh),
+         "no valid name and recipe hash"),
+        (isinstance(entry.get("recipe"), dict), "no Recipe"),
+        (entry.get("task_type") in TASK_MODULES, "unknown task type"),
+        (isinstance(proof, dict) and isinstance(proof.get("value"), (int, float)) and isinstance(proof.get("degrees"), str)
+         and isinstance(proof.get("metric"), str) and isinstance(proof.get("n"), int), "no proof"),
+        (entry.get("field_proof") is None or (isinstance(entry["field_proof"], dict)
+                                              and isinstance(entry["field_proof"].get("degrees"), str)), "no field proof"),
+        (isinstance(entry.get("parameters"), int) and isinstance(entry.get("teacher"), str)
+         and isinstance(entry.get("built"), str), "no parameters, teacher or build date"),
+        (entry.get("parent") is None or (isinstance(entry["parent"], str) and HASH_RE.match(entry["parent"])),
+         "its parent is not a recipe hash"),
+        (files_ok(entry.get("bottles"), nested=True) and all(re.match(r"^[a-z0-9_-]+$", str(v)) for v in entry["bottles"]),
+         "its bottle list is malformed"),
+    ]
+    return next((problem for ok, problem in checks if not ok), None)
+
+
+def files_ok(files, nested=False) -> bool:
+    """{name: {bytes, sha256}} (nested: {format: {file, bytes, sha256}}), every file name a plain one."""
+    from ..remote_tier import safe_name
+
+    if not isinstance(files, dict):
+        return False
+    for name, info in files.items():
+        filename = info.get("file") if nested and isinstance(info, dict) else name
+        if not safe_name(filename) or "/" in filename or not isinstance(info, dict) or not isinstance(info.get("bytes"), int) \
+                or not (isinstance(info.get("sha256"), str) and re.match(r"^[0-9a-f]{64}$", info["sha256"])):
+            return False
+    return True
 
 
 @contextlib.contextmanager

@@ -13,56 +13,32 @@ credential (Recipe.foreign, Build.teacher_replay_reason).
 """
 import hashlib
 import json
-import re
 from pathlib import Path
 
 from ..errors import DistillError
 from ..remote import open_remote
 from ..remote_tier import max_artifact_bytes, safe_name, warn
+from .index import HASH_RE, entry_problem, files_ok
 
 MAX_INDEX_BYTES = 64 << 20
 MAX_ENTRY_BYTES = 16 << 20
-HASH_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def check_entry(entry) -> str | None:
-    """Why a published entry cannot be shown or used, or None. Its name becomes a folder and a page
-    name, its fields go into HTML, its Recipe may be rebuilt: every field is held to its shape."""
+    """Why a published entry cannot be shown or used, or None: held to an index entry's shape, and
+    its Recipe may be rebuilt, so it must hash to the recipe hash it is published under."""
     from ..recipe import recipe_hash as hash_of
-    from ..recipe.forks import NAME_RE
-    from ..tasks import TASK_MODULES
 
-    if not isinstance(entry, dict):
-        return "not an object"
-    name, rh = entry.get("name"), entry.get("recipe_hash")
-    if not isinstance(name, str) or not NAME_RE.match(name) or not isinstance(rh, str) or not HASH_RE.match(rh):
-        return "no valid name and recipe hash"
-    proof = entry.get("proof")
+    problem = entry_problem(entry)
+    if problem:
+        return problem
+    name, rh = entry["name"], entry["recipe_hash"]
     checks = [
-        (isinstance(entry.get("recipe"), dict) and hash_of(entry["recipe"]) == rh, f"its Recipe does not hash to {rh}"),
+        (hash_of(entry["recipe"]) == rh, f"its Recipe does not hash to {rh}"),
         (entry.get("folder") == f"{name}/{rh}", "its folder is not <name>/<recipe hash>"),
-        (entry.get("task_type") in TASK_MODULES, "unknown task type"),
-        (isinstance(proof, dict) and isinstance(proof.get("value"), (int, float)) and isinstance(proof.get("degrees"), str)
-         and isinstance(proof.get("metric"), str) and isinstance(proof.get("n"), int), "no proof"),
-        (isinstance(entry.get("parameters"), int) and isinstance(entry.get("teacher"), str)
-         and isinstance(entry.get("built"), str), "no parameters, teacher or build date"),
-        (entry.get("parent") is None or (isinstance(entry["parent"], str) and HASH_RE.match(entry["parent"])),
-         "its parent is not a recipe hash"),
-        (_files_ok(entry.get("files")) and _files_ok(entry.get("bottles"), nested=True)
-         and all(re.match(r"^[a-z0-9_-]+$", str(v)) for v in entry["bottles"]), "its file list is malformed"),
+        (files_ok(entry.get("files")), "its file list is malformed"),
     ]
     return next((problem for ok, problem in checks if not ok), None)
-
-
-def _files_ok(files, nested=False) -> bool:
-    if not isinstance(files, dict):
-        return False
-    for name, info in files.items():
-        filename = info.get("file") if nested and isinstance(info, dict) else name
-        if not safe_name(filename) or "/" in filename or not isinstance(info, dict) or not isinstance(info.get("bytes"), int) \
-                or not (isinstance(info.get("sha256"), str) and re.match(r"^[0-9a-f]{64}$", info["sha256"])):
-            return False
-    return True
 
 
 def read_index(remote, missing_ok=False) -> dict:
