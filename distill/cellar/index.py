@@ -12,6 +12,9 @@ from pathlib import Path
 from ..errors import DistillError
 from ..hashing import sha256_file
 
+HASH_RE = re.compile(r"^[0-9a-f]{32}$")
+RESTORE = "restore it from a copy, or move it aside to start a new one (rebuilding a bottle lists it again)"
+
 
 def cellar_root() -> Path:
     return Path(os.environ.get("DISTILL_CELLAR", "cellar")).resolve()
@@ -19,10 +22,6 @@ def cellar_root() -> Path:
 
 def index_path() -> Path:
     return cellar_root() / "index.json"
-
-
-HASH_RE = re.compile(r"^[0-9a-f]{32}$")
-RESTORE = "restore it from a copy, or move it aside to start a new one (rebuilding a bottle lists it again)"
 
 
 def read_index() -> dict:
