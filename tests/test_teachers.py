@@ -216,3 +216,25 @@ def test_the_pii_teacher_writes_tickets_with_several_kinds_of_personal_data():
             kinds_per_example.append(len({s["type"] for s in spans}))
     several = sum(k >= 2 for k in kinds_per_example) / len(kinds_per_example)
     assert 0.4 < several < 0.7 and sum(k >= 3 for k in kinds_per_example) / len(kinds_per_example) > 0.1
+
+
+def test_a_parameter_whose_examples_hold_a_street_address_gets_unlisted_street_addresses():
+    """Needle's destination lists "42 Elm Street": people also say "1600 Amphitheatre Parkway", which
+    the Still read as a thermostat setting when its Mash held only named places. A parameter whose
+    examples are cities (a flight's origin) never gets one."""
+    import re
+
+    from distill.teachers.builtin.tool_call import plan
+
+    needle = yaml.safe_load((ROOT / "recipes" / "needle.yaml").read_text())
+    tools = {tool["name"]: tool for tool in needle["task"]["tools"]}
+    street = re.compile(r"^\d+ \w+ \w+")
+
+    def values(tool, parameter):
+        calls = [plan(tools[tool], 7, 0.9, 0, item)["target"] for item in range(600)]
+        return [call["arguments"][parameter] for call in calls if parameter in call.get("arguments", {})]
+
+    destinations = values("get_directions", "destination")
+    unlisted = [v for v in destinations if street.match(v) and v not in tools["get_directions"]["parameters"]["destination"]["examples"]]
+    assert len(set(unlisted)) > 0.1 * len(destinations)
+    assert not any(street.match(v) for v in values("get_weather", "city"))

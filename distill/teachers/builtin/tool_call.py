@@ -16,16 +16,19 @@ from ...tasks.normalise import value as normalised_value
 from ...tasks.shortlist import stem, words
 from ...tasks.tool_call import TEACHING_TODAY
 from . import plan_rng
-from .lexicon import CITIES, COMPANIES, COUNTRIES, FIRST_NAMES, LAST_NAMES, MONTHS, MONTHS_SHORT, WEEKDAYS
+from .lexicon import (CITIES, COMPANIES, COUNTRIES, FIRST_NAMES, LAST_NAMES, MONTHS, MONTHS_SHORT, STREET_NAMES,
+                      STREET_TYPES, WEEKDAYS)
+from .values import invented_word
 from .voice import ASSISTANT_CONTEXT, dress, join
 
-VERSION = 10  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues;
+VERSION = 11  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues;
 #             6: out-of-catalog actions as verb x object combinations; 7: quoted values, to-do items,
 #             no-call requests carrying dates and times, an assistant's context sentences; 8: no-call
 #             questions of fact, games, trading and social requests; 9: near misses that slot-only
 #             phrasings used to veto ("book a flight to Denver"), alarms, removing from a list, and
 #             families the catalog's names or descriptions say it serves are skipped; 10: bookings and
-#             money requests checked one by one ("book a haircut" beside a table-booking tool)
+#             money requests checked one by one ("book a haircut" beside a table-booking tool);
+#             11: where the Recipe lists a street address, unlisted values are street addresses too
 
 # ---------------------------------------------------------------- how people write typed values
 
@@ -159,8 +162,22 @@ FRESH_BY_TOOL = {"play_music.query": ["Arctic Monkeys", "Beyoncé", "chill jazz"
                                       "Nina Simone", "Hans Zimmer", "country hits", "Queen", "Dua Lipa", "Vivaldi"]}
 
 
+def street_words(rng) -> str:
+    """A street address as people give one to a map: "1600 Amphitheatre Parkway", "42 Quay Rd, Leeds"."""
+    street = rng.choice(STREET_NAMES) if rng.random() < 0.6 else invented_word(rng, rng.randint(2, 3))
+    text = f"{rng.randint(1, 2999)} {street} {rng.choice(STREET_TYPES)}"
+    return text + (f", {rng.choice(CITIES)}" if rng.random() < 0.3 else "")
+
+
+def lists_street_addresses(examples) -> bool:
+    """The Recipe's own examples include a street address ("42 Elm Street"): so do people's values."""
+    return any(re.match(r"\d+\w* [A-Z][a-z]+ [A-Z][a-z]+", str(example)) for example in examples)
+
+
 def string_words(rng, name: str, param: dict, tool: str = "") -> str:
     listed = param.get("examples") or []
+    if lists_street_addresses(listed) and rng.random() < 0.25:
+        return street_words(rng)
     fresh = FRESH_BY_TOOL.get(f"{tool}.{name}", FRESH.get(name))
     if fresh and (not listed or rng.random() < 0.5):
         return rng.choice(fresh)
