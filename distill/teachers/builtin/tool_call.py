@@ -16,9 +16,8 @@ from ...tasks.normalise import value as normalised_value
 from ...tasks.shortlist import stem, words
 from ...tasks.tool_call import TEACHING_TODAY
 from . import plan_rng
-from .lexicon import (CITIES, COMPANIES, COUNTRIES, FIRST_NAMES, LAST_NAMES, MONTHS, MONTHS_SHORT, STREET_NAMES,
-                      STREET_TYPES, WEEKDAYS)
-from .values import invented_word
+from .lexicon import CITIES, COMPANIES, COUNTRIES, FIRST_NAMES, LAST_NAMES, MONTHS, MONTHS_SHORT, WEEKDAYS
+from .values import map_address
 from .voice import ASSISTANT_CONTEXT, dress, join
 
 VERSION = 11  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues;
@@ -162,13 +161,6 @@ FRESH_BY_TOOL = {"play_music.query": ["Arctic Monkeys", "Beyoncé", "chill jazz"
                                       "Nina Simone", "Hans Zimmer", "country hits", "Queen", "Dua Lipa", "Vivaldi"]}
 
 
-def street_words(rng) -> str:
-    """A street address as people give one to a map: "1600 Amphitheatre Parkway", "42 Quay Rd, Leeds"."""
-    street = rng.choice(STREET_NAMES) if rng.random() < 0.6 else invented_word(rng, rng.randint(2, 3))
-    text = f"{rng.randint(1, 2999)} {street} {rng.choice(STREET_TYPES)}"
-    return text + (f", {rng.choice(CITIES)}" if rng.random() < 0.3 else "")
-
-
 def lists_street_addresses(examples) -> bool:
     """The Recipe's own examples include a street address ("42 Elm Street"): so do people's values."""
     return any(re.match(r"\d+\w* [A-Z][a-z]+ [A-Z][a-z]+", str(example)) for example in examples)
@@ -177,7 +169,7 @@ def lists_street_addresses(examples) -> bool:
 def string_words(rng, name: str, param: dict, tool: str = "") -> str:
     listed = param.get("examples") or []
     if lists_street_addresses(listed) and rng.random() < 0.25:
-        return street_words(rng)
+        return map_address(rng)
     fresh = FRESH_BY_TOOL.get(f"{tool}.{name}", FRESH.get(name))
     if fresh and (not listed or rng.random() < 0.5):
         return rng.choice(fresh)

@@ -146,6 +146,13 @@ def street_address(rng) -> str:
     ])
 
 
+def map_address(rng) -> str:
+    """A street address as people give one to a map: "1600 Amphitheatre Parkway", "42 Quay Rd, Leeds"."""
+    street = rng.choice(STREET_NAMES) if rng.random() < 0.6 else invented_word(rng, rng.randint(2, 3))
+    text = f"{rng.randint(1, 2999)} {street} {rng.choice(STREET_TYPES)}"
+    return text + (f", {rng.choice(CITIES)}" if rng.random() < 0.3 else "")
+
+
 def d6(rng) -> str:
     return str(rng.randint(100000, 999999))
 
