@@ -263,7 +263,8 @@ def test_cellar_index_updates_from_many_processes_are_all_kept(tmp_path):
     script = ("import sys; from pathlib import Path; from distill.cellar.index import update_index\n"
               "class R(dict):\n    name = sys.argv[1]; hash = '0'*32; parent = None; data = {}\n"
               "r = R(task={'type': 'classify'}, teacher={'provider': 'builtin', 'model': 'b'})\n"
-              "notes = {'proof': {'value': 1.0}, 'training': {'parameters': 1}}\n"
+              "notes = {'proof': {'value': 1.0, 'degrees': '100°', 'metric': 'macro-F1', 'n': 1}, "
+              "'training': {'parameters': 1}}\n"
               "Path(sys.argv[2]).write_bytes(b'x')\n"
               "for i in range(20):\n    update_index(r, notes, Path(sys.argv[2]), f'v{i}')\n")
     env = {**os.environ, "DISTILL_CELLAR": str(tmp_path / "cellar")}
