@@ -146,14 +146,27 @@ def test_sql_tagger_reads_the_same_query_from_the_same_logits():
                  " return d.map(([t, s, e, g, n]) => Q.statedOperator([...t], s, e, g, n)); }", cases) == stated
     assert {"<", ">", ">=", "<=", "!=", "="} <= set(stated)
     texts = ["the 3 cheapest products", "top 5 orders by total", "lowest and highest price", "at least 3 of the most recent",
-             "avg price of office items", "min signup year per tier", "what is the average and the max", "plain words"]
+             "avg price of office items", "min signup year per tier", "what is the average and the max", "plain words",
+             "top 2 categories by avrage price", "which city has the most customers and how many", "how much did they spend"]
     labels = [("products.price DESC", "SUM(products.price)", "none"), ("none", "MAX(orders.total)", "none"),
-              ("COUNT(*) ASC", "COUNT(*)", "orders.total DESC")]
+              ("COUNT(*) ASC", "COUNT(*)", "orders.total DESC"), ("MAX(products.price) DESC", "AVG(products.price)", "none"),
+              ("SUM(orders.total) ASC", "none", "none")]
     cases = [(t, *label) for t in texts for label in labels]
-    chosen = [[sql_tagger.stated_direction(t, order), sql_tagger.stated_aggregate(t, selected, later)]
-              for t, order, selected, later in cases]
-    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { return d.map(([t, o, s, l]) =>"
-                 " [Q.statedDirection(t, o), Q.statedAggregate(t, s, l)]); }", cases) == chosen
+
+    def stated_frame(t, order, selected, later):
+        frame = {"select1": selected, "select2": "none", "select3": "none", "order": order, "having": "none",
+                 "group": "customers.city"}
+        sql_tagger.unsaid_average(t, frame)
+        sql_tagger.shown_ranking(t, frame)
+        return frame
+
+    chosen = [[sql_tagger.stated_direction(t, order), sql_tagger.stated_aggregate(t, selected, later),
+               sql_tagger.stated_ranking(t, order), stated_frame(t, order, selected, later)] for t, order, selected, later in cases]
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { return d.map(([t, o, s, l]) => {"
+                 " const f = { select1: s, select2: 'none', select3: 'none', order: o, having: 'none', group: 'customers.city' };"
+                 " Q.unsaidAverage(t, f); Q.shownRanking(t, f);"
+                 " return [Q.statedDirection(t, o), Q.statedAggregate(t, s, l), Q.statedRanking(t, o), f]; }); }", cases) == chosen
+    assert sum(r != o for (_, o, _, _), (_, _, r, _) in zip(cases, chosen)) >= 3
     texts = ["which order had the smallest total", "bottom 5 home products by stock", "stock and price", "order values by year",
              "units in stock per category", "names of customers", "nothing named"]
     labels = ["orders.year ASC", "SUM(products.price)", "products.price", "customers.city", "COUNT(*)", "orders.total DESC"]

@@ -147,6 +147,49 @@ def test_aggregate_words_state_the_function(text, selected, order, stated):
     assert sql_tagger.stated_aggregate(text, selected, order) == stated
 
 
+@pytest.mark.parametrize("text, order, stated", [
+    ("Top 2 categories by average price", "MAX(products.price) DESC", "AVG(products.price) DESC"),
+    ("bottom 3 cities by avrage order total", "SUM(orders.total) ASC", "AVG(orders.total) ASC"),  # misspelt as people do
+    ("top 2 categories by price", "MAX(products.price) DESC", "MAX(products.price) DESC"),  # no function named
+    ("top category by average and max price", "SUM(products.price) DESC", "SUM(products.price) DESC"),  # two named
+    ("the 3 cheapest products on average", "products.price ASC", "products.price ASC"),  # a column, not an aggregate
+])
+def test_a_ranking_by_an_average_says_so(text, order, stated):
+    assert sql_tagger.stated_ranking(text, order) == stated
+
+
+@pytest.mark.parametrize("text, frame, stated", [
+    ("top 3 customer ids by spend", {"select1": "orders.customer_id", "order": "AVG(orders.total) DESC"},
+     {"select1": "orders.customer_id", "order": "SUM(orders.total) DESC"}),
+    ("typical order value per status", {"select1": "AVG(orders.total)", "order": "none"},
+     {"select1": "AVG(orders.total)", "order": "none"}),  # "typical" names the average
+    ("averge price per category", {"select1": "AVG(products.price)", "order": "none"},
+     {"select1": "AVG(products.price)", "order": "none"}),
+])
+def test_an_average_no_word_names_is_a_sum(text, frame, stated):
+    frame = {"select2": "none", "select3": "none", "having": "none", **frame}
+    sql_tagger.unsaid_average(text, frame)
+    assert frame == {"select2": "none", "select3": "none", "having": "none", **stated}
+
+
+@pytest.mark.parametrize("text, selects, order, shown", [
+    ("which city has the most customers and how many", ["customers.city", "none"], "COUNT(*) DESC",
+     ["customers.city", "COUNT(*)"]),
+    ("top 3 customer ids by spend, with how much they spent", ["orders.customer_id", "none"], "SUM(orders.total) DESC",
+     ["orders.customer_id", "SUM(orders.total)"]),
+    ("which city has the most customers", ["customers.city", "none"], "COUNT(*) DESC", ["customers.city", "none"]),  # not asked
+    ("which city has the most customers and how many", ["customers.city", "COUNT(*)"], "COUNT(*) DESC",
+     ["customers.city", "COUNT(*)"]),  # shown once
+    ("top 3 customer ids by spend, and how much", ["orders.customer_id", "none"], "COUNT(*) DESC",
+     ["orders.customer_id", "none"]),  # a count is asked with "how many"
+])
+def test_ranked_groups_show_their_measure_when_asked(text, selects, order, shown):
+    frame = {"select1": selects[0], "select2": selects[1], "select3": "none", "order": order,
+             "group": "customers.city" if "city" in text else "orders.customer_id"}
+    sql_tagger.shown_ranking(text, frame)
+    assert [frame["select1"], frame["select2"]] == shown
+
+
 @pytest.mark.parametrize("text, label, stated", [
     ("which order had the smallest total", "orders.year ASC", "orders.total ASC"),
     ("stock totals broken down by category", "SUM(products.price)", "SUM(products.stock)"),

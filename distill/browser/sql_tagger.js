@@ -157,7 +157,7 @@ const SQL_DIRECTION_WORDS = {  // sql_tagger.DIRECTION_WORDS, AGGREGATE_WORDS
   DESC: String.raw`(?:highest|(?<!at )most|largest|biggest|priciest|greatest|newest|latest|top|maximum|descending)`,
 };
 const SQL_AGGREGATE_WORDS = {
-  AVG: String.raw`(?:avg|average|mean|typical)`,
+  AVG: String.raw`(?:avg|av[ae]?r[ae]?ge|mean|typical)`,
   MIN: String.raw`(?:min|minimum|lowest|smallest|(?<!at )least|earliest|oldest|cheapest)`,
   MAX: String.raw`(?:max|maximum|highest|largest|biggest|latest|newest|most recent|priciest)`,
 };
@@ -303,6 +303,13 @@ function statedMeasure(text, frame, schema, tables) {  // sql_tagger.stated_meas
   if (slot) frame[slot] = `${said[0]}(${named[0]})`;
 }
 
+function shownRanking(text, frame) {  // sql_tagger.shown_ranking
+  const measure = frame.order.slice(0, Math.max(0, frame.order.lastIndexOf(" ")));
+  if (frame.group === "none" || !SQL_MEASURE.test(measure) || sqlChosen(frame).includes(measure)) return;
+  const free = SQL_SELECTS.filter((slot) => frame[slot] === "none");
+  if (free.length && sqlSays(text, measure === "COUNT(*)" ? "how many" : "how much")) frame[free[0]] = measure;
+}
+
 const SQL_COUNT_WORDS = String.raw`(?:how many|number of|count of|count the|headcount|head count)`;
 
 function statedCount(text, frame) {  // sql_tagger.stated_count
@@ -338,6 +345,17 @@ function statedDirection(text, order) {  // sql_tagger.stated_direction
   if (order === "none") return order;
   const said = sqlNamed(text, SQL_DIRECTION_WORDS);
   return said.length === 1 ? `${order.slice(0, order.lastIndexOf(" "))} ${said[0]}` : order;
+}
+
+function statedRanking(text, order) {  // sql_tagger.stated_ranking
+  const match = /^(SUM|MIN|MAX)\((.+)\) (ASC|DESC)$/s.exec(order);
+  const said = sqlNamed(text, SQL_AGGREGATE_WORDS);
+  return match && said.length === 1 && said[0] === "AVG" ? `AVG(${match[2]}) ${match[3]}` : order;
+}
+
+function unsaidAverage(text, frame) {  // sql_tagger.unsaid_average
+  if (sqlNamed(text, SQL_AGGREGATE_WORDS).includes("AVG")) return;
+  for (const slot of [...SQL_SELECTS, "order", "having"]) frame[slot] = frame[slot].replace(/^AVG\(/, "SUM(");
 }
 
 function statedAggregate(text, selected, order) {  // sql_tagger.stated_aggregate
@@ -498,6 +516,7 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   statedGroup(text, frame, schema, tables);
   statedMeasure(text, frame, schema, tables);
   groupedSelects(frame, schema);
+  shownRanking(text, frame);
   knownColumn(frame, tables);
   askedRows(text, frame, schema, tables);
   measuresAlone(frame, tables);
@@ -528,6 +547,8 @@ function sqlReadStated(text, frame, schema, tables) {  // sql_tagger._read_state
   howMuch(text, frame, schema, tables);
   frame.order = statedScale(text, frame.order, schema, tables);
   frame.order = statedDirection(text, frame.order);
+  frame.order = statedRanking(text, frame.order);
+  unsaidAverage(text, frame);
   for (const slot of SQL_SELECTS) frame[slot] = statedAggregate(text, frame[slot], frame.order);
   const cut = frame.having.lastIndexOf(" ");
   if (cut > 0) {  // HAVING's aggregate, as the question names it
@@ -550,5 +571,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, statedGroup, sqlTextValue, statedValues, groupedSelects, SqlSchema };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedRanking, unsaidAverage, shownRanking, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, statedGroup, sqlTextValue, statedValues, groupedSelects, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

@@ -495,6 +495,7 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     stated_group(text, frame, schema, tables)
     stated_measure(text, frame, schema, tables)
     grouped_selects(frame, schema)
+    shown_ranking(text, frame)
     known_column(frame, tables)
     asked_rows(text, frame, schema, tables)
     measures_alone(frame, tables)
@@ -528,6 +529,8 @@ def _read_stated(text: str, frame: dict, schema: Schema, tables) -> None:
     how_much(text, frame, schema, tables)
     frame["order"] = stated_scale(text, frame["order"], schema, tables)
     frame["order"] = stated_direction(text, frame["order"])
+    frame["order"] = stated_ranking(text, frame["order"])
+    unsaid_average(text, frame)
     for slot in SELECTS:
         frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
     measure, _, op = frame["having"].rpartition(" ")
@@ -653,6 +656,18 @@ def grouped_selects(frame: dict, schema: Schema) -> None:
     _show(frame, _chosen(frame))
 
 
+def shown_ranking(text: str, frame: dict) -> None:
+    """Ranked groups show the measure they are ranked by when the question asks for it as well
+    ("which city has the most customers and how many", "top 3 customer ids by spend, with how
+    much they spent")."""
+    measure = frame["order"].rpartition(" ")[0]
+    if frame["group"] == NONE or not MEASURE.match(measure) or measure in _chosen(frame):
+        return
+    free = [slot for slot in SELECTS if frame[slot] == NONE]
+    if free and _says(text, "how many" if measure == "COUNT(*)" else "how much"):
+        frame[free[0]] = measure
+
+
 # Comparison words right before (or after) a value say its operator outright; the tag's operator
 # is the model's guess, learned from fewer examples per column than these words have in English.
 OPERATOR_BEFORE = [
@@ -692,7 +707,7 @@ DIRECTION_WORDS = {
     "DESC": r"(?:highest|(?<!at )most|largest|biggest|priciest|greatest|newest|latest|top|maximum|descending)",
 }
 AGGREGATE_WORDS = {
-    "AVG": r"(?:avg|average|mean|typical)",
+    "AVG": r"(?:avg|av[ae]?r[ae]?ge|mean|typical)",  # and its usual misspellings: avrage, averge, avarage
     "MIN": r"(?:min|minimum|lowest|smallest|(?<!at )least|earliest|oldest|cheapest)",
     "MAX": r"(?:max|maximum|highest|largest|biggest|latest|newest|most recent|priciest)",
 }
@@ -955,6 +970,24 @@ def stated_direction(text: str, order: str) -> str:
         return order
     said = _named(text, DIRECTION_WORDS)
     return f"{order.rsplit(' ', 1)[0]} {said.pop()}" if len(said) == 1 else order
+
+
+def stated_ranking(text: str, order: str) -> str:
+    """A ranking by an aggregate uses the average when the question says one ("top 2 categories by
+    average price"). Only the average: "highest" or "lowest" beside a ranking say its direction."""
+    match = re.fullmatch(r"(SUM|MIN|MAX)\((.+)\) (ASC|DESC)", order)
+    if not match or _named(text, AGGREGATE_WORDS) != {"AVG"}:
+        return order
+    return f"AVG({match.group(2)}) {match.group(3)}"
+
+
+def unsaid_average(text: str, frame: dict) -> None:
+    """People say "average" when they mean one: an average no word of the question names is the
+    sum ("top 3 customer ids by spend")."""
+    if "AVG" in _named(text, AGGREGATE_WORDS):
+        return
+    for slot in (*SELECTS, "order", "having"):
+        frame[slot] = re.sub(r"^AVG\(", "SUM(", frame[slot])
 
 
 def stated_aggregate(text: str, selected: str, order: str) -> str:
