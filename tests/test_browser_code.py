@@ -157,6 +157,7 @@ def test_sql_tagger_reads_the_same_query_from_the_same_logits():
         frame = {"select1": selected, "select2": "none", "select3": "none", "order": order, "having": "none",
                  "group": "customers.city"}
         sql_tagger.unsaid_average(t, frame)
+        sql_tagger.unmeasured_group(frame)
         sql_tagger.shown_ranking(t, frame)
         return frame
 
@@ -164,7 +165,7 @@ def test_sql_tagger_reads_the_same_query_from_the_same_logits():
                sql_tagger.stated_ranking(t, order), stated_frame(t, order, selected, later)] for t, order, selected, later in cases]
     assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { return d.map(([t, o, s, l]) => {"
                  " const f = { select1: s, select2: 'none', select3: 'none', order: o, having: 'none', group: 'customers.city' };"
-                 " Q.unsaidAverage(t, f); Q.shownRanking(t, f);"
+                 " Q.unsaidAverage(t, f); Q.unmeasuredGroup(f); Q.shownRanking(t, f);"
                  " return [Q.statedDirection(t, o), Q.statedAggregate(t, s, l), Q.statedRanking(t, o), f]; }); }", cases) == chosen
     assert sum(r != o for (_, o, _, _), (_, _, r, _) in zip(cases, chosen)) >= 3
     texts = ["which order had the smallest total", "bottom 5 home products by stock", "stock and price", "order values by year",

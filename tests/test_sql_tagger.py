@@ -172,6 +172,21 @@ def test_an_average_no_word_names_is_a_sum(text, frame, stated):
     assert frame == {"select2": "none", "select3": "none", "having": "none", **stated}
 
 
+@pytest.mark.parametrize("selects, order, having, group", [
+    (["orders.*", "none"], "none", "none", "none"),  # "orders above the average total ... GROUP BY total" merged rows
+    (["orders.status", "orders.total"], "none", "none", "none"),
+    (["orders.status", "COUNT(*)"], "none", "none", "orders.status"),  # counted
+    (["orders.status", "none"], "SUM(orders.total) DESC", "none", "orders.status"),  # ranked
+    (["orders.status", "none"], "none", "COUNT(*) >", "orders.status"),  # filtered
+    (["orders.status", "none"], "none", "none", "orders.status"),  # each status once, as DISTINCT
+])
+def test_a_group_nothing_measures_is_dropped(selects, order, having, group):
+    frame = {"select1": selects[0], "select2": selects[1], "select3": "none", "order": order, "having": having,
+             "group": "orders.status"}
+    sql_tagger.unmeasured_group(frame)
+    assert frame["group"] == group
+
+
 @pytest.mark.parametrize("text, selects, order, shown", [
     ("which city has the most customers and how many", ["customers.city", "none"], "COUNT(*) DESC",
      ["customers.city", "COUNT(*)"]),

@@ -303,6 +303,12 @@ function statedMeasure(text, frame, schema, tables) {  // sql_tagger.stated_meas
   if (slot) frame[slot] = `${said[0]}(${named[0]})`;
 }
 
+function unmeasuredGroup(frame) {  // sql_tagger.unmeasured_group
+  const chosen = sqlChosen(frame);
+  if (frame.group === "none" || (chosen.length === 1 && chosen[0] === frame.group)) return;
+  if (![...SQL_SELECTS, "order", "having"].some((s) => SQL_MEASURE.test(frame[s]))) frame.group = "none";
+}
+
 function shownRanking(text, frame) {  // sql_tagger.shown_ranking
   const measure = frame.order.slice(0, Math.max(0, frame.order.lastIndexOf(" ")));
   if (frame.group === "none" || !SQL_MEASURE.test(measure) || sqlChosen(frame).includes(measure)) return;
@@ -515,6 +521,7 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   statedValues(chars, frame, schema, tables, read);
   statedGroup(text, frame, schema, tables);
   statedMeasure(text, frame, schema, tables);
+  unmeasuredGroup(frame);
   groupedSelects(frame, schema);
   shownRanking(text, frame);
   knownColumn(frame, tables);
@@ -571,5 +578,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedRanking, unsaidAverage, shownRanking, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, statedGroup, sqlTextValue, statedValues, groupedSelects, SqlSchema };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedRanking, unsaidAverage, unmeasuredGroup, shownRanking, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, statedGroup, sqlTextValue, statedValues, groupedSelects, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

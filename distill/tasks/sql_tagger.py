@@ -494,6 +494,7 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     stated_values(text, frame, schema, tables, read)
     stated_group(text, frame, schema, tables)
     stated_measure(text, frame, schema, tables)
+    unmeasured_group(frame)
     grouped_selects(frame, schema)
     shown_ranking(text, frame)
     known_column(frame, tables)
@@ -654,6 +655,17 @@ def grouped_selects(frame: dict, schema: Schema) -> None:
             frame[slot] = NONE if shown else group
             shown = True
     _show(frame, _chosen(frame))
+
+
+def unmeasured_group(frame: dict) -> None:
+    """Groups are for measuring them: a GROUP BY that nothing counts, sums, ranks or filters
+    merges rows, and is dropped ("orders with a total above the average ... GROUP BY total") —
+    unless the group alone is shown, which lists each of its values once, as DISTINCT would."""
+    group = frame["group"]
+    if group == NONE or _chosen(frame) == [group]:
+        return
+    if not any(MEASURE.match(frame[s]) for s in (*SELECTS, "order", "having")):
+        frame["group"] = NONE
 
 
 def shown_ranking(text: str, frame: dict) -> None:
