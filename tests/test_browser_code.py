@@ -317,6 +317,39 @@ def test_sql_tagger_frame_overrides_match():
 
 
 @needs_node
+def test_sql_tagger_reads_slips_alike():
+    """Declared values written with one slip: the same conditions, spellings and verdicts."""
+    from distill.recipe import load_recipe
+    from distill.tasks import sql_tagger
+
+    task = load_recipe(ROOT / "recipes" / "sql.yaml")["task"]
+    schema = sql_tagger.schema_of(task)
+    texts = ["how many orders are pendng", "total stock of all hedphones", "gold customers in tornto",
+             "top customers by spending", "customers in Lina", "orders not delievred, the Osaak ones", "Mya Okafr's orders",
+             "Zürich bakcpack cofee grinder", ""]
+    cases = [(t, [m.span() for m in re.finditer(pieces, t)], tables) for t in texts for pieces in (r"\w+|[^\w\s]", r"\w{1,3}|[^\w\s]")
+             for tables in (["orders"], ["products"], ["orders", "customers"])]
+    expected = []
+    for t, ranges, tables in cases:
+        frame = {"conditions": []}
+        sql_tagger.misspelt_values(t, ranges, frame, schema, tables, [])
+        expected.append([list(c) for c in frame["conditions"]])
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { const s = new Q.SqlSchema(d.task);"
+                 " return d.cases.map(([t, r, tables]) => { const f = { conditions: [] };"
+                 " Q.misspeltValues([...t], r, f, s, tables, []); return f.conditions; }); }",
+                 {"task": task, "cases": cases}) == expected
+    assert sum(bool(e) for e in expected) >= 8
+    pairs = [(a, b) for a in ("pendng", "pedning", "pendingg", "pnedngi", "zürihc", "pending") for b in ("pending", "zürich")]
+    slips = [sql_tagger.one_slip(a, b) for a, b in pairs]
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { return d.map(([a, b]) => Q.oneSlip(a, b)); }",
+                 pairs) == slips and sum(slips) == 4
+    column = schema.columns["orders.status"]
+    words = ["pendng", "shipepd", "returnd", "pend", "delivered"]
+    assert _node("const Q = require('./sql_tagger.js');\nfunction main(d) { return d.words.map((w) => Q.sqlTextValue(d.column, w)); }",
+                 {"column": column, "words": words}) == [sql_tagger._text_value(column, w) for w in words]
+
+
+@needs_node
 def test_shortlist_and_call_grammar_match():
     from distill.recipe import load_recipe
     from distill.tasks.call_grammar import CallGrammar

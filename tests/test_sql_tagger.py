@@ -506,3 +506,35 @@ def test_a_declared_value_no_tag_read_still_filters():
 def test_grouped_rows_show_their_group(text, selected, stated):
     choices = {"from": ["orders"], "group": ["orders.year"]} | {f"select{i}": [s] for i, s in enumerate(selected, 1)}
     assert _tagged(text, choices, {}) == stated
+
+
+@pytest.mark.parametrize("text, choices, stated", [
+    ("how many orders are pendng", {"from": ["orders"], "select1": ["COUNT(*)"]},
+     "SELECT COUNT(*) FROM orders WHERE status = 'pending'"),
+    ("total stock of all hedphones", {"from": ["products"], "select1": ["SUM(products.stock)"]},
+     "SELECT SUM(stock) FROM products WHERE name = 'headphones'"),
+    ("gold customers in tornto", {"from": ["customers"], "select1": ["*"]},
+     "SELECT * FROM customers WHERE tier = 'gold' AND city = 'Toronto'"),
+    ("orders not delievred", {"from": ["orders"], "select1": ["*"]}, "SELECT * FROM orders WHERE status <> 'delivered'"),
+    # words the tokenizer knows whole are words of their own, not slips of a value ("spending", "pending")
+    ("top customers by spending", {"from": ["orders"], "select1": ["*"]}, "SELECT * FROM orders"),
+    # values shorter than five letters are too near other words to read a slip of them ("Lina", "Lima")
+    ("customers in Lina", {"from": ["customers"], "select1": ["*"]}, "SELECT * FROM customers"),
+])
+def test_a_declared_value_with_one_slip_still_filters(tokenizer, text, choices, stated):
+    _, ranges = sql_tagger.window(tokenizer, text, 64)
+    names = sql_tagger.output_names(TASK)
+    logits = _logits_for(choices, words=len(ranges))
+    logits[len(sql_tagger.FRAME) + 1:, names.index("O")] = 9
+    if "gold" in text:  # one value tagged, the other read by its slip
+        logits[len(sql_tagger.FRAME) + 1, names.index("B-where:customers.tier =")] = 20
+    assert sql_tagger.query_from_logits(TASK, text, ranges, logits) == stated
+
+
+def test_a_tagged_value_with_one_slip_is_read_in_the_database_spelling():
+    column = sql_tagger.schema_of(TASK).columns["orders.status"]
+    assert [sql_tagger._text_value(column, w) for w in ("pendng", "shipepd", "cancelled", "returnd", "pend")] == \
+        ["pending", "shipped", "cancelled", "returned", "pend"]
+    assert [sql_tagger.one_slip(a, b) for a, b in [("pendng", "pending"), ("pedning", "pending"), ("pendingg", "pending"),
+                                                   ("pxnding", "pending"), ("pnedngi", "pending"), ("pending", "pending")]] == \
+        [True, True, True, True, False, False]

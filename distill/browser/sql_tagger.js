@@ -374,7 +374,9 @@ function statedAggregate(text, selected, order) {  // sql_tagger.stated_aggregat
 function sqlTextValue(column, words, chars = null, span = null) {  // sql_tagger._text_value
   const bare = words.trim().replace(/^(?:the|a|an)\s+/i, ""), declared = column.values || [];
   const singular = (w) => w.toLowerCase().replace(/(?:es|s)$/, "");
-  const same = declared.find((v) => v.toLowerCase() === bare.toLowerCase()) ?? declared.find((v) => singular(v) === singular(bare));
+  const slipped = declared.filter((v) => [...v].length >= SQL_SLIP_MIN && oneSlip(bare.toLowerCase(), v.toLowerCase()));
+  const same = declared.find((v) => v.toLowerCase() === bare.toLowerCase()) ?? declared.find((v) => singular(v) === singular(bare))
+    ?? (slipped.length === 1 ? slipped[0] : undefined);
   if (same !== undefined || span === null) return same ?? bare;
   const lowered = chars.join("").toLowerCase(), at = (i) => [...lowered.slice(0, i)].length;  // code points, as Python counts
   const around = declared.filter((v) => [...lowered.matchAll(QN.py(String.raw`(?<!\w)${sqlEscape(v.toLowerCase())}(?!\w)`, "g"))]
@@ -443,6 +445,46 @@ function statedValues(chars, frame, schema, tables, read) {  // sql_tagger.state
       if (said) frame.conditions.push([name, statedOperator(chars, said[0], said[1], "=", false), [value]]);
     }
   }
+}
+
+const SQL_SLIP_MIN = 5;
+
+function misspeltValues(chars, ranges, frame, schema, tables, read) {  // sql_tagger.misspelt_values
+  const text = chars.join(""), at = (i) => [...text.slice(0, i)].length;  // code points, as Python counts
+  const words = [...text.matchAll(QN.py(String.raw`\w+`, "g"))].filter((m) => /^\p{L}+$/u.test(m[0]))
+    .map((m) => [at(m.index), at(m.index + m[0].length), m[0].toLowerCase()]);
+  const split = words.map(([start, end]) => ranges.filter(([a, b]) => start <= a && b <= end).length > 1);
+  for (const name of schema.of(tables)) {
+    if (schema.numeric(name) || frame.conditions.some(([c]) => c === name)) continue;
+    for (const value of schema.columns.get(name).values || []) {
+      const n = value.split(/\s+/).filter((w) => w).length;
+      if ([...value].length < SQL_SLIP_MIN) continue;
+      let said = null;
+      for (let i = 0; i + n <= words.length && said === null; i++) {
+        const start = words[i][0], end = words[i + n - 1][1];
+        if (split.slice(i, i + n).some((x) => x) && oneSlip(words.slice(i, i + n).map((w) => w[2]).join(" "), value.toLowerCase())
+            && !read.some(([a, b]) => a < end && start < b)) said = [start, end];
+      }
+      if (said !== null) {
+        frame.conditions.push([name, statedOperator(chars, said[0], said[1], "=", false), [value]]);
+        break;
+      }
+    }
+  }
+}
+
+function oneSlip(said, meant) {  // sql_tagger.one_slip
+  said = [...said]; meant = [...meant];
+  if (said.join("") === meant.join("") || Math.abs(said.length - meant.length) > 1) return false;
+  if (said.length === meant.length) {
+    const diff = said.map((c, i) => i).filter((i) => said[i] !== meant[i]);
+    return diff.length === 1 || (diff.length === 2 && diff[1] === diff[0] + 1
+      && said[diff[0]] === meant[diff[1]] && said[diff[1]] === meant[diff[0]]);
+  }
+  const [short, long] = said.length < meant.length ? [said, meant] : [meant, said];
+  let i = 0;
+  while (i < short.length && short[i] === long[i]) i++;
+  return short.slice(i).join("") === long.slice(i + 1).join("");
 }
 
 function groupedSelects(frame, schema) {  // sql_tagger.grouped_selects
@@ -519,6 +561,7 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
   const read = sqlReadValues(chars, ranges, question, schema, tables, frame);
   statedValues(chars, frame, schema, tables, read);
+  misspeltValues(chars, ranges, frame, schema, tables, read);
   statedGroup(text, frame, schema, tables);
   statedMeasure(text, frame, schema, tables);
   unmeasuredGroup(frame);
@@ -578,5 +621,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedRanking, unsaidAverage, unmeasuredGroup, shownRanking, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, statedGroup, sqlTextValue, statedValues, groupedSelects, SqlSchema };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedRanking, unsaidAverage, unmeasuredGroup, shownRanking, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, statedGroup, sqlTextValue, statedValues, misspeltValues, oneSlip, groupedSelects, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

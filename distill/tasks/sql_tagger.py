@@ -492,6 +492,7 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
     read = _read_values(text, ranges, question, schema, tables, frame)
     stated_values(text, frame, schema, tables, read)
+    misspelt_values(text, ranges, frame, schema, tables, read)
     stated_group(text, frame, schema, tables)
     stated_measure(text, frame, schema, tables)
     unmeasured_group(frame)
@@ -639,6 +640,42 @@ def stated_values(text: str, frame: dict, schema: Schema, tables, read) -> None:
                          if not any(a < m.end() and m.start() < b for a, b, _ in read)), None)
             if said:
                 frame["conditions"].append((name, stated_operator(text, *said, "=", False), [value]))
+
+
+SLIP_MIN = 5  # shorter values are too near other words ("Lima", "home") to read a slip of them
+
+
+def misspelt_values(text: str, ranges, frame: dict, schema: Schema, tables, read) -> None:
+    """A declared value written with one slip ("pendng", "hedphones", "tornto") filters its column
+    as one said right does (stated_values). Only where a word of it is one the tokenizer splits: a
+    word it knows whole ("spending") is a word of its own, not a slip of "pending"."""
+    words = [(m.start(), m.end(), m.group().lower()) for m in re.finditer(r"\w+", text) if m.group().isalpha()]
+    split = [sum(start <= a and b <= end for a, b in ranges) > 1 for start, end, _ in words]
+    for name in schema.of(tables):
+        if schema.numeric(name) or any(c == name for c, _, _ in frame["conditions"]):
+            continue
+        for value in schema.columns[name].get("values", []):
+            n = len(value.split())
+            said = next((i for i in range(len(words) - n + 1) if len(value) >= SLIP_MIN and any(split[i:i + n])
+                         and one_slip(" ".join(w for _, _, w in words[i:i + n]), value.lower())
+                         and not any(a < words[i + n - 1][1] and words[i][0] < b for a, b, _ in read)), None)
+            if said is not None:
+                start, end = words[said][0], words[said + n - 1][1]
+                frame["conditions"].append((name, stated_operator(text, start, end, "=", False), [value]))
+                break
+
+
+def one_slip(said: str, meant: str) -> bool:
+    """Whether two spellings differ by one letter dropped, added or changed, or two neighbours swapped."""
+    if said == meant or abs(len(said) - len(meant)) > 1:
+        return False
+    if len(said) == len(meant):
+        diff = [i for i in range(len(said)) if said[i] != meant[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and said[diff[0]] == meant[diff[1]] and said[diff[1]] == meant[diff[0]])
+    short, long = sorted((said, meant), key=len)
+    i = next((k for k in range(len(short)) if short[k] != long[k]), len(short))
+    return short[i:] == long[i + 1:]
 
 
 def grouped_selects(frame: dict, schema: Schema) -> None:
@@ -1014,12 +1051,13 @@ def stated_aggregate(text: str, selected: str, order: str) -> str:
 
 def _text_value(column: dict, words: str, text: str = "", span: dict | None = None) -> str:
     """A text value in the database's spelling when the column declares it (a plural names it
-    too: "desk lamps"), or a declared value the question writes across the tagged words ("Liam"
-    tagged in "Liam Chen's"), else as written."""
+    too: "desk lamps", and so does one slip of it: "pendng"), or a declared value the question
+    writes across the tagged words ("Liam" tagged in "Liam Chen's"), else as written."""
     words = re.sub(r"^(?:the|a|an)\s+", "", words.strip(), flags=re.I)
     declared = column.get("values", [])
+    slipped = [v for v in declared if len(v) >= SLIP_MIN and one_slip(words.lower(), v.lower())]
     same = next((v for v in declared if v.lower() == words.lower()), None) or next(
-        (v for v in declared if _singular(v) == _singular(words)), None)
+        (v for v in declared if _singular(v) == _singular(words)), None) or (slipped[0] if len(slipped) == 1 else None)
     if same or span is None:
         return same or words
     around = [v for v in declared for m in re.finditer(rf"(?<!\w){re.escape(v.lower())}(?!\w)", text.lower())
