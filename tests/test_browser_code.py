@@ -69,7 +69,8 @@ def test_value_rules_match_normalise():
                 "day after tommorow", "dimmed", "killed", "shuffled songs", "Euros", "yens", "swiss franc", "dollarss",
                 "offer", "celsiused", "forecasting", "lowered", "muting", "pounding", "68F", "68 °F", "20 degrees celsius",
                 "21C", "-4F", "70 f", "68F or 20C", "seventy fahrenheit", "19.5 c", "100 centigrade",
-                "close them halfway", "all the way open", "muted", "a pinch of salt", "half", "2 pinches", "40 percent", "15 pct"]
+                "close them halfway", "all the way open", "muted", "a pinch of salt", "half", "2 pinches", "40 percent", "15 pct",
+                "christmas eve", "on New Year's Eve", "valentines day", "xmas", "this halloween", "christmas party"]
     today = dt.date(2026, 11, 30)
     cases = [{"param": p, "surface": s} for p in params for s in surfaces]
     expected = [value(c["param"], c["surface"], today) for c in cases]

@@ -203,6 +203,14 @@ def test_a_number_is_read_from_the_parameters_own_words():
     assert value({"type": "number", "words": {"a pinch": 0.25}}, "a pinch", TODAY) == 0.25
 
 
+def test_a_named_holiday_is_its_next_date():
+    from distill.tasks.normalise import value
+
+    day = {"type": "date"}
+    said = ["christmas eve", "on New Year's Eve", "new years day", "Valentine's Day", "halloween", "xmas party"]
+    assert [value(day, s, TODAY) for s in said] == ["2026-12-24", "2026-12-31", "2027-01-01", "2027-02-14", "2027-10-31", None]
+
+
 def test_the_teacher_says_some_numbers_as_the_parameters_words():
     """A third or so of blinds positions are said as words ("shut", "halfway"), targeting their
     number, and never followed by the unit the phrasing writes after digits."""

@@ -157,6 +157,13 @@ function monthDay(today, month, dayNumber, year) {
   return candidate >= today ? candidate : validDay(today.getUTCFullYear() + 1, month, dayNumber);
 }
 
+const HOLIDAYS = {  // normalise.HOLIDAYS
+  "christmas eve": [12, 24], "xmas eve": [12, 24], christmas: [12, 25], "christmas day": [12, 25], xmas: [12, 25],
+  "boxing day": [12, 26], "new year s eve": [12, 31], "new years eve": [12, 31], nye: [12, 31], "new year s day": [1, 1],
+  "new years day": [1, 1], "new year s": [1, 1], "new years": [1, 1], "valentine s day": [2, 14], "valentines day": [2, 14],
+  valentines: [2, 14], halloween: [10, 31],
+};
+
 function date(surface, today) {
   let text = clean(surface);
   text = sub("^(?:on|for|by|this coming|this|next|coming|upcoming)\\s+", "", text);
@@ -168,6 +175,7 @@ function date(surface, today) {
   if (m && wordsToNumber(m[1]) !== null) return iso(addDays(today, Math.trunc(wordsToNumber(m[1]))));
   const dayName = WEEKDAYS.includes(text) ? WEEKDAYS.indexOf(text) : (own(WEEKDAY_SHORT, text) ? WEEKDAY_SHORT[text] : null);
   if (dayName !== null) return iso(addDays(today, ((dayName - weekday(today)) % 7 + 7) % 7 || 7));
+  if (own(HOLIDAYS, text)) return iso(monthDay(today, ...HOLIDAYS[text], null));
   const found = absoluteDate(text, today);
   return found ? iso(found) : null;
 }

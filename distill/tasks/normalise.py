@@ -152,13 +152,19 @@ def _month_day(today: dt.date, month: int, day: int, year: int | None) -> dt.dat
         return None
 
 
+# days people name instead of dates (as _clean writes them: "new year's eve" is "new year s eve")
+HOLIDAYS = {"christmas eve": (12, 24), "xmas eve": (12, 24), "christmas": (12, 25), "christmas day": (12, 25),
+            "xmas": (12, 25), "boxing day": (12, 26), "new year s eve": (12, 31), "new years eve": (12, 31), "nye": (12, 31),
+            "new year s day": (1, 1), "new years day": (1, 1), "new year s": (1, 1), "new years": (1, 1),
+            "valentine s day": (2, 14), "valentines day": (2, 14), "valentines": (2, 14), "halloween": (10, 31)}
+
 # how people misspell it: tomorow, tommorow, tommorrow, tomorrw, 2morrow, 2moro
 MISSPELT_TOMORROW = r"\b(?:tomm?orr?o?w|2morr?ow|2moro)\b"
 
 
 def date(surface: str, today: dt.date) -> str | None:
     """A day as YYYY-MM-DD: today, tomorrow, a weekday (the next one after today), "Dec 3",
-    "3rd of December", "the 15th", "in 3 days", "2026-12-03", "03.12.2026"."""
+    "3rd of December", "the 15th", "in 3 days", "2026-12-03", "03.12.2026", "christmas eve"."""
     text = _clean(surface)
     text = re.sub(r"^(?:on|for|by|this coming|this|next|coming|upcoming)\s+", "", text)
     text = re.sub(r"\s+(?:morning|afternoon|evening|night)$", "", text)
@@ -172,6 +178,8 @@ def date(surface: str, today: dt.date) -> str | None:
     day_name = WEEKDAYS.index(text) if text in WEEKDAYS else WEEKDAY_SHORT.get(text)
     if day_name is not None:
         return _next_weekday(today, day_name).isoformat()
+    if text in HOLIDAYS:
+        return _month_day(today, *HOLIDAYS[text], None).isoformat()
     found = _absolute_date(text, today)
     return found.isoformat() if found else None
 
