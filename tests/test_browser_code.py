@@ -318,6 +318,31 @@ def test_sql_tagger_frame_overrides_match():
 
 
 @needs_node
+def test_spans_merge_alike():
+    """Spans of one type side by side are one value, in Python and on the page."""
+    from distill.tasks.ner import merge_adjacent
+
+    def spans(text, pieces):
+        out = []
+        for piece, kind in pieces:
+            start = text.index(piece)
+            out.append({"start": start, "end": start + len(piece), "type": kind, "text": piece})
+        return out
+
+    cases = [("for an hour and a half", [("an hour", "minutes"), ("a half", "minutes")]),
+             ("for an hour AND half", [("an hour", "minutes"), ("half", "minutes")]),
+             ("an hour and a half", [("an hour", "minutes"), ("a half", "time")]),
+             ("Tom and Jerry", [("Tom", "PERSON"), ("Jerry", "PERSON")]),
+             ("Harold Jenkins", [("Harold", "PERSON"), ("Jenkins", "PERSON")]),
+             ("1 Elm St, Leeds", [("1 Elm St", "ADDRESS"), ("Leeds", "ADDRESS")])]
+    cases = [(text, spans(text, pieces)) for text, pieces in cases]
+    expected = [merge_adjacent(text, found) for text, found in cases]
+    assert [len(e) for e in expected] == [1, 1, 2, 2, 1, 1]
+    assert _node("const T = require('./tasks.js');\nfunction main(d) { return d.map(([t, s]) => T.mergeAdjacent([...t], s)); }",
+                 cases) == expected
+
+
+@needs_node
 def test_sql_tagger_reads_slips_alike():
     """Declared values written with one slip: the same conditions, spellings and verdicts."""
     from distill.recipe import load_recipe

@@ -203,6 +203,16 @@ def test_a_number_is_read_from_the_parameters_own_words():
     assert value({"type": "number", "words": {"a pinch": 0.25}}, "a pinch", TODAY) == 0.25
 
 
+def test_a_duration_runs_on_into_a_half(tokenizer, task):
+    """"an hour and a half": tagged as two runs either side of "and", read as one value (90)."""
+    text = "start a countdown for an hour and a half for the roast"  # token 4 "an" ... 8 "half", 11 "roast"
+    tool = next(t for t in task["tools"] if t["name"] == "set_timer")
+    tags = {4: "B-minutes", 5: "I-minutes", 7: "B-minutes", 8: "I-minutes", 11: "B-label"}
+    ranges, logits, names = _scores(tokenizer, task, text, tags)
+    assert [text[a:b] for a, b in ranges][4:12] == ["an", "hour", "and", "a", "half", "for", "the", "roast"]
+    assert tool_tagger.read_arguments(text, ranges, logits, names, tool, TODAY) == {"minutes": 90, "label": "roast"}
+
+
 def test_a_named_holiday_is_its_next_date():
     from distill.tasks.normalise import value
 

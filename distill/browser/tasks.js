@@ -107,7 +107,8 @@ function mergeAdjacent(chars, spans) {  // ner.merge_adjacent
     const prev = merged[merged.length - 1];
     if (prev && prev.type === span.type) {
       const gap = pyStrip(chars.slice(prev.end, span.start)).join("");
-      if (!gap || (span.type === "ADDRESS" && (gap === "," || gap === "-"))) {
+      const half = ["a half", "half"].includes(pyStrip([...span.text]).join("").toLowerCase());
+      if (!gap || (span.type === "ADDRESS" && (gap === "," || gap === "-")) || (gap.toLowerCase() === "and" && half)) {
         merged[merged.length - 1] = { ...prev, end: span.end, text: chars.slice(prev.start, span.end).join("") };
         continue;
       }

@@ -13,7 +13,7 @@ PROOF_METRIC = "span-F1"
 HEADS = {"bert": "token"}  # the student's head for each architecture it can have
 DEFAULT_ARCH = "bert"
 ENCODING_VERSION = 2  # in the Still key: bump it when encode() changes what the student learns
-DECODING_VERSION = 2  # in the notes key: bump it when predict() answers differently, so proofs are re-measured
+DECODING_VERSION = 3  # in the notes key: bump it when predict() answers differently, so proofs are re-measured
 DEFAULT_INIT = "minilm-l6"  # student.init: auto
 present = present_as_is
 
@@ -264,12 +264,14 @@ def trim_punctuation(text: str, spans: list[dict]) -> list[dict]:
 def merge_adjacent(text: str, spans: list[dict]) -> list[dict]:
     """Two spans of one type with only spaces between them are one value ("Harold" + "Jenkins"):
     no convention ever labels two names, dates or numbers side by side; an address also runs on
-    across ", " (its parts are written with commas)."""
+    across ", " (its parts are written with commas), and any value across "and" into "a half"
+    ("an hour" + "a half")."""
     merged = []
     for span in spans:
         if merged and merged[-1]["type"] == span["type"]:
             gap = text[merged[-1]["end"]:span["start"]]
-            if not gap.strip() or (span["type"] == "ADDRESS" and gap.strip() in (",", "-")):
+            if not gap.strip() or (span["type"] == "ADDRESS" and gap.strip() in (",", "-")) or (
+                    gap.strip().lower() == "and" and span["text"].strip().lower() in ("a half", "half")):
                 merged[-1] = {**merged[-1], "end": span["end"], "text": text[merged[-1]["start"]:span["end"]]}
                 continue
         merged.append(dict(span))
