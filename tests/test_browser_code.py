@@ -116,7 +116,8 @@ def test_sql_tagger_reads_the_same_query_from_the_same_logits():
                  "orders between 2020 and 2023 with a total of at least 1,500", "categories with more than two products",
                  "Customers called Ravi Patel?", "categories with an average price of 150 or more",
                  "orders with a total above the average", "all the backpacks and delivered orders from bronze clients",
-                 "total sales by year for shipped orders", "orders from 2019 to 2021 to 2023, 2024 - 2025", ""]
+                 "total sales by year for shipped orders", "orders from 2019 to 2021 to 2023, 2024 - 2025",
+                 "categories whose total stock is over 3000", "statuses with more than 5 orders", ""]
     rng, cases = np.random.default_rng(5), []
     year = [names.index("B-where:orders.year ="), names.index("B-where:orders.year >")]
     for q in questions * 8:

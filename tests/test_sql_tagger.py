@@ -19,8 +19,9 @@ def _field_rows():
 
 
 def test_the_field_queries_round_trip_through_their_choices():
-    """Every query people asked (dev half) but one is a frame the design can write, and render()
-    gives back the same result rows — mostly the same query, text for text."""
+    """Every query people asked (dev half) but four is a frame the design can write, and render()
+    gives back the same result rows — mostly the same query, text for text. Outside it: arithmetic
+    on columns, a comparison with a subquery's maximum, and OR across two columns."""
     db = sql._database(TASK)
     outside, same_text, same_rows = [], 0, 0
     for row in _field_rows():
@@ -32,8 +33,11 @@ def test_the_field_queries_round_trip_through_their_choices():
         query = sql_tagger.render(frame, TASK)
         same_text += sql.normalise(query) == sql.normalise(row["sql"])
         same_rows += sql.same_result(db, row["sql"], query)
-    assert outside == ["SELECT SUM(price * stock) FROM products"]
-    assert same_rows == len(_field_rows()) - 1 and same_text == same_rows
+    assert outside == ["SELECT SUM(price * stock) FROM products",
+                       "SELECT * FROM customers WHERE signup_year = (SELECT MAX(signup_year) FROM customers)",
+                       "SELECT SUM(price * stock) FROM products",
+                       "SELECT * FROM customers WHERE tier = 'gold' OR signup_year = 2025"]
+    assert same_rows == len(_field_rows()) - len(outside) and same_text == same_rows
 
 
 def test_every_teacher_query_runs_and_round_trips_through_its_choices():
@@ -389,6 +393,27 @@ def test_having_reads_the_function_column_and_comparison_it_states():
     logits[len(sql_tagger.FRAME) + 1 + number, names.index("B-having")] = 20
     assert sql_tagger.query_from_logits(TASK, text, words, logits) == \
         "SELECT category FROM products GROUP BY category HAVING AVG(price) > 150"
+
+
+@pytest.mark.parametrize("text, having, stated", [
+    # the head chose no HAVING but tagged its number: the measure the question names, compared as it says
+    ("Which categories have an average price above 150?", "COUNT(*) >=", "HAVING AVG(price) > 150"),
+    ("categories whose total stock is over 3000", "AVG(products.price) <", "HAVING SUM(stock) > 3000"),
+    # none named: the head's best HAVING that fits, read like a chosen one (no average word: a sum)
+    ("categories with at least 3 products", "COUNT(*) >", "HAVING COUNT(*) >= 3"),
+    ("categories over 150 in price", "AVG(products.price) >", "HAVING SUM(price) > 150"),
+])
+def test_a_number_tagged_for_having_compares_a_measure(text, having, stated):
+    words = [m.span() for m in re.finditer(r"\w+|[^\w\s]", text)]
+    logits = _logits_for({"from": ["products"], "group": ["products.category"], "select1": ["products.category"],
+                          "having": ["none", "AVG(orders.total) >", having]}, words=len(words))
+    names = sql_tagger.output_names(TASK)
+    number = next(i for i, (start, end) in enumerate(words) if text[start:end].isdigit())
+    logits[len(sql_tagger.FRAME) + 1 + number, names.index("B-having")] = 20
+    assert sql_tagger.query_from_logits(TASK, text, words, logits) == \
+        f"SELECT category FROM products GROUP BY category {stated}"
+    logits[len(sql_tagger.FRAME) + 1 + number, names.index("B-having")] = 0  # untagged: no HAVING
+    assert "HAVING" not in sql_tagger.query_from_logits(TASK, text, words, logits)
 
 
 def test_above_the_average_compares_the_column_it_names():

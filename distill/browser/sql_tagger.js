@@ -293,14 +293,35 @@ function statedGroup(text, frame, schema, tables) {  // sql_tagger.stated_group
 function statedMeasure(text, frame, schema, tables) {  // sql_tagger.stated_measure
   const group = frame.group;
   if (group === "none" || frame.order !== "none" || frame.having !== "none") return;
-  if (sqlSays(text, SQL_COUNT_WORDS)) return;
-  const said = sqlNamed(text, { ...SQL_AGGREGATE_WORDS, SUM: SQL_SUM_WORDS });
-  const filtered = new Set(frame.conditions.map(([c]) => c));
-  const named = schema.of(tables).filter((c) => c !== group && schema.numeric(c) && mentioned(text, schema.columns.get(c)) && !filtered.has(c));
-  if (said.length !== 1 || named.length !== 1) return;
+  const measure = saidMeasure(text, schema, tables, group, frame.conditions.map(([c]) => c));
   const slots = SQL_SELECTS.filter((s) => SQL_MEASURE.test(frame[s]));
   const slot = (slots.length ? slots : SQL_SELECTS.filter((s) => frame[s] === "none"))[0];
-  if (slot) frame[slot] = `${said[0]}(${named[0]})`;
+  if (measure !== null && slot) frame[slot] = measure;
+}
+
+function saidMeasure(text, schema, tables, group, filtered = []) {  // sql_tagger.said_measure
+  if (sqlSays(text, SQL_COUNT_WORDS)) return null;
+  const said = sqlNamed(text, { ...SQL_AGGREGATE_WORDS, SUM: SQL_SUM_WORDS });
+  const named = schema.of(tables).filter((c) => c !== group && schema.numeric(c) && mentioned(text, schema.columns.get(c)) && !filtered.includes(c));
+  return said.length === 1 && named.length === 1 ? `${said[0]}(${named[0]})` : null;
+}
+
+function runnerUpHaving(text, logits, frame, schema, tables) {  // sql_tagger._runner_up_having
+  const fits = sqlFits(tables);
+  const best = sqlBest(logits[SQL_FRAME.indexOf("having")], schema.slotLabels.having, (label) => label !== "none" && fits(label));
+  const said = saidMeasure(text, schema, tables, frame.group);
+  return said !== null ? `${said} ${best.slice(best.lastIndexOf(" ") + 1)}` : statedHaving(text, best, schema);
+}
+
+function statedHaving(text, label, schema, moved = false) {  // sql_tagger.stated_having
+  const cut = label.lastIndexOf(" ");
+  if (cut <= 0) return label;
+  let measure = label.slice(0, cut);
+  if (!moved) {
+    measure = statedColumn(text, measure, schema);
+    if (!sqlNamed(text, SQL_AGGREGATE_WORDS).includes("AVG")) measure = measure.replace(/^AVG\(/, "SUM(");
+  }
+  return `${statedAggregate(text, measure, "none")} ${label.slice(cut + 1)}`;
 }
 
 function unmeasuredGroup(frame) {  // sql_tagger.unmeasured_group
@@ -384,7 +405,7 @@ function sqlTextValue(column, words, chars = null, span = null) {  // sql_tagger
   return around.reduce((a, b) => (a === null || b.length > a.length ? b : a), null) ?? bare;
 }
 
-function sqlReadValues(chars, ranges, logits, schema, tables, frame) {  // sql_tagger._read_values
+function sqlReadValues(chars, ranges, logits, schema, tables, frame, runnerUp = "none") {  // sql_tagger._read_values
   const kinds = ["limit", "having", ...sqlTagKinds(schema).filter((k) => k.startsWith("where:") && tables.includes(k.slice(6).split(".")[0]))];
   const allowed = ["O", ...kinds.flatMap((k) => [`B-${k}`, `I-${k}`])];
   const columns = allowed.map((n) => schema.position.get(n));
@@ -395,6 +416,7 @@ function sqlReadValues(chars, ranges, logits, schema, tables, frame) {  // sql_t
     const kind = span.type, words = span.text;
     read.push([span.start, span.end, null]);
     if (kind === "limit" || kind === "having") {
+      if (kind === "having" && frame.having === "none" && frame.group !== "none") frame.having = runnerUp;
       if (frame[`${kind}_value`] === null) {
         frame[`${kind}_value`] = QN.number(words);
         if (kind === "having" && frame.having !== "none") {  // its operator, as the words around the number say it
@@ -559,7 +581,7 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   const frame = sqlChoose(schema, logits), tables = frame.from.split(">"), text = chars.join("");
   sqlReadStated(text, frame, schema, tables);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
-  const read = sqlReadValues(chars, ranges, question, schema, tables, frame);
+  const read = sqlReadValues(chars, ranges, question, schema, tables, frame, runnerUpHaving(text, logits, frame, schema, tables));
   statedValues(chars, frame, schema, tables, read);
   misspeltValues(chars, ranges, frame, schema, tables, read);
   statedGroup(text, frame, schema, tables);
@@ -600,10 +622,7 @@ function sqlReadStated(text, frame, schema, tables) {  // sql_tagger._read_state
   frame.order = statedRanking(text, frame.order);
   unsaidAverage(text, frame);
   for (const slot of SQL_SELECTS) frame[slot] = statedAggregate(text, frame[slot], frame.order);
-  const cut = frame.having.lastIndexOf(" ");
-  if (cut > 0) {  // HAVING's aggregate, as the question names it
-    frame.having = `${statedAggregate(text, frame.having.slice(0, cut), "none")} ${frame.having.slice(cut + 1)}`;
-  }
+  frame.having = statedHaving(text, frame.having, schema, true);
 }
 
 QT.TASKS["sql:bert"] = {
@@ -621,5 +640,5 @@ QT.TASKS["sql:bert"] = {
   },
 };
 
-const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedRanking, unsaidAverage, unmeasuredGroup, shownRanking, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, statedGroup, sqlTextValue, statedValues, misspeltValues, oneSlip, groupedSelects, SqlSchema };
+const DistillSqlTagger = { outputNames: sqlOutputNames, queryFromLogits, statedOperator, statedDirection, statedRanking, unsaidAverage, unmeasuredGroup, shownRanking, statedAggregate, statedColumn, statedList, unnamedColumn, statedCount, knownColumn, measuresAlone, unusedTables, howMuch, statedMeasure, statedScale, askedRows, statedGroup, sqlTextValue, statedValues, misspeltValues, oneSlip, saidMeasure, statedHaving, groupedSelects, SqlSchema };
 if (typeof module !== "undefined") module.exports = DistillSqlTagger;

@@ -490,7 +490,7 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     tables = frame["from"].split(">")
     _read_stated(text, frame, schema, tables)
     question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
-    read = _read_values(text, ranges, question, schema, tables, frame)
+    read = _read_values(text, ranges, question, schema, tables, frame, _runner_up_having(text, logits, frame, schema, tables))
     stated_values(text, frame, schema, tables, read)
     misspelt_values(text, ranges, frame, schema, tables, read)
     stated_group(text, frame, schema, tables)
@@ -535,9 +535,29 @@ def _read_stated(text: str, frame: dict, schema: Schema, tables) -> None:
     unsaid_average(text, frame)
     for slot in SELECTS:
         frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
-    measure, _, op = frame["having"].rpartition(" ")
-    if measure:  # HAVING's aggregate, as the question names it ("an average price above 150")
-        frame["having"] = f"{stated_aggregate(text, measure, NONE)} {op}"
+    frame["having"] = stated_having(text, frame["having"], schema, moved=True)
+
+
+def _runner_up_having(text: str, logits, frame: dict, schema: Schema, tables) -> str:
+    """The HAVING a breakdown compares when the head chose none: the measure the question names
+    ("an average price", "total stock"), else the head's best that fits, read like a chosen one."""
+    fits = _fits(schema, tables)
+    best = _best(logits[FRAME.index("having")], schema.slot_labels["having"], lambda label: label != NONE and fits(label))
+    said = said_measure(text, schema, tables, frame["group"])
+    return f"{said} {best.rpartition(' ')[2]}" if said else stated_having(text, best, schema)
+
+
+def stated_having(text: str, label: str, schema: Schema, moved: bool = False) -> str:
+    """A HAVING label's column and aggregate as the question names them ("an average price above
+    150"); moved: its column was read already, and no word names an average, so none is meant."""
+    measure, _, op = label.rpartition(" ")
+    if not measure:
+        return label
+    if not moved:
+        measure = stated_column(text, measure, schema)
+        if "AVG" not in _named(text, AGGREGATE_WORDS):
+            measure = re.sub(r"^AVG\(", "SUM(", measure)
+    return f"{stated_aggregate(text, measure, NONE)} {op}"
 
 
 def _measured(frame: dict) -> set:
@@ -575,9 +595,11 @@ def _fits(schema: Schema, tables):
     return fits
 
 
-def _read_values(text, ranges, logits, schema, tables, frame):
+def _read_values(text, ranges, logits, schema, tables, frame, runner_up=NONE):
     """The tagged words, read as the value of the condition (or LIMIT, HAVING) their tag names;
-    returns where each value was read, (start, end, condition index or None)."""
+    returns where each value was read, (start, end, condition index or None). A number tagged as
+    HAVING's, in a breakdown the head gave none, compares the best HAVING that fits (runner_up):
+    "categories whose total stock is over 3000"."""
     from .common import bio_viterbi
     from .ner import decode_tags, merge_adjacent, trim_punctuation
     from .normalise import number
@@ -592,6 +614,8 @@ def _read_values(text, ranges, logits, schema, tables, frame):
         kind, words = span["type"], span["text"]
         read.append((span["start"], span["end"], None))
         if kind in ("limit", "having"):
+            if kind == "having" and frame["having"] == NONE and frame["group"] != NONE:
+                frame["having"] = runner_up
             if frame[f"{kind}_value"] is None:
                 frame[f"{kind}_value"] = number(words)
                 if kind == "having" and frame["having"] != NONE:  # its operator, as the words around the number say it
@@ -958,18 +982,21 @@ def stated_measure(text: str, frame: dict, schema: Schema, tables) -> None:
     group = frame["group"]
     if group == NONE or frame["order"] != NONE or frame["having"] != NONE:
         return
+    measure = said_measure(text, schema, tables, group, {column for column, _, _ in frame["conditions"]})
+    slots = [s for s in SELECTS if MEASURE.match(frame[s])] or [s for s in SELECTS if frame[s] == NONE]
+    if measure and slots:
+        frame[slots[0]] = measure
+
+
+def said_measure(text: str, schema: Schema, tables, group: str, filtered=()) -> str | None:
+    """The measure a breakdown's question names, if one: one aggregate word and one numeric column
+    besides the group and the filtered ones; none when it asks how many."""
     if _says(text, COUNT_WORDS):
-        return
+        return None
     said = _named(text, {**AGGREGATE_WORDS, "SUM": SUM_WORDS})
-    filtered = {column for column, _, _ in frame["conditions"]}
     named = [c for c in schema.of(tables) if c != group and schema.numeric(c) and mentioned(text, schema.columns[c])
              and c not in filtered]
-    if len(said) != 1 or len(named) != 1:
-        return
-    measure = f"{said.pop()}({named[0]})"
-    slots = [s for s in SELECTS if MEASURE.match(frame[s])] or [s for s in SELECTS if frame[s] == NONE]
-    if slots:
-        frame[slots[0]] = measure
+    return f"{said.pop()}({named[0]})" if len(said) == 1 and len(named) == 1 else None
 
 
 def stated_count(text: str, frame: dict) -> None:
