@@ -21,11 +21,14 @@ BROKEN = {
     "number word out of range": (None, None, "task.tools[1].parameters.minutes.words.all day",
                                  "1440 does not fit the parameter's type integer and range"),
     "words on a string": (None, None, "task.tools[0].parameters.city", "'words' belongs to integer and number parameters"),
+    "phrasing dangles": (None, None, "task.tools[0].phrasings[0]",
+                         "without its optional end it reads \"weather in the\", ending in 'the'"),
 }
 MUTATIONS = {  # the tiny recipe's tools: get_weather, set_timer, ...
     "bad phrasing slot": lambda tools: tools[0]["phrasings"].__setitem__(0, "weather in {town}"),
     "number word out of range": lambda tools: tools[1]["parameters"]["minutes"].update(words={"all day": 1440}),
     "words on a string": lambda tools: tools[0]["parameters"]["city"].update(words={"home": 1}),
+    "phrasing dangles": lambda tools: tools[0]["phrasings"].__setitem__(0, "weather in the[ {city}]"),
 }
 
 

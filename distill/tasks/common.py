@@ -29,14 +29,28 @@ def parse_phrasing(text: str):
     return pieces
 
 
+# words a request does not end on (particles do: "check me in", "turn it on"): a phrasing that
+# would, once its optional end is left out ("put {items} on the[ {list_name}]" -> "put milk on
+# the"), teaches the student broken requests
+DANGLING = {"the", "a", "an", "my", "your", "to", "of", "from", "with", "for", "and", "or"}
+
+
 def phrasings_parsed(phrasings: list[str], path: list):
     """For a Recipe check: (index, pieces, problem) per phrasing; problem is (field path, message)
-    when the phrasing does not parse, and pieces is then None."""
+    when the phrasing does not parse or dangles without its optional end, and pieces is then None."""
     for p, phrasing in enumerate(phrasings):
         try:
-            yield p, parse_phrasing(phrasing), None
+            pieces = parse_phrasing(phrasing)
         except ValueError as err:
             yield p, None, (path + [p], f"{err}; optional parts are written [like {{this}}]")
+            continue
+        bare = "".join(value if kind == "text" else f"{{{value}}}" for kind, value in pieces if kind != "optional").strip()
+        last = bare.split()[-1].lower() if bare.split() else ""
+        if pieces and pieces[-1][0] == "optional" and last in DANGLING:
+            yield p, None, (path + [p], f"without its optional end it reads \"{bare}\", ending in '{last}': write it "
+                                        "twice, once with that end required and once ending in words of its own")
+            continue
+        yield p, pieces, None
 
 
 def slots(pieces, optional=False):
