@@ -548,8 +548,9 @@ def _runner_up_having(text: str, logits, frame: dict, schema: Schema, tables) ->
 
 
 def stated_having(text: str, label: str, schema: Schema, moved: bool = False) -> str:
-    """A HAVING label's column and aggregate as the question names them ("an average price above
-    150"); moved: its column was read already, and no word names an average, so none is meant."""
+    """A HAVING label's aggregate as the question names it ("an average price above 150"). The
+    head's own choice had its column read, and an unsaid average made a sum, with the other slots
+    (moved); a runner-up gets both here."""
     measure, _, op = label.rpartition(" ")
     if not measure:
         return label
@@ -679,14 +680,22 @@ def misspelt_values(text: str, ranges, frame: dict, schema: Schema, tables, read
         if schema.numeric(name) or any(c == name for c, _, _ in frame["conditions"]):
             continue
         for value in schema.columns[name].get("values", []):
-            n = len(value.split())
-            said = next((i for i in range(len(words) - n + 1) if len(value) >= SLIP_MIN and any(split[i:i + n])
-                         and one_slip(" ".join(w for _, _, w in words[i:i + n]), value.lower())
-                         and not any(a < words[i + n - 1][1] and words[i][0] < b for a, b, _ in read)), None)
-            if said is not None:
-                start, end = words[said][0], words[said + n - 1][1]
-                frame["conditions"].append((name, stated_operator(text, start, end, "=", False), [value]))
+            said = _slipped(words, split, value.lower(), read) if len(value) >= SLIP_MIN else None
+            if said:
+                frame["conditions"].append((name, stated_operator(text, *said, "=", False), [value]))
                 break
+
+
+def _slipped(words, split, value: str, read) -> tuple[int, int] | None:
+    """Where a run of the question's words, one of them split by the tokenizer and none read by a
+    tag, is one slip away from this value."""
+    n = len(value.split())
+    for i in range(len(words) - n + 1):
+        start, end = words[i][0], words[i + n - 1][1]
+        if any(split[i:i + n]) and one_slip(" ".join(w for _, _, w in words[i:i + n]), value) \
+                and not any(a < end and start < b for a, b, _ in read):
+            return start, end
+    return None
 
 
 def one_slip(said: str, meant: str) -> bool:
