@@ -213,6 +213,19 @@ def test_a_duration_runs_on_into_a_half(tokenizer, task):
     assert tool_tagger.read_arguments(text, ranges, logits, names, tool, TODAY) == {"minutes": 90, "label": "roast"}
 
 
+def test_a_required_date_no_score_points_at_is_read_where_words_say_one(tokenizer, task):
+    """"tomorow" untagged and its date scores below three other words': a date is looked for at
+    every position (a string is not: any words read as one)."""
+    text = "add team standup tomorow at 9am for 15 minutes"
+    ranges, logits, names = _scores(tokenizer, task, text, {1: "B-title", 2: "I-title"})
+    words = [t for t, (a, _) in enumerate(ranges) if text[a:].startswith(("9", "15", "minutes", "add"))]
+    for rank, t in enumerate(words):
+        logits[t, names.index("B-date")] = 0.9 - rank / 10  # likelier than "tomorow", though O wins
+    tool = next(t for t in task["tools"] if t["name"] == "create_event")
+    assert tool_tagger.read_arguments(text, ranges, logits, names, tool, TODAY) == \
+        {"title": "team standup", "date": "2026-12-01"}
+
+
 def test_a_named_holiday_is_its_next_date():
     from distill.tasks.normalise import value
 

@@ -118,12 +118,14 @@ function takeReadable(args, tool, kind, words, today) {  // tool_tagger._take_re
   return false;
 }
 
-function likeliestWords(chars, ranges, logits, allowed, pname) {  // tool_tagger._likeliest_words
+const SELF_EVIDENT = ["date", "datetime", "email", "url"];  // tool_tagger.SELF_EVIDENT
+
+function likeliestWords(chars, ranges, logits, allowed, pname, everywhere = false) {  // tool_tagger._likeliest_words
   const probs = logits.map(TT.softmax), candidates = [];
   allowed.forEach((name, column) => {
     if (!name.startsWith("B-") || name.slice(2).split("=")[0] !== pname) return;
     const kind = name.slice(2), inside = allowed.indexOf(`I-${kind}`);
-    const order = TT.range(0, probs.length).sort((a, b) => probs[b][column] - probs[a][column]).slice(0, 3);
+    const order = TT.range(0, probs.length).sort((a, b) => probs[b][column] - probs[a][column]).slice(0, everywhere ? ranges.length : 3);
     for (const first of order) {
       let end = first + 1;
       while (end < ranges.length && probs[end][inside] > probs[end][0]) end++;
@@ -152,7 +154,7 @@ function readArguments(chars, ranges, logits, names, tool, today) {
   for (const span of spans) takeReadable(args, tool, span.type, span.text, today);
   for (const [pname, param] of Object.entries(tool.parameters)) {
     if (!param.required || has(args, pname)) continue;
-    for (const [words, kind] of likeliestWords(chars, ranges, own, allowed, pname)) {
+    for (const [words, kind] of likeliestWords(chars, ranges, own, allowed, pname, SELF_EVIDENT.includes(param.type))) {
       if (takeReadable(args, tool, kind, words, today) && has(args, pname)) break;
     }
     if (!has(args, pname)) return null;

@@ -29,7 +29,7 @@ ENCODING_VERSION = 2  # in the Still key: bump it when encode() changes what the
 # in the notes key: bump it when predict() answers differently, so proofs are re-measured (2: misspelt
 # "tomorrow"; 3: inflected enum words, values read from part of a tagged run; 4: the catalog card's
 # words weigh in the tool choice, numbers said as a parameter's words; 5: days named as holidays,
-# "an hour" + "a half" one value)
+# "an hour" + "a half" one value, a required date looked for at every position)
 DECODING_VERSION = 5
 DEFAULT_INIT = "scratch"  # student.init: auto
 NONE = "none"  # the shard of requests no tool serves, and the student's word for "no call"

@@ -167,7 +167,7 @@ def read_arguments(text, ranges, logits, names, tool, today) -> dict | None:
         _take_readable(arguments, tool, span["type"], span["text"], today)
     for pname, param in tool["parameters"].items():
         if param.get("required") and pname not in arguments:
-            for words, kind in _likeliest_words(text, ranges, own, allowed, pname):
+            for words, kind in _likeliest_words(text, ranges, own, allowed, pname, param["type"] in SELF_EVIDENT):
                 if _take_readable(arguments, tool, kind, words, today) and pname in arguments:
                     break
             if pname not in arguments:
@@ -229,9 +229,16 @@ def _items(words: str) -> list[str]:
     return [w.strip() for w in re.split(r",\s*|\s+and\s+", words) if w.strip()]
 
 
-def _likeliest_words(text, ranges, logits, allowed, pname):
+# types words read as only when they are such a value: a required one no tag supplied is looked
+# for at every position, likeliest first ("add team standup tomorow at 9am": the date's scores
+# point at "9am" and "15"), where any other type tries only the three likeliest
+SELF_EVIDENT = {"date", "datetime", "email", "url"}
+
+
+def _likeliest_words(text, ranges, logits, allowed, pname, everywhere=False):
     """Candidate (words, kind) for a parameter no tagged span supplied, most likely first: each
-    token's best B- score for that parameter, the span running on while I- outscores O."""
+    token's best B- score for that parameter (the three best tokens, or all when everywhere), the
+    span running on while I- outscores O."""
     import numpy as np
 
     probs = np.exp(logits - logits.max(-1, keepdims=True))
@@ -241,7 +248,7 @@ def _likeliest_words(text, ranges, logits, allowed, pname):
     for column in begins:
         kind = allowed[column][2:]
         inside = allowed.index(f"I-{kind}")
-        for start in np.argsort(-probs[:, column])[:3]:
+        for start in np.argsort(-probs[:, column], kind="stable")[:len(ranges) if everywhere else 3]:
             score, start, end = float(probs[start, column]), int(start), int(start) + 1
             while end < len(ranges) and probs[end, inside] > probs[end, 0]:
                 end += 1
