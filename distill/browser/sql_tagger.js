@@ -309,19 +309,15 @@ function saidMeasure(text, schema, tables, group, filtered = []) {  // sql_tagge
 function runnerUpHaving(text, logits, frame, schema, tables) {  // sql_tagger._runner_up_having
   const fits = sqlFits(tables);
   const best = sqlBest(logits[SQL_FRAME.indexOf("having")], schema.slotLabels.having, (label) => label !== "none" && fits(label));
+  const cut = best.lastIndexOf(" "), measure = best.slice(0, cut), op = best.slice(cut + 1);
   const said = saidMeasure(text, schema, tables, frame.group);
-  return said !== null ? `${said} ${best.slice(best.lastIndexOf(" ") + 1)}` : statedHaving(text, best, schema);
+  if (said !== null) return `${said} ${op}`;
+  return statedHaving(text, `${asSaidAverage(text, statedColumn(text, measure, schema))} ${op}`);
 }
 
-function statedHaving(text, label, schema, moved = false) {  // sql_tagger.stated_having
+function statedHaving(text, label) {  // sql_tagger.stated_having
   const cut = label.lastIndexOf(" ");
-  if (cut <= 0) return label;
-  let measure = label.slice(0, cut);
-  if (!moved) {
-    measure = statedColumn(text, measure, schema);
-    if (!sqlNamed(text, SQL_AGGREGATE_WORDS).includes("AVG")) measure = measure.replace(/^AVG\(/, "SUM(");
-  }
-  return `${statedAggregate(text, measure, "none")} ${label.slice(cut + 1)}`;
+  return cut > 0 ? `${statedAggregate(text, label.slice(0, cut), "none")} ${label.slice(cut + 1)}` : label;
 }
 
 function unmeasuredGroup(frame) {  // sql_tagger.unmeasured_group
@@ -381,8 +377,11 @@ function statedRanking(text, order) {  // sql_tagger.stated_ranking
 }
 
 function unsaidAverage(text, frame) {  // sql_tagger.unsaid_average
-  if (sqlNamed(text, SQL_AGGREGATE_WORDS).includes("AVG")) return;
-  for (const slot of [...SQL_SELECTS, "order", "having"]) frame[slot] = frame[slot].replace(/^AVG\(/, "SUM(");
+  for (const slot of [...SQL_SELECTS, "order", "having"]) frame[slot] = asSaidAverage(text, frame[slot]);
+}
+
+function asSaidAverage(text, label) {  // sql_tagger.as_said_average
+  return sqlNamed(text, SQL_AGGREGATE_WORDS).includes("AVG") ? label : label.replace(/^AVG\(/, "SUM(");
 }
 
 function statedAggregate(text, selected, order) {  // sql_tagger.stated_aggregate
@@ -395,9 +394,8 @@ function statedAggregate(text, selected, order) {  // sql_tagger.stated_aggregat
 function sqlTextValue(column, words, chars = null, span = null) {  // sql_tagger._text_value
   const bare = words.trim().replace(/^(?:the|a|an)\s+/i, ""), declared = column.values || [];
   const singular = (w) => w.toLowerCase().replace(/(?:es|s)$/, "");
-  const slipped = declared.filter((v) => [...v].length >= SQL_SLIP_MIN && oneSlip(bare.toLowerCase(), v.toLowerCase()));
   const same = declared.find((v) => v.toLowerCase() === bare.toLowerCase()) ?? declared.find((v) => singular(v) === singular(bare))
-    ?? (slipped.length === 1 ? slipped[0] : undefined);
+    ?? sqlSlipOf(declared, bare);
   if (same !== undefined || span === null) return same ?? bare;
   const lowered = chars.join("").toLowerCase(), at = (i) => [...lowered.slice(0, i)].length;  // code points, as Python counts
   const around = declared.filter((v) => [...lowered.matchAll(QN.py(String.raw`(?<!\w)${sqlEscape(v.toLowerCase())}(?!\w)`, "g"))]
@@ -479,20 +477,28 @@ function misspeltValues(chars, ranges, frame, schema, tables, read) {  // sql_ta
   for (const name of schema.of(tables)) {
     if (schema.numeric(name) || frame.conditions.some(([c]) => c === name)) continue;
     for (const value of schema.columns.get(name).values || []) {
-      const n = value.split(/\s+/).filter((w) => w).length;
-      if ([...value].length < SQL_SLIP_MIN) continue;
-      let said = null;
-      for (let i = 0; i + n <= words.length && said === null; i++) {
-        const start = words[i][0], end = words[i + n - 1][1];
-        if (split.slice(i, i + n).some((x) => x) && oneSlip(words.slice(i, i + n).map((w) => w[2]).join(" "), value.toLowerCase())
-            && !read.some(([a, b]) => a < end && start < b)) said = [start, end];
-      }
+      const said = [...value].length >= SQL_SLIP_MIN ? sqlSlipped(words, split, value.toLowerCase(), read) : null;
       if (said !== null) {
         frame.conditions.push([name, statedOperator(chars, said[0], said[1], "=", false), [value]]);
         break;
       }
     }
   }
+}
+
+function sqlSlipped(words, split, value, read) {  // sql_tagger._slipped
+  const n = value.split(/\s+/).filter((w) => w).length;
+  for (let i = 0; i + n <= words.length; i++) {
+    const start = words[i][0], end = words[i + n - 1][1];
+    if (split.slice(i, i + n).some((x) => x) && oneSlip(words.slice(i, i + n).map((w) => w[2]).join(" "), value)
+        && !read.some(([a, b]) => a < end && start < b)) return [start, end];
+  }
+  return null;
+}
+
+function sqlSlipOf(declared, words) {  // sql_tagger._slip_of
+  const slipped = declared.filter((v) => [...v].length >= SQL_SLIP_MIN && oneSlip(words.toLowerCase(), v.toLowerCase()));
+  return slipped.length === 1 ? slipped[0] : undefined;
 }
 
 function oneSlip(said, meant) {  // sql_tagger.one_slip
@@ -622,7 +628,7 @@ function sqlReadStated(text, frame, schema, tables) {  // sql_tagger._read_state
   frame.order = statedRanking(text, frame.order);
   unsaidAverage(text, frame);
   for (const slot of SQL_SELECTS) frame[slot] = statedAggregate(text, frame[slot], frame.order);
-  frame.having = statedHaving(text, frame.having, schema, true);
+  frame.having = statedHaving(text, frame.having);
 }
 
 QT.TASKS["sql:bert"] = {

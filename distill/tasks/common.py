@@ -45,7 +45,7 @@ def phrasings_parsed(phrasings: list[str], path: list):
             yield p, None, (path + [p], f"{err}; optional parts are written [like {{this}}]")
             continue
         bare = "".join(value if kind == "text" else f"{{{value}}}" for kind, value in pieces if kind != "optional").strip()
-        last = bare.split()[-1].lower() if bare.split() else ""
+        last = (bare.split() or [""])[-1].lower()
         if pieces and pieces[-1][0] == "optional" and last in DANGLING:
             yield p, None, (path + [p], f"without its optional end it reads \"{bare}\", ending in '{last}': write it "
                                         "twice, once with that end required and once ending in words of its own")

@@ -535,30 +535,26 @@ def _read_stated(text: str, frame: dict, schema: Schema, tables) -> None:
     unsaid_average(text, frame)
     for slot in SELECTS:
         frame[slot] = stated_aggregate(text, frame[slot], frame["order"])
-    frame["having"] = stated_having(text, frame["having"], schema, moved=True)
+    frame["having"] = stated_having(text, frame["having"])
 
 
 def _runner_up_having(text: str, logits, frame: dict, schema: Schema, tables) -> str:
     """The HAVING a breakdown compares when the head chose none: the measure the question names
-    ("an average price", "total stock"), else the head's best that fits, read like a chosen one."""
+    ("an average price", "total stock"), else the head's best that fits, read as a chosen one is
+    (its column, an unsaid average, its aggregate)."""
     fits = _fits(schema, tables)
     best = _best(logits[FRAME.index("having")], schema.slot_labels["having"], lambda label: label != NONE and fits(label))
+    measure, _, op = best.rpartition(" ")
     said = said_measure(text, schema, tables, frame["group"])
-    return f"{said} {best.rpartition(' ')[2]}" if said else stated_having(text, best, schema)
+    if said:
+        return f"{said} {op}"
+    return stated_having(text, f"{as_said_average(text, stated_column(text, measure, schema))} {op}")
 
 
-def stated_having(text: str, label: str, schema: Schema, moved: bool = False) -> str:
-    """A HAVING label's aggregate as the question names it ("an average price above 150"). The
-    head's own choice had its column read, and an unsaid average made a sum, with the other slots
-    (moved); a runner-up gets both here."""
+def stated_having(text: str, label: str) -> str:
+    """A HAVING label's aggregate as the question names it ("an average price above 150")."""
     measure, _, op = label.rpartition(" ")
-    if not measure:
-        return label
-    if not moved:
-        measure = stated_column(text, measure, schema)
-        if "AVG" not in _named(text, AGGREGATE_WORDS):
-            measure = re.sub(r"^AVG\(", "SUM(", measure)
-    return f"{stated_aggregate(text, measure, NONE)} {op}"
+    return f"{stated_aggregate(text, measure, NONE)} {op}" if measure else label
 
 
 def _measured(frame: dict) -> set:
@@ -696,6 +692,12 @@ def _slipped(words, split, value: str, read) -> tuple[int, int] | None:
                 and not any(a < end and start < b for a, b, _ in read):
             return start, end
     return None
+
+
+def _slip_of(declared: list[str], words: str) -> str | None:
+    """The one declared value (of SLIP_MIN letters or more) these words are a slip of, if one."""
+    slipped = [v for v in declared if len(v) >= SLIP_MIN and one_slip(words.lower(), v.lower())]
+    return slipped[0] if len(slipped) == 1 else None
 
 
 def one_slip(said: str, meant: str) -> bool:
@@ -1069,10 +1071,13 @@ def stated_ranking(text: str, order: str) -> str:
 def unsaid_average(text: str, frame: dict) -> None:
     """People say "average" when they mean one: an average no word of the question names is the
     sum ("top 3 customer ids by spend")."""
-    if "AVG" in _named(text, AGGREGATE_WORDS):
-        return
     for slot in (*SELECTS, "order", "having"):
-        frame[slot] = re.sub(r"^AVG\(", "SUM(", frame[slot])
+        frame[slot] = as_said_average(text, frame[slot])
+
+
+def as_said_average(text: str, label: str) -> str:
+    """One label's average, kept only when a word of the question names one (unsaid_average)."""
+    return label if "AVG" in _named(text, AGGREGATE_WORDS) else re.sub(r"^AVG\(", "SUM(", label)
 
 
 def stated_aggregate(text: str, selected: str, order: str) -> str:
@@ -1091,9 +1096,8 @@ def _text_value(column: dict, words: str, text: str = "", span: dict | None = No
     writes across the tagged words ("Liam" tagged in "Liam Chen's"), else as written."""
     words = re.sub(r"^(?:the|a|an)\s+", "", words.strip(), flags=re.I)
     declared = column.get("values", [])
-    slipped = [v for v in declared if len(v) >= SLIP_MIN and one_slip(words.lower(), v.lower())]
     same = next((v for v in declared if v.lower() == words.lower()), None) or next(
-        (v for v in declared if _singular(v) == _singular(words)), None) or (slipped[0] if len(slipped) == 1 else None)
+        (v for v in declared if _singular(v) == _singular(words)), None) or _slip_of(declared, words)
     if same or span is None:
         return same or words
     around = [v for v in declared for m in re.finditer(rf"(?<!\w){re.escape(v.lower())}(?!\w)", text.lower())
