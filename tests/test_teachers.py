@@ -178,6 +178,36 @@ def test_slot_only_phrasings_do_not_veto_near_misses():
     assert not any(" flight to " in text for text in anchored)
 
 
+def test_a_requests_verb_names_a_tool_only_as_that_tools_verb():
+    """Beside translate_text and send_email, "text Jake that..." and "send 20 dollars to Sam" are
+    near misses the no-call shard must hold ("text" is translate_text's object, "send" a verb of every
+    kind of tool); beside lock_door, "lock the car" is not written as no call."""
+    import random
+
+    from distill.teachers.builtin.tool_call import no_call_words
+
+    rng = random.Random(7)
+    tools = ["translate_text", "send_email", "home.lock_door"]
+    drawn = [no_call_words(rng, tools, [], ["Translate text.", "Send an email.", "Lock a door."]) for _ in range(4000)]
+    assert sum(text.startswith("text ") for text in drawn) > 5
+    assert sum(text.startswith("send ") and "dollars" in text for text in drawn) > 5
+    assert not any(text.startswith(("lock ", "unlock ")) for text in drawn)
+
+
+def test_small_talk_is_more_than_a_list_of_lines():
+    """Small talk is put together from parts: thousands of draws give hundreds of distinct lines, not
+    the few dozen a model learns by heart ("hello", "thanks!") and then calls a tool for "sorry,
+    wrong button"."""
+    import random
+
+    from distill.teachers.builtin.tool_call import small_talk
+
+    rng = random.Random(1)
+    lines = {small_talk(rng) for _ in range(3000)}
+    assert len(lines) > 300
+    assert not any("{" in line for line in lines)
+
+
 def test_no_call_requests_skip_what_the_catalog_describes():
     """Beside tools described as booking tables, hailing rides and moving money, "reserve a table
     for two", "an uber to the airport" and "venmo Sam 20 bucks" are not written as no-call requests
