@@ -403,7 +403,7 @@ function sqlTextValue(column, words, chars = null, span = null) {  // sql_tagger
   return around.reduce((a, b) => (a === null || b.length > a.length ? b : a), null) ?? bare;
 }
 
-function sqlReadValues(chars, ranges, logits, schema, tables, frame, runnerUp = "none") {  // sql_tagger._read_values
+function sqlReadValues(chars, ranges, logits, schema, tables, frame, runnerUp = () => "none") {  // sql_tagger._read_values
   const kinds = ["limit", "having", ...sqlTagKinds(schema).filter((k) => k.startsWith("where:") && tables.includes(k.slice(6).split(".")[0]))];
   const allowed = ["O", ...kinds.flatMap((k) => [`B-${k}`, `I-${k}`])];
   const columns = allowed.map((n) => schema.position.get(n));
@@ -414,7 +414,7 @@ function sqlReadValues(chars, ranges, logits, schema, tables, frame, runnerUp = 
     const kind = span.type, words = span.text;
     read.push([span.start, span.end, null]);
     if (kind === "limit" || kind === "having") {
-      if (kind === "having" && frame.having === "none" && frame.group !== "none") frame.having = runnerUp;
+      if (kind === "having" && frame.having === "none" && frame.group !== "none") frame.having = runnerUp();
       if (frame[`${kind}_value`] === null) {
         frame[`${kind}_value`] = QN.number(words);
         if (kind === "having" && frame.having !== "none") {  // its operator, as the words around the number say it
@@ -587,7 +587,7 @@ function queryFromLogits(task, chars, ranges, logits) {  // sql_tagger.query_fro
   const frame = sqlChoose(schema, logits), tables = frame.from.split(">"), text = chars.join("");
   sqlReadStated(text, frame, schema, tables);
   const question = logits.slice(SQL_FRAME.length + 1, SQL_FRAME.length + 1 + ranges.length);
-  const read = sqlReadValues(chars, ranges, question, schema, tables, frame, runnerUpHaving(text, logits, frame, schema, tables));
+  const read = sqlReadValues(chars, ranges, question, schema, tables, frame, () => runnerUpHaving(text, logits, frame, schema, tables));
   statedValues(chars, frame, schema, tables, read);
   misspeltValues(chars, ranges, frame, schema, tables, read);
   statedGroup(text, frame, schema, tables);

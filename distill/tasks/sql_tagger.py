@@ -490,7 +490,7 @@ def query_from_logits(task: dict, text: str, ranges, logits) -> str:
     tables = frame["from"].split(">")
     _read_stated(text, frame, schema, tables)
     question = logits[len(FRAME) + 1:len(FRAME) + 1 + len(ranges)]
-    read = _read_values(text, ranges, question, schema, tables, frame, _runner_up_having(text, logits, frame, schema, tables))
+    read = _read_values(text, ranges, question, schema, tables, frame, lambda: _runner_up_having(text, logits, frame, schema, tables))
     stated_values(text, frame, schema, tables, read)
     misspelt_values(text, ranges, frame, schema, tables, read)
     stated_group(text, frame, schema, tables)
@@ -592,11 +592,11 @@ def _fits(schema: Schema, tables):
     return fits
 
 
-def _read_values(text, ranges, logits, schema, tables, frame, runner_up=NONE):
+def _read_values(text, ranges, logits, schema, tables, frame, runner_up=lambda: NONE):
     """The tagged words, read as the value of the condition (or LIMIT, HAVING) their tag names;
     returns where each value was read, (start, end, condition index or None). A number tagged as
-    HAVING's, in a breakdown the head gave none, compares the best HAVING that fits (runner_up):
-    "categories whose total stock is over 3000"."""
+    HAVING's, in a breakdown the head gave none, compares the best HAVING that fits (runner_up(),
+    asked only then): "categories whose total stock is over 3000"."""
     from .common import bio_viterbi
     from .ner import decode_tags, merge_adjacent, trim_punctuation
     from .normalise import number
@@ -612,7 +612,7 @@ def _read_values(text, ranges, logits, schema, tables, frame, runner_up=NONE):
         read.append((span["start"], span["end"], None))
         if kind in ("limit", "having"):
             if kind == "having" and frame["having"] == NONE and frame["group"] != NONE:
-                frame["having"] = runner_up
+                frame["having"] = runner_up()
             if frame[f"{kind}_value"] is None:
                 frame[f"{kind}_value"] = number(words)
                 if kind == "having" and frame["having"] != NONE:  # its operator, as the words around the number say it
