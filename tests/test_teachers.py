@@ -231,6 +231,39 @@ def test_no_call_requests_skip_what_the_catalog_describes():
     assert sum("haircut" in text for text in served) > 5
 
 
+def test_a_change_is_no_call_unless_a_tool_makes_that_change_to_that_object():
+    """Beside cancel_meeting, "cancel the reminder about the dentist" is a near miss the no-call shard
+    must hold, while "cancel the 3pm meeting" is cancel_meeting's and is never written as no call."""
+    import random
+
+    from distill.teachers.builtin.tool_call import no_call_words
+
+    rng = random.Random(2)
+    drawn = [no_call_words(rng, ["office.cancel_meeting", "get_weather"], [], ["Cancel a meeting.", "Forecast."])
+             for _ in range(6000)]
+    cancels = [text for text in drawn if text.startswith("cancel ") and text != "cancel that"]
+    assert len(cancels) > 10
+    assert not any("meeting" in text for text in cancels)
+
+
+def test_tickets_and_apps_are_served_only_by_a_tool_for_them():
+    """A description's "train tickets" or "notes app" serves no "tickets for the Lakers game" or
+    "download TikTok": those stay no-call requests. A tool named for tickets or apps serves them."""
+    import random
+
+    from distill.teachers.builtin.tool_call import no_call_words
+
+    def drawn(tools, descriptions):
+        rng = random.Random(4)
+        return [no_call_words(rng, tools, [], descriptions) for _ in range(4000)]
+
+    asked = ("tickets for", "download ")
+    described = drawn(["travel.book_train", "office.save_note"], ["Book train tickets to a city.", "Save to the notes app."])
+    assert all(sum(words in text for text in described) > 5 for words in asked)
+    named = drawn(["events.buy_tickets", "phone.install_app"], ["Buy tickets for a show.", "Install an app."])
+    assert not any(words in text for text in named for words in asked)
+
+
 def test_the_pii_teacher_writes_tickets_with_several_kinds_of_personal_data():
     """Real tickets give a name, an address and a phone together; about half the built-in teacher's
     examples with personal data hold two kinds or more, and every span is exactly its text."""

@@ -20,7 +20,7 @@ from .lexicon import CITIES, COMPANIES, COUNTRIES, FIRST_NAMES, LAST_NAMES, MONT
 from .values import map_address
 from .voice import ASSISTANT_CONTEXT, dress, join
 
-VERSION = 12  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues;
+VERSION = 13  # 4: typed values in people's words, unlisted values, no-call requests, registers; 5: cues;
 #             6: out-of-catalog actions as verb x object combinations; 7: quoted values, to-do items,
 #             no-call requests carrying dates and times, an assistant's context sentences; 8: no-call
 #             questions of fact, games, trading and social requests; 9: near misses that slot-only
@@ -30,7 +30,9 @@ VERSION = 12  # 4: typed values in people's words, unlisted values, no-call requ
 #             11: where the Recipe lists a street address, unlisted values are street addresses too;
 #             12: small talk put together from parts; a request's verb names a tool only as a tool's
 #             verb, and generic verbs none ("text Jake that...", "send 20 dollars"); cars, pairing,
-#             tickets, apps and health requests
+#             tickets, apps and health requests; 13: changes checked against what the catalog's tool
+#             for that verb acts on ("cancel my dentist appointment" beside cancel_meeting), tickets
+#             and apps one request at a time, deleting emails
 
 # ---------------------------------------------------------------- how people write typed values
 
@@ -253,7 +255,8 @@ OTHER_ACTIONS = {
     "change": (["cancel {existing}", "delete {existing}", "move {existing} to friday", "reschedule {existing}",
                 "what time is {existing}", "snooze {existing}", "edit {existing}"],
                ["my dentist appointment", "the reminder about the dentist", "my last reminder", "the 3pm meeting",
-                "my alarm", "my food order", "the timer", "tomorrow's standup"]),
+                "my alarm", "my food order", "the timer", "tomorrow's standup meeting", "that email from {person}",
+                "the last email I got", "my hotel booking", "the haircut on saturday"]),
     "unlist": (["remove {item} from {list}", "take {item} off {list}", "cross {item} off {list}",
                 "delete {item} from {list}", "clear {list}", "empty {list}"], None),
     "device": (["turn up the volume", "pause the music", "skip this song", "take a selfie", "find my phone",
@@ -300,9 +303,10 @@ SERVED_BY = {"facts": {"search", "lookup", "wiki", "answer"},
              "finance": {"invest", "investment", "trade", "trading", "broker", "portfolio", "sell"},
              "switch": {"appliance", "device", "gadget", "plug", "power"},
              "pair": {"bluetooth", "pair"},
-             "tickets": {"ticket", "concert"},
-             "apps": {"app", "install"},
              "health": {"fitness", "steps", "sleep", "heart"}}
+# Families only a tool named for them serves: a description's "train tickets" or "notes app" serves
+# no "tickets for the Lakers game" or "download TikTok" (those are checked one by one, BY_REQUEST).
+NAMED_BY = {"tickets": {"ticket"}, "apps": {"app", "install"}}
 # Small talk, put together from parts so that no few dozen sentences stand for all of it: a model
 # that learnt "hello" and "thanks!" still calls a tool for "sorry, wrong button".
 SMALL_TALK = {
@@ -370,10 +374,12 @@ CHANGE_FAMILIES = {"change", "unlist"}
 # play trivia" beside play_music. Whether a booking or a payment is served is asked of its object.
 GENERIC_VERBS = {"get", "set", "send", "open", "find", "show", "make", "create", "add", "play", "book", "start"}
 # Families whose requests differ by what they ask for: beside a tool that books tables, "book a
-# haircut" is still no call and "book a table" is not. A request of these is skipped when its object
-# (a booking) or its words, or what they stand for ("uber" for a ride-share tool), are in the
+# haircut" is still no call and "book a table" is not; beside one that books train tickets, "tickets
+# for the Lakers game" is still no call. A request of these is skipped when its object (a booking, an
+# event, an app) or its words, or what they stand for ("uber" for a ride-share tool), are in the
 # catalog's names or descriptions.
-BY_REQUEST = {"book", "money"}
+BY_REQUEST = {"book", "money", "tickets", "apps"}
+OBJECT_SLOTS = ("booking", "event", "app")
 STANDS_FOR = {"uber": "ride", "lyft": "ride", "taxi": "ride", "cab": "ride", "venmo": "money", "paypal": "money",
               "zelle": "money", "bucks": "money", "dollars": "money", "pay": "money", "transfer": "money",
               "savings": "account", "bank": "account"}
@@ -388,10 +394,11 @@ def served_request(asked: str, catalog_words: frozenset) -> bool:
 @functools.lru_cache(maxsize=8)  # one catalog per Mash, asked for every no-call request
 def catalog_vocabulary(tool_names: tuple[str, ...], descriptions: tuple[str, ...]) -> tuple[frozenset, frozenset, frozenset]:
     """The stems of the tool names, of the names and descriptions together, and the families the
-    catalog serves (SERVED_BY). One-letter pieces ("user's" gives "s") are no words of a description."""
+    catalog serves (SERVED_BY, NAMED_BY). One-letter pieces ("user's" gives "s") are no words of a description."""
     tool_words = frozenset(stem(w) for name in tool_names for w in words(name))
     catalog_words = tool_words | {stem(w) for text in descriptions for w in words(text) if len(w) > 1}
     served = frozenset(family for family, cues in SERVED_BY.items() if {stem(w) for w in cues} & catalog_words)
+    served |= {family for family, cues in NAMED_BY.items() if {stem(w) for w in cues} & tool_words}
     return tool_words, catalog_words, served
 
 
@@ -399,6 +406,25 @@ def catalog_vocabulary(tool_names: tuple[str, ...], descriptions: tuple[str, ...
 def tool_verbs(tool_names: tuple[str, ...]) -> frozenset:
     """The word each tool's own name starts with after its namespace: "lock" of home.lock_door."""
     return frozenset(stem(said[0]) for name in tool_names if (said := words(name.rsplit(".", 1)[-1])))
+
+
+@functools.lru_cache(maxsize=8)
+def tool_objects(tool_names: tuple[str, ...]) -> dict[str, frozenset]:
+    """What the tools starting with each verb act on: {"cancel": {"meet"}} for office.cancel_meeting."""
+    objects = {}
+    for name in tool_names:
+        said = [stem(w) for w in words(name.rsplit(".", 1)[-1])]
+        if said:
+            objects.setdefault(said[0], set()).update(said[1:])
+    return {verb: frozenset(acted_on) for verb, acted_on in objects.items()}
+
+
+def changes_what_a_tool_acts_on(text: str, verb: str, acted_on: dict[str, frozenset]) -> bool:
+    """Whether a change ("cancel the 3pm meeting") is one a tool with that verb makes: beside
+    cancel_meeting, "cancel my dentist appointment" is no call. A verb no tool starts with is
+    answered by names_a_tool."""
+    verb = stem(verb)
+    return verb not in acted_on or bool(({stem(w) for w in words(text)} - {verb}) & acted_on[verb])
 
 
 def names_a_tool(text: str, verb: str, tool_words: frozenset, verbs: frozenset) -> bool:
@@ -417,6 +443,7 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descrip
     phrasings could have written are skipped."""
     tool_words, catalog_words, served_families = catalog_vocabulary(tuple(tool_names), tuple(descriptions))
     verbs = tool_verbs(tuple(tool_names))
+    acted_on = tool_objects(tuple(tool_names))
     shapes_of_tools, lead_words = catalog_shapes(tuple(phrasings))
     if rng.random() < 0.15:  # small talk is learnt from few examples; near misses need many
         return small_talk(rng)
@@ -427,7 +454,7 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descrip
         shapes, objects = OTHER_ACTIONS[family]
         text = shape = rng.choice(shapes)
         chosen = {}
-        for slot in ("gadget", "news", "booking", "existing", "device", "event", "app"):
+        for slot in ("gadget", "news", *OBJECT_SLOTS, "existing", "device"):
             if "{" + slot + "}" in text:
                 chosen[slot] = rng.choice(objects)
                 text = text.replace("{" + slot + "}", chosen[slot])
@@ -437,12 +464,16 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descrip
                            country=rng.choice(COUNTRIES), company=rng.choice(COMPANIES), clock=time_words(rng),
                            **fillers)
         # changing what exists (cancel, delete, move) is no call even when it names a tool's
-        # object ("delete the reminder"), unless the catalog has a tool for that verb
+        # object ("delete the reminder"), unless the catalog has a tool for that verb and that object
         checked = shape.split("{")[0] if family in CHANGE_FAMILIES else text
         verb = re.match(r"[a-z]*", shape.lower()).group()  # its first word, said first: "text {person} ..."
-        if names_a_tool(checked, verb, tool_words, verbs) or any(p.fullmatch(unframed(text)) for p in shapes_of_tools):
+        served = names_a_tool(checked, verb, tool_words, verbs)
+        if served and family in CHANGE_FAMILIES:
+            served = changes_what_a_tool_acts_on(text, verb, acted_on)
+        if served or any(p.fullmatch(unframed(text)) for p in shapes_of_tools):
             continue
-        if family in BY_REQUEST and served_request(chosen.get("booking", text), catalog_words):
+        asked = next((chosen[slot] for slot in OBJECT_SLOTS if slot in chosen), text)
+        if family in BY_REQUEST and served_request(asked, catalog_words):
             continue
         # a date after a verb the catalog's phrasings start with reads as that tool ("book X for Friday")
         if family in WHEN_FAMILIES and text.split()[0].lower() not in lead_words and rng.random() < 0.35:
