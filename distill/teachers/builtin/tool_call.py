@@ -31,8 +31,8 @@ VERSION = 13  # 4: typed values in people's words, unlisted values, no-call requ
 #             12: small talk put together from parts; a request's verb names a tool only as a tool's
 #             verb, and generic verbs none ("text Jake that...", "send 20 dollars"); cars, pairing,
 #             tickets, apps and health requests; 13: changes checked against what the catalog's tool
-#             for that verb acts on ("cancel my dentist appointment" beside cancel_meeting), tickets
-#             and apps one request at a time, deleting emails
+#             for that verb acts on ("cancel the reminder about the dentist" beside cancel_meeting),
+#             tickets and apps one request at a time, emails and bookings changed
 
 # ---------------------------------------------------------------- how people write typed values
 
@@ -421,8 +421,8 @@ def tool_objects(tool_names: tuple[str, ...]) -> dict[str, frozenset]:
 
 def changes_what_a_tool_acts_on(text: str, verb: str, acted_on: dict[str, frozenset]) -> bool:
     """Whether a change ("cancel the 3pm meeting") is one a tool with that verb makes: beside
-    cancel_meeting, "cancel my dentist appointment" is no call. A verb no tool starts with is
-    answered by names_a_tool."""
+    cancel_meeting, "cancel the reminder about the dentist" is no call (unless a phrasing of the
+    catalog could have written it). A verb no tool starts with keeps names_a_tool's answer."""
     verb = stem(verb)
     return verb not in acted_on or bool(({stem(w) for w in words(text)} - {verb}) & acted_on[verb])
 
