@@ -9,6 +9,7 @@ The "none" shard holds chit-chat and requests for capabilities the catalog does 
 import datetime as dt
 import functools
 import re
+from collections.abc import Set
 
 from ...tasks.common import parse_phrasing
 from ...tasks.normalise import TEMPERATURE_SCALES, enum_values, in_scale
@@ -357,6 +358,7 @@ def small_talk(rng) -> str:
     return text
 
 
+# Fillers of no_call_words' shapes; None: filled from the family's own objects (OTHER_ACTIONS).
 FILLERS = {"gadget": None, "news": None, "device": None, "event": None, "app": None,
            "thing": ["pizza", "rent", "gas", "groceries", "coffee", "lunch"],
            "bill": ["credit card bill", "phone bill", "electric bill", "water bill", "internet bill"],
@@ -368,7 +370,8 @@ FILLERS = {"gadget": None, "news": None, "device": None, "event": None, "app": N
            "game": ["trivia", "20 questions", "hangman", "tic tac toe", "would you rather"],
            "item": ["eggs", "milk", "bread", "batteries", "paper towels", "call the plumber", "the dentist"],
            "list": ["my shopping list", "the grocery list", "my to-do list", "the packing list", "my list"]}
-# Families that change what exists: only their verb is checked against the tool names (no_call_words).
+# Families that change what exists: only their verb is checked against the tool names, and then
+# their object against what the tools with that verb act on (no_call_words).
 CHANGE_FAMILIES = {"change", "unlist"}
 # Verbs that start tools of every kind: "send 20 dollars to Sam" is no call beside send_email, "let's
 # play trivia" beside play_music. Whether a booking or a payment is served is asked of its object.
@@ -403,14 +406,9 @@ def catalog_vocabulary(tool_names: tuple[str, ...], descriptions: tuple[str, ...
 
 
 @functools.lru_cache(maxsize=8)
-def tool_verbs(tool_names: tuple[str, ...]) -> frozenset:
-    """The word each tool's own name starts with after its namespace: "lock" of home.lock_door."""
-    return frozenset(stem(said[0]) for name in tool_names if (said := words(name.rsplit(".", 1)[-1])))
-
-
-@functools.lru_cache(maxsize=8)
 def tool_objects(tool_names: tuple[str, ...]) -> dict[str, frozenset]:
-    """What the tools starting with each verb act on: {"cancel": {"meet"}} for office.cancel_meeting."""
+    """Each tool's verb (the word its own name starts with after its namespace: "cancel" of
+    office.cancel_meeting) and what the tools starting with it act on: {"cancel": {"meet"}}."""
     objects = {}
     for name in tool_names:
         said = [stem(w) for w in words(name.rsplit(".", 1)[-1])]
@@ -427,7 +425,7 @@ def changes_what_a_tool_acts_on(text: str, verb: str, acted_on: dict[str, frozen
     return verb not in acted_on or bool(({stem(w) for w in words(text)} - {verb}) & acted_on[verb])
 
 
-def names_a_tool(text: str, verb: str, tool_words: frozenset, verbs: frozenset) -> bool:
+def names_a_tool(text: str, verb: str, tool_words: frozenset, verbs: Set[str]) -> bool:
     """Whether a request's words name one of the catalog's tools. The request's own verb counts only
     as a tool's verb ("text Jake" names no translate_text, "lock the car" does name lock_door), and
     verbs that start tools of every kind (GENERIC_VERBS) name none by themselves."""
@@ -442,8 +440,8 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descrip
     descriptions say so), actions whose words name a tool, and requests one of the catalog's
     phrasings could have written are skipped."""
     tool_words, catalog_words, served_families = catalog_vocabulary(tuple(tool_names), tuple(descriptions))
-    verbs = tool_verbs(tuple(tool_names))
     acted_on = tool_objects(tuple(tool_names))
+    verbs = acted_on.keys()
     shapes_of_tools, lead_words = catalog_shapes(tuple(phrasings))
     if rng.random() < 0.15:  # small talk is learnt from few examples; near misses need many
         return small_talk(rng)
@@ -454,7 +452,7 @@ def no_call_words(rng, tool_names: list[str], phrasings: list[str] = (), descrip
         shapes, objects = OTHER_ACTIONS[family]
         text = shape = rng.choice(shapes)
         chosen = {}
-        for slot in ("gadget", "news", *OBJECT_SLOTS, "existing", "device"):
+        for slot in (name for name, pool in FILLERS.items() if pool is None):
             if "{" + slot + "}" in text:
                 chosen[slot] = rng.choice(objects)
                 text = text.replace("{" + slot + "}", chosen[slot])
